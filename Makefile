@@ -1,0 +1,59 @@
+# spo — top-level tasks. `make demo` and `make test` work on a fresh Debian machine (as root,
+# or with sudo available): they install what they need first.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+# Every Debian package the build and the tests need, in one place.
+APT_PACKAGES := build-essential pkg-config libseccomp-dev clang llvm libbpf-dev bpftool \
+	secilc apparmor auditd docker-registry skopeo apache2-utils openssl python3-pip \
+	hyperfine procps util-linux
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build release demo test fmt-check clippy unit bench docs clean
+
+all: build
+
+## deps: install missing Debian packages and Rust components (idempotent, quick when done).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@rustup component list --installed 2>/dev/null | grep -q rustfmt || rustup component add rustfmt
+	@rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add clippy
+
+build: deps
+	$(CARGO) build --workspace
+
+release: deps
+	$(CARGO) build --release -p spoc
+
+## demo: run a demo program under a profile, then under the same profile minus one syscall.
+demo: release
+	@bash scripts/demo.sh target/release/spoc
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+clippy: deps
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+unit: deps
+	$(CARGO) test --workspace --no-fail-fast
+
+## test: formatting, lints, then every test (privileged ones need root, as in CI).
+test: deps fmt-check clippy unit
+
+bench: deps
+	$(CARGO) bench -p spo-benches
+
+docs:
+	@command -v mdbook >/dev/null && mdbook build docs || echo "mdbook not installed: docs/src is plain Markdown"
+
+clean:
+	$(CARGO) clean

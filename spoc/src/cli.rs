@@ -1,0 +1,158 @@
+//! The command line: global flags and one subcommand per verb.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// spoc — record, validate, convert, merge and run security profiles without Kubernetes.
+#[derive(Debug, Parser)]
+#[command(name = "spoc", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Flags that apply to every subcommand.
+    #[command(flatten)]
+    pub global: Global,
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags shared by every subcommand.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// More log output on stderr (-v info, -vv debug). `SPOC_LOG` overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Log as JSON lines instead of text.
+    #[arg(long, global = true)]
+    pub log_json: bool,
+    /// Format of data printed on stdout.
+    #[arg(long = "output", global = true, value_enum, default_value_t = Format::Yaml)]
+    pub format: Format,
+}
+
+/// Machine-readable output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// YAML (Kubernetes manifests).
+    Yaml,
+    /// JSON.
+    Json,
+}
+
+/// The verbs.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print version information (CLI-01).
+    #[command(visible_alias = "v")]
+    Version(VersionArgs),
+    /// Check profiles and report every problem (exit 1 when invalid, 2 when unreadable).
+    Validate(ValidateArgs),
+    /// Convert profiles: a SeccompProfile to raw OCI seccomp JSON, or raw JSON back to a
+    /// SeccompProfile (CLI-14).
+    #[command(visible_alias = "c")]
+    Convert(ConvertArgs),
+    /// Merge profiles of one kind into their union (CLI-15, CLI-16).
+    #[command(visible_alias = "m")]
+    Merge(MergeArgs),
+    /// Run a command under a seccomp profile (CLI-12, CLI-13).
+    #[command(visible_alias = "x")]
+    Run(RunArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+}
+
+/// `spoc version`.
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// Print JSON instead of text.
+    #[arg(short, long)]
+    pub json: bool,
+}
+
+/// `spoc validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Profile files (YAML manifests, multi-document allowed, or raw seccomp JSON); `-` is stdin.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Directory of SeccompProfile manifests used to resolve `baseProfileName`; the directory
+    /// of each input file is searched too.
+    #[arg(long)]
+    pub profiles_dir: Vec<PathBuf>,
+    /// Check against an allow-list of syscalls, as the SPOD `allowedSyscalls` does (SC-37).
+    #[arg(long, value_delimiter = ',')]
+    pub allowed_syscalls: Vec<String>,
+    /// Actions counted as "allowing" for `--allowed-syscalls` (SC-39).
+    #[arg(long, value_delimiter = ',')]
+    pub allowed_actions: Vec<String>,
+}
+
+/// `spoc convert`.
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// Input file (`-` for stdin). Every document of a multi-document YAML is converted.
+    pub file: PathBuf,
+    /// Output file (written atomically, mode 0600); stdout when absent.
+    #[arg(short = 'o', long = "output-file")]
+    pub output_file: Option<PathBuf>,
+    /// Name for the SeccompProfile made from raw JSON (default: the file stem).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Resolve `baseProfileName` before converting (searches the input's directory and
+    /// `--profiles-dir`).
+    #[arg(long)]
+    pub resolve: bool,
+    /// Extra directories with SeccompProfile manifests for `--resolve`.
+    #[arg(long)]
+    pub profiles_dir: Vec<PathBuf>,
+}
+
+/// `spoc merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Profiles to merge; the first one provides metadata and non-merged fields.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Output file (written atomically, mode 0600); stdout when absent.
+    #[arg(short = 'o', long = "output-file")]
+    pub output_file: Option<PathBuf>,
+    /// Write nothing; exit 0 when the first profile already covers the others, else print
+    /// the merged profile to stderr and exit 1 (CLI-16).
+    #[arg(short, long)]
+    pub check: bool,
+}
+
+/// `spoc run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The seccomp profile: SeccompProfile YAML or raw OCI seccomp JSON.
+    #[arg(short, long, default_value = "/tmp/profile.yaml")]
+    pub profile: PathBuf,
+    /// Directory of SeccompProfile manifests used to resolve `baseProfileName`.
+    #[arg(long)]
+    pub profiles_dir: Vec<PathBuf>,
+    /// Do not report audit records of the command after it ends.
+    #[arg(long)]
+    pub no_audit: bool,
+    /// The command and its arguments.
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+/// `spoc completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

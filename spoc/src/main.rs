@@ -1,0 +1,64 @@
+//! `spoc`: the Security Profiles Operator command-line tool. Thin: parse, call the library,
+//! print. Exit codes: 0 success, 1 the input was understood but is invalid (or a checked
+//! condition failed), 2 the input could not be read or parsed / usage errors; a command run
+//! under `spoc run` passes its own exit status through.
+
+mod cli;
+mod cmd;
+mod input;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+
+/// How a command ended, mapped to the process exit code.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Exit 0.
+    Ok,
+    /// Exit with this code (1 = invalid input / check failed; a child's own status for `run`).
+    Code(u8),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.global);
+    let result = match cli.command {
+        Command::Version(args) => cmd::version::run(&args),
+        Command::Completions(args) => cmd::completions::run(&args),
+        Command::Validate(args) => cmd::validate::run(&args, &cli.global),
+        Command::Convert(args) => cmd::convert::run(&args, &cli.global),
+        Command::Merge(args) => cmd::merge::run(&args, &cli.global),
+        Command::Run(args) => cmd::run::run(&args),
+    };
+    match result {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Code(c)) => ExitCode::from(c),
+        Err(e) => {
+            eprintln!("spoc: {e:#}");
+            ExitCode::from(input::exit_code_for(&e))
+        }
+    }
+}
+
+fn init_logging(global: &cli::Global) {
+    use tracing_subscriber::EnvFilter;
+    let default = match global.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_env("SPOC_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    if global.log_json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
