@@ -57,6 +57,9 @@ pub enum Command {
     /// Run a command under a seccomp profile (CLI-12, CLI-13).
     #[command(visible_alias = "x")]
     Run(RunArgs),
+    /// Record the syscalls a command makes and write a profile (CLI-02..CLI-10).
+    #[command(visible_alias = "r")]
+    Record(RecordArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
 }
@@ -85,6 +88,10 @@ pub struct ValidateArgs {
     /// Actions counted as "allowing" for `--allowed-syscalls` (SC-39).
     #[arg(long, value_delimiter = ',')]
     pub allowed_actions: Vec<String>,
+    /// SELinux base policy (CIL) to compile generated SELinux modules against with `secilc`
+    /// (when `secilc` is installed).
+    #[arg(long)]
+    pub selinux_base: Option<PathBuf>,
 }
 
 /// `spoc convert`.
@@ -105,6 +112,9 @@ pub struct ConvertArgs {
     /// Extra directories with SeccompProfile manifests for `--resolve`.
     #[arg(long)]
     pub profiles_dir: Vec<PathBuf>,
+    /// AppArmor only: the profile name (program path) to render; default `metadata.name`.
+    #[arg(short = 'p', long)]
+    pub program_name: Option<String>,
 }
 
 /// `spoc merge`.
@@ -137,6 +147,57 @@ pub struct RunArgs {
     /// The command and its arguments.
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<std::ffi::OsString>,
+}
+
+/// `spoc record`.
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// Where to write the profile (default `/tmp/profile.yaml`; `/tmp/profile.json` for
+    /// `--type raw-seccomp`).
+    #[arg(short = 'o', long = "output-file")]
+    pub output_file: Option<PathBuf>,
+    /// What to write.
+    #[arg(short = 't', long = "type", value_enum, default_value_t = RecordType::Seccomp)]
+    pub record_type: RecordType,
+    /// Event source: eBPF raw tracepoints, or audit records of a SCMP_ACT_LOG profile.
+    #[arg(long, value_enum, default_value_t = Recorder::Bpf)]
+    pub recorder: Recorder,
+    /// Syscalls always added to the profile (repeatable); replaces the default 83 (CLI-04).
+    #[arg(short = 'b', long = "base-syscalls")]
+    pub base_syscalls: Vec<String>,
+    /// Add no base syscalls.
+    #[arg(short = 'n', long = "no-base-syscalls", conflicts_with = "base_syscalls")]
+    pub no_base_syscalls: bool,
+    /// Under sudo, run the command as root instead of the invoking user (CLI-09).
+    #[arg(long)]
+    pub privileged: bool,
+    /// Record an already running process and its descendants until Ctrl-C or its exit.
+    #[arg(long, conflicts_with = "command")]
+    pub pid: Option<u32>,
+    /// Profile name (default: the command's basename).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The command and its arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required_unless_present = "pid")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+/// `spoc record --type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RecordType {
+    /// A SeccompProfile manifest (YAML).
+    Seccomp,
+    /// The raw OCI seccomp JSON (2-space indented).
+    RawSeccomp,
+}
+
+/// `spoc record --recorder`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Recorder {
+    /// eBPF raw tracepoints (needs root and a kernel with BTF).
+    Bpf,
+    /// Audit records (`type=1326`) of the command running under a SCMP_ACT_LOG profile.
+    Logs,
 }
 
 /// `spoc completions`.
