@@ -191,8 +191,12 @@ impl Document {
         }
         let metadata = match map.remove("metadata") {
             None | Some(Value::Null) => ObjectMeta::default(),
-            Some(m) => serde_path_to_error::deserialize::<_, ObjectMeta>(&m)
-                .map_err(|e| field_err(join_path("metadata", &e.path().to_string()), inner_message(&e)))?,
+            Some(m) => serde_path_to_error::deserialize::<_, ObjectMeta>(&m).map_err(|e| {
+                field_err(
+                    join_path("metadata", &e.path().to_string()),
+                    inner_message(&e),
+                )
+            })?,
         };
         Ok(Document {
             index,
@@ -232,8 +236,9 @@ impl Document {
     /// Decodes `spec` into `T`; on failure the error names the full path
     /// (`spec.syscalls[1].action`) and what is wrong with it.
     pub fn decode_spec<T: DeserializeOwned>(&self) -> Result<T, DecodeError> {
-        serde_path_to_error::deserialize::<_, T>(&self.spec)
-            .map_err(|e| self.field_error(join_path("spec", &e.path().to_string()), inner_message(&e)))
+        serde_path_to_error::deserialize::<_, T>(&self.spec).map_err(|e| {
+            self.field_error(join_path("spec", &e.path().to_string()), inner_message(&e))
+        })
     }
 
     /// Translates era-B field names and values into the canonical shape (VER-08). Aliases
@@ -280,7 +285,9 @@ impl Document {
         let flag = match old {
             Value::Bool(b) => b,
             Value::Null => return Ok(()),
-            other => return Err(self.field_error(path, format!("expected a boolean, found {other}"))),
+            other => {
+                return Err(self.field_error(path, format!("expected a boolean, found {other}")))
+            }
         };
         let translated = if flag { when_true } else { when_false };
         match map.get(field) {
@@ -351,13 +358,19 @@ pub fn manifest_value<S: Serialize>(
     spec: &S,
 ) -> Result<Value, EncodeError> {
     let mut map = Map::new();
-    map.insert("apiVersion".into(), Value::String(crate::api::api_version(version)));
+    map.insert(
+        "apiVersion".into(),
+        Value::String(crate::api::api_version(version)),
+    );
     map.insert("kind".into(), Value::String(kind.to_string()));
     map.insert(
         "metadata".into(),
         serde_json::to_value(metadata).map_err(EncodeError::Json)?,
     );
-    map.insert("spec".into(), serde_json::to_value(spec).map_err(EncodeError::Json)?);
+    map.insert(
+        "spec".into(),
+        serde_json::to_value(spec).map_err(EncodeError::Json)?,
+    );
     Ok(Value::Object(map))
 }
 
@@ -449,7 +462,8 @@ mod tests {
         assert!(matches!(e, DecodeError::MissingField { field: "kind", .. }));
         let e = parse_documents("apiVersion: v1\nkind: SeccompProfile\n").unwrap_err();
         assert!(matches!(e, DecodeError::WrongGroup { .. }));
-        let e = parse_documents("apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: Pod\n").unwrap_err();
+        let e = parse_documents("apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: Pod\n")
+            .unwrap_err();
         assert!(matches!(e, DecodeError::UnknownKind { .. }));
         let e = parse_documents(
             "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nspex: {}\n",
@@ -468,7 +482,13 @@ mod tests {
     #[test]
     fn manifests_round_trip_through_yaml() {
         let meta = ObjectMeta::named("x");
-        let v = manifest_value(Kind::SeccompProfile, Version::V1, &meta, &serde_json::json!({"defaultAction": "SCMP_ACT_LOG"})).unwrap();
+        let v = manifest_value(
+            Kind::SeccompProfile,
+            Version::V1,
+            &meta,
+            &serde_json::json!({"defaultAction": "SCMP_ACT_LOG"}),
+        )
+        .unwrap();
         let text = to_yaml_stream(&[v.clone(), v]).unwrap();
         let docs = parse_documents(&text).unwrap();
         assert_eq!(docs.len(), 2);
