@@ -4,6 +4,10 @@
  * `preserve_access_index` makes clang emit BTF relocations, so the loader (aya) fixes the
  * offsets against the running kernel's BTF (/sys/kernel/btf/vmlinux); the layouts below
  * need not match any particular kernel.
+ *
+ * The program gets the current task with bpf_get_current_task_btf(), a pointer the verifier
+ * knows the kernel type of, so these fields are read with plain (fault-guarded) loads instead
+ * of bpf_probe_read_kernel() calls: that keeps the per-syscall path cheap.
  */
 #ifndef SPO_CORE_H
 #define SPO_CORE_H
@@ -31,6 +35,8 @@ struct nsproxy {
 
 struct task_struct {
 	struct thread_info thread_info;
+	int pid;
+	int tgid;
 	struct nsproxy *nsproxy;
 } __attribute__((preserve_access_index));
 

@@ -62,6 +62,39 @@ pub struct RawConfig {
     pub levels: [u32; MAX_LEVELS],
 }
 
+/// `struct spo_target`: value of the `targets` map (cgroup id → target).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RawTarget {
+    /// Slot (index into `active` and `stats`, `target` of [`RawKey`]).
+    pub slot: u32,
+    /// Instance number of the recording in that slot (never reused by one loaded recorder).
+    pub instance: u32,
+}
+
+/// Number of ABIs (bitmaps per cache entry).
+pub const ABI_MAX: usize = 3;
+
+/// `struct spo_cache`: per-CPU private bitmaps of the last target task seen on that CPU.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawCache {
+    /// `task_struct` address (0 = empty).
+    pub task: u64,
+    /// pid/tgid of that task.
+    pub pid_tgid: u64,
+    /// Target slot.
+    pub slot: u32,
+    /// Target instance.
+    pub instance: u32,
+    /// Mount namespace inode number.
+    pub mntns: u32,
+    /// Zero.
+    pub pad: u32,
+    /// Bitmaps per [`Abi`].
+    pub bits: [RawBitmap; ABI_MAX],
+}
+
 /// `struct spo_rec_key`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -104,6 +137,8 @@ impl RawBitmap {
 const _: () = assert!(std::mem::size_of::<RawConfig>() == 20);
 const _: () = assert!(std::mem::size_of::<RawKey>() == 16);
 const _: () = assert!(std::mem::size_of::<RawBitmap>() == 128);
+const _: () = assert!(std::mem::size_of::<RawTarget>() == 8);
+const _: () = assert!(std::mem::size_of::<RawCache>() == 32 + 3 * 128);
 
 #[cfg(feature = "bpf")]
 mod pod {
@@ -113,6 +148,10 @@ mod pod {
     unsafe impl aya::Pod for super::RawKey {}
     // SAFETY: as above.
     unsafe impl aya::Pod for super::RawBitmap {}
+    // SAFETY: as above.
+    unsafe impl aya::Pod for super::RawTarget {}
+    // SAFETY: as above.
+    unsafe impl aya::Pod for super::RawCache {}
 }
 
 #[cfg(test)]

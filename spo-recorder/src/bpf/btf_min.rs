@@ -212,6 +212,12 @@ impl Out {
         self.push(&[n, KIND_INT << 24, 4, 32])
     }
 
+    fn int_i32(&mut self) -> u32 {
+        let n = self.string("int");
+        // INT: size 4, encoding 1 (signed), offset 0, 32 bits.
+        self.push(&[n, KIND_INT << 24, 4, (1 << 24) | 32])
+    }
+
     fn ptr(&mut self, to: u32) -> u32 {
         self.push(&[0, KIND_PTR << 24, to])
     }
@@ -253,6 +259,8 @@ pub struct CoreFields {
     pub thread_info_status: Option<u32>,
     /// Byte offset of `task_struct.nsproxy`.
     pub task_nsproxy: u32,
+    /// Byte offsets of `task_struct.pid` and `task_struct.tgid`.
+    pub task_pid_tgid: (u32, u32),
     /// Byte offset of `nsproxy.mnt_ns`.
     pub nsproxy_mnt_ns: u32,
     /// Byte offset of `mnt_namespace.ns.inum`.
@@ -273,6 +281,12 @@ pub fn minimal_core_btf(
     let (nsproxy_bit, nsproxy_ptr) = raw
         .member(task, "nsproxy")
         .ok_or_else(|| missing("task_struct.nsproxy"))?;
+    let (pid_bit, _) = raw
+        .member(task, "pid")
+        .ok_or_else(|| missing("task_struct.pid"))?;
+    let (tgid_bit, _) = raw
+        .member(task, "tgid")
+        .ok_or_else(|| missing("task_struct.tgid"))?;
     let nsproxy = raw.strip(
         raw.ty(raw.strip(nsproxy_ptr))
             .filter(|_| raw.kind(raw.strip(nsproxy_ptr)) == Some(KIND_PTR))
@@ -324,7 +338,12 @@ pub fn minimal_core_btf(
         &[("mnt_ns", mnt_ns_ptr, mnt_ns_bit)],
     );
     let nsproxy_ptr_id = out.ptr(nsproxy_id);
-    let mut task_members = vec![("nsproxy", nsproxy_ptr_id, nsproxy_bit)];
+    let int = out.int_i32();
+    let mut task_members = vec![
+        ("pid", int, pid_bit),
+        ("tgid", int, tgid_bit),
+        ("nsproxy", nsproxy_ptr_id, nsproxy_bit),
+    ];
     if let Some((ti_bit, ti_size, st_bit)) = status {
         let ti_id = out.strukt("thread_info", ti_size, &[("status", uint, st_bit)]);
         task_members.insert(0, ("thread_info", ti_id, ti_bit));
@@ -333,6 +352,7 @@ pub fn minimal_core_btf(
     let fields = CoreFields {
         thread_info_status: status.map(|(ti, _, st)| (ti + st) / 8),
         task_nsproxy: nsproxy_bit / 8,
+        task_pid_tgid: (pid_bit / 8, tgid_bit / 8),
         nsproxy_mnt_ns: mnt_ns_bit / 8,
         mnt_ns_inum: (ns_bit + inum_bit) / 8,
     };

@@ -10,7 +10,8 @@ use aya::programs::RawTracePoint;
 use aya::{Btf, Ebpf, EbpfLoader};
 
 use super::abi::{
-    Abi, RawBitmap, RawConfig, RawKey, MAX_LEVELS, MAX_TARGETS, STAT_BAD_NR, STAT_DROPPED, STAT_MAX,
+    Abi, RawBitmap, RawCache, RawConfig, RawKey, RawTarget, MAX_LEVELS, MAX_TARGETS, STAT_BAD_NR,
+    STAT_DROPPED, STAT_MAX,
 };
 use super::btf_min::minimal_core_btf;
 use super::cgroup::{cgroup2_mount_from, RecordCgroup};
@@ -29,8 +30,11 @@ const TRACEPOINT: &str = "sys_enter";
 pub struct Recorder {
     ebpf: Ebpf,
     link: Option<RawTracePointLinkId>,
-    /// cgroup ids per slot; `None` = free.
+    /// cgroup ids (with their level) per slot; `None` = free.
     slots: Vec<Option<Vec<(u64, u32)>>>,
+    /// Instance number per slot.
+    instances: Vec<u32>,
+    next_instance: u32,
     /// level → number of registered cgroups at that level.
     levels: BTreeMap<u32, usize>,
     pub(super) opts: LoadOptions,
@@ -178,6 +182,8 @@ impl Recorder {
             ebpf,
             link: None,
             slots: vec![None; MAX_TARGETS],
+            instances: vec![0; MAX_TARGETS],
+            next_instance: 1,
             levels: BTreeMap::new(),
             opts: opts.clone(),
             cgroup_mount,
@@ -237,7 +243,7 @@ impl Recorder {
         arr.set(0, cfg, 0).map_err(|e| map_err("config", &e))
     }
 
-    fn targets_map(&mut self) -> Result<HashMap<&mut MapData, u64, u32>, BpfError> {
+    fn targets_map(&mut self) -> Result<HashMap<&mut MapData, u64, RawTarget>, BpfError> {
         let map = self.ebpf.map_mut("targets").ok_or(BpfError::Map {
             map: "targets",
             reason: "missing from the object".into(),
@@ -255,7 +261,13 @@ impl Recorder {
             .ok_or(BpfError::TooManyTargets { max: MAX_TARGETS })?;
         self.slots[slot] = Some(Vec::new());
         let id = TargetId(slot as u32);
+        self.instances[slot] = self.next_instance;
+        self.next_instance = self.next_instance.wrapping_add(1).max(1);
         self.reset_slot(slot as u32)?;
+        if let Err(e) = self.set_active(slot as u32, self.instances[slot]) {
+            let _ = self.stop(id);
+            return Err(e);
+        }
         for cg in cgroups {
             if let Err(e) = self.add_cgroup(id, cg) {
                 let _ = self.stop(id);
@@ -282,8 +294,12 @@ impl Recorder {
         }
         *self.levels.entry(level).or_default() += 1;
         self.write_config()?;
+        let value = RawTarget {
+            slot: target.0,
+            instance: self.instances.get(target.0 as usize).copied().unwrap_or(0),
+        };
         self.targets_map()?
-            .insert(cg.id(), target.0, 0)
+            .insert(cg.id(), value, 0)
             .map_err(|e| map_err("targets", &e))?;
         if let Some(Some(v)) = self.slots.get_mut(target.0 as usize) {
             v.push((cg.id(), level));
@@ -293,13 +309,37 @@ impl Recorder {
 
     /// Everything recorded for `target` so far (the recording goes on).
     pub fn snapshot(&self, target: TargetId) -> Result<Recorded, BpfError> {
+        let mut rec = Recorded::default();
+        let instance = self.instances.get(target.0 as usize).copied().unwrap_or(0);
+        // Per-CPU caches first: a concurrent flush moves bits from a cache into the shared
+        // map, so reading in this order sees them at least once.
+        let cache_map = self.ebpf.map("cache").ok_or(BpfError::Map {
+            map: "cache",
+            reason: "missing from the object".into(),
+        })?;
+        let cache: PerCpuArray<&MapData, RawCache> =
+            PerCpuArray::try_from(cache_map).map_err(|e| map_err("cache", &e))?;
+        let per_cpu = cache.get(&0, 0).map_err(|e| map_err("cache", &e))?;
+        for c in per_cpu.iter() {
+            if c.task == 0 || c.slot != target.0 || c.instance != instance {
+                continue;
+            }
+            for (i, bits) in c.bits.iter().enumerate() {
+                let Some(abi) = Abi::from_raw(i as u32) else {
+                    continue;
+                };
+                let nrs: Vec<u32> = bits.numbers().collect();
+                if !nrs.is_empty() {
+                    rec.by_mntns.entry((abi, c.mntns)).or_default().extend(nrs);
+                }
+            }
+        }
         let map = self.ebpf.map("syscalls").ok_or(BpfError::Map {
             map: "syscalls",
             reason: "missing from the object".into(),
         })?;
         let syscalls: HashMap<&MapData, RawKey, RawBitmap> =
             HashMap::try_from(map).map_err(|e| map_err("syscalls", &e))?;
-        let mut rec = Recorded::default();
         for item in syscalls.iter() {
             let (k, v) = item.map_err(|e| map_err("syscalls", &e))?;
             if k.target != target.0 {
@@ -327,7 +367,55 @@ impl Recorder {
         };
         rec.dropped = sum(STAT_DROPPED)?;
         rec.invalid_numbers = sum(STAT_BAD_NR)?;
+        rec.dropped += self.recursion_misses();
         Ok(rec)
+    }
+
+    /// Runs of the program the kernel skipped because it was already running on that CPU
+    /// (`bpf_prog_info.recursion_misses`): syscalls nobody saw. Zero in practice (a syscall
+    /// cannot start inside another one's tracepoint unless the kernel preempts it there); it
+    /// is counted as dropped so a loss can never go unnoticed.
+    fn recursion_misses(&self) -> u64 {
+        use std::os::fd::{AsFd, AsRawFd};
+        let Some(prog) = self.ebpf.program(PROGRAM) else {
+            return 0;
+        };
+        let Ok(fd) = prog.fd() else {
+            return 0;
+        };
+        let raw = fd.as_fd().as_raw_fd();
+        // struct bpf_prog_info is 232 bytes in the UAPI we build against;
+        // recursion_misses is the u64 at offset 208 (append-only ABI).
+        let mut info = [0u64; 232 / 8];
+        // union bpf_attr.info = { u32 bpf_fd; u32 info_len; u64 info; }
+        let mut attr = [0u64; 144 / 8];
+        attr[0] = (raw as u32 as u64) | ((std::mem::size_of_val(&info) as u64) << 32);
+        attr[1] = info.as_mut_ptr() as u64;
+        const BPF_OBJ_GET_INFO_BY_FD: libc::c_long = 15;
+        // SAFETY: the kernel writes at most info_len bytes into `info`, which outlives the call.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_bpf,
+                BPF_OBJ_GET_INFO_BY_FD,
+                attr.as_mut_ptr(),
+                std::mem::size_of_val(&attr) as u32,
+            )
+        };
+        if r != 0 {
+            return 0;
+        }
+        info[208 / 8]
+    }
+
+    fn set_active(&mut self, slot: u32, instance: u32) -> Result<(), BpfError> {
+        let map = self.ebpf.map_mut("active").ok_or(BpfError::Map {
+            map: "active",
+            reason: "missing from the object".into(),
+        })?;
+        let mut arr: Array<&mut MapData, u32> =
+            Array::try_from(map).map_err(|e| map_err("active", &e))?;
+        arr.set(slot, instance, 0)
+            .map_err(|e| map_err("active", &e))
     }
 
     fn reset_slot(&mut self, slot: u32) -> Result<(), BpfError> {
@@ -366,6 +454,8 @@ impl Recorder {
     /// target is left.
     pub fn stop(&mut self, target: TargetId) -> Result<Recorded, BpfError> {
         let rec = self.snapshot(target);
+        // From here on the kernel ignores (and discards) cached bits of this instance.
+        self.set_active(target.0, 0)?;
         let cgroups = self
             .slots
             .get_mut(target.0 as usize)
