@@ -35,7 +35,11 @@ pub fn validate(
     } else {
         spo_seccomp::validate::validate(&profile)
     };
-    let mut warnings = Vec::new();
+    let prefix = if raw { "" } else { "spec." };
+    let mut warnings: Vec<String> = spo_seccomp::validate::warnings(&profile.spec)
+        .into_iter()
+        .map(|w| format!("{prefix}{}: {}", w.path, w.reason))
+        .collect();
     let mut resolved = profile.clone();
     if let Some(base) = profile
         .spec

@@ -1,0 +1,8 @@
+//! Integration tests of spo-seccomp: fixtures, malformed corpus, properties, the real kernel
+//! and the install step.
+
+mod fixtures;
+mod install;
+mod kernel;
+mod malformed;
+mod props;
