@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Integration tests of spo-seccomp: fixtures, malformed corpus, properties, the real kernel
 //! and the install step.
 
