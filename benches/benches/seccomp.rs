@@ -14,7 +14,9 @@ use spo_seccomp::{Action, SeccompProfile, SeccompSpec, Syscall};
 const RUNC: &str = include_str!("../../spo-seccomp/tests/fixtures/upstream/baseprofile-runc.yaml");
 
 fn x86_64_names() -> Vec<String> {
-    (0..460u64).filter_map(|nr| spo_seccomp::syscalls::name(Arch::X86_64, nr)).collect()
+    (0..460u64)
+        .filter_map(|nr| spo_seccomp::syscalls::name(Arch::X86_64, nr))
+        .collect()
 }
 
 fn profile(name: &str, names: Vec<String>) -> SeccompProfile {
@@ -35,7 +37,9 @@ fn bench(c: &mut Criterion) {
     let all = x86_64_names();
     let fifty: Vec<SeccompProfile> = (0..50)
         .map(|i| {
-            let names = (0..60).map(|k| all[(i * 7 + k * 5) % all.len()].clone()).collect();
+            let names = (0..60)
+                .map(|k| all[(i * 7 + k * 5) % all.len()].clone())
+                .collect();
             profile(&format!("p{i}"), names)
         })
         .collect();
@@ -45,7 +49,10 @@ fn bench(c: &mut Criterion) {
 
     let chain: HashMap<String, SeccompProfile> = (0..15)
         .map(|i| {
-            let mut p = profile(&format!("c{i}"), vec![all[i * 3].clone(), all[i * 3 + 1].clone()]);
+            let mut p = profile(
+                &format!("c{i}"),
+                vec![all[i * 3].clone(), all[i * 3 + 1].clone()],
+            );
             if i < 14 {
                 p.spec.base_profile_name = Some(format!("c{}", i + 1));
             }
@@ -57,7 +64,11 @@ fn bench(c: &mut Criterion) {
     });
 
     let mut big = SeccompSpec::new(Action::Errno);
-    big.syscalls = all.iter().take(300).map(|n| Syscall::new([n.as_str()], Action::Allow)).collect();
+    big.syscalls = all
+        .iter()
+        .take(300)
+        .map(|n| Syscall::new([n.as_str()], Action::Allow))
+        .collect();
     c.bench_function("compile a 300-rule allowlist", |b| {
         b.iter(|| black_box(spo_seccomp::compile::compile(black_box(&big)).unwrap()))
     });

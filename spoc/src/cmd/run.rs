@@ -108,12 +108,13 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
             }
         }
         for r in &records {
-            eprintln!(
-                "spoc: seccomp: {} ({}) → {}",
-                r.syscall,
-                r.nr,
-                action_name(r.code)
-            );
+            let who = if r.pid == pid {
+                String::new()
+            } else {
+                format!(" (pid {}, a descendant)", r.pid)
+            };
+            let action = action_name(r.code);
+            eprintln!("spoc: seccomp: {} ({}) → {action}{who}", r.syscall, r.nr);
         }
     }
     if let Some(sig) = status.signal() {
