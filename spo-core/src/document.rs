@@ -40,7 +40,6 @@ pub fn parse_stream(text: &str) -> Result<Vec<RawDocument>, DecodeError> {
     let mut start_line = 1usize;
     let mut chunk_start = 0usize;
     let mut offset = 0usize;
-    let mut line_no = 1usize;
     let push = |chunk: &str, first_line: usize, docs: &mut Vec<RawDocument>| {
         parse_chunk(chunk, first_line, docs.len() + 1).map(|v| {
             if let Some((value, line)) = v {
@@ -52,7 +51,7 @@ pub fn parse_stream(text: &str) -> Result<Vec<RawDocument>, DecodeError> {
             }
         })
     };
-    for line in text.split_inclusive('\n') {
+    for (line_no, line) in (1usize..).zip(text.split_inclusive('\n')) {
         let trimmed = line.trim_end_matches(['\n', '\r']);
         if trimmed == "---" || trimmed.starts_with("--- ") || trimmed == "..." {
             push(&text[chunk_start..offset], start_line, &mut docs)?;
@@ -60,7 +59,6 @@ pub fn parse_stream(text: &str) -> Result<Vec<RawDocument>, DecodeError> {
             start_line = line_no + 1;
         }
         offset += line.len();
-        line_no += 1;
     }
     push(&text[chunk_start..], start_line, &mut docs)?;
     Ok(docs)

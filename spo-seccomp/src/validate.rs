@@ -4,7 +4,7 @@
 //! context: syscall names per architecture, counts, ranges, the listener path (SC-05),
 //! combinations the kernel or runtimes refuse, and the object name.
 
-use spo_core::{name, Violations};
+use spo_core::{name, Arch, Violations};
 
 use crate::model::{Action, ArgOp, Flag, SeccompProfile, SeccompSpec};
 use crate::syscalls;
@@ -129,20 +129,16 @@ pub fn validate_spec(spec: &SeccompSpec) -> Violations {
             if rule.names[..j].contains(n) {
                 v.push(path.clone(), format!("{n:?} is listed twice in this rule"));
             }
-            let missing: Vec<&str> = arches
-                .iter()
-                .filter(|a| !syscalls::exists(**a, n))
-                .map(|a| a.as_str())
-                .collect();
-            if missing.len() == arches.len() {
+            let known_here = arches.iter().any(|a| syscalls::exists(*a, n));
+            if !known_here
+                && !Arch::ALL
+                    .iter()
+                    .any(|a| *a != Arch::Native && syscalls::exists(*a, n))
+            {
+                let names: Vec<&str> = arches.iter().map(|a| a.as_str()).collect();
                 v.push(
                     path,
-                    format!("unknown syscall {n:?} on {}", missing.join(", ")),
-                );
-            } else if !missing.is_empty() {
-                v.push(
-                    path,
-                    format!("syscall {n:?} does not exist on {}", missing.join(", ")),
+                    format!("unknown syscall {n:?} on {}", names.join(", ")),
                 );
             }
         }
@@ -194,6 +190,35 @@ pub fn validate_spec(spec: &SeccompSpec) -> Violations {
     v
 }
 
+/// Findings that do not make a profile invalid: syscall names that exist, but not on every
+/// architecture the profile covers (runtimes skip them there). Each names the architectures.
+pub fn warnings(spec: &SeccompSpec) -> Violations {
+    let mut v = Violations::new();
+    let arches = spec.effective_architectures();
+    for (i, rule) in spec.syscalls.iter().enumerate() {
+        for (j, n) in rule.names.iter().enumerate() {
+            let missing: Vec<&str> = arches
+                .iter()
+                .filter(|a| !syscalls::exists(**a, n))
+                .map(|a| a.as_str())
+                .collect();
+            let known_somewhere = Arch::ALL
+                .iter()
+                .any(|a| *a != Arch::Native && syscalls::exists(*a, n));
+            if !missing.is_empty() && known_somewhere {
+                v.push(
+                    format!("syscalls[{i}].names[{j}]"),
+                    format!(
+                        "syscall {n:?} does not exist on {}; the rule has no effect there",
+                        missing.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,7 +252,6 @@ mod tests {
             "spec.architectures[2]",
             "spec.listenerPath",
             "spec.syscalls[0].names[1]",
-            "spec.syscalls[0].names[2]",
             "spec.syscalls[0].errnoRet",
             "spec.syscalls[0].args[0].index",
             "spec.syscalls[0].args[0].valueTwo",
@@ -235,14 +259,16 @@ mod tests {
         ] {
             assert!(got.contains(&want), "missing {want} in {v}");
         }
-        let open = v
-            .as_slice()
-            .iter()
-            .find(|x| x.path == "spec.syscalls[0].names[2]")
-            .unwrap();
+        assert!(
+            !got.contains(&"spec.syscalls[0].names[2]"),
+            "open exists on x86_64: {v}"
+        );
+        let w = warnings(&p.spec);
+        assert_eq!(w.as_slice().len(), 1, "{w}");
+        assert_eq!(w.as_slice()[0].path, "syscalls[0].names[2]");
         assert_eq!(
-            open.reason,
-            "syscall \"open\" does not exist on SCMP_ARCH_AARCH64"
+            w.as_slice()[0].reason,
+            "syscall \"open\" does not exist on SCMP_ARCH_AARCH64; the rule has no effect there"
         );
     }
 
