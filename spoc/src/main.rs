@@ -36,7 +36,12 @@ fn main() -> ExitCode {
         Command::Convert(args) => cmd::convert::run(&args, &cli.global),
         Command::Merge(args) => cmd::merge::run(&args, &cli.global),
         Command::Run(args) => cmd::run::run(&args),
-        Command::Record(_) => Err(anyhow::anyhow!("spoc record is not built in yet")),
+        Command::Record(args) => match args.recorder {
+            cli::Recorder::Bpf => cmd::record::run(&args, &cli.global),
+            cli::Recorder::Logs => Err(anyhow::anyhow!(
+                "the logs recorder is not built in (use --recorder bpf)"
+            )),
+        },
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

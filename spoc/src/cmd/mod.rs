@@ -3,6 +3,7 @@
 pub mod completions;
 pub mod convert;
 pub mod merge;
+pub mod record;
 pub mod run;
 pub mod validate;
 pub mod version;
