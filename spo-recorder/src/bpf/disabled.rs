@@ -28,6 +28,16 @@ impl Recorder {
     }
 
     /// Unreachable (no value exists).
+    pub fn hold_attached(&mut self, _hold: bool) -> Result<(), BpfError> {
+        match self.never {}
+    }
+
+    /// Unreachable (no value exists).
+    pub fn is_held(&self) -> bool {
+        match self.never {}
+    }
+
+    /// Unreachable (no value exists).
     pub fn is_attached(&self) -> bool {
         match self.never {}
     }

@@ -37,6 +37,8 @@ pub struct Recorder {
     next_instance: u32,
     /// level → number of registered cgroups at that level.
     levels: BTreeMap<u32, usize>,
+    /// Keep the tracepoint attached even with no target (see [`Recorder::hold_attached`]).
+    held: bool,
     pub(super) opts: LoadOptions,
     pub(super) cgroup_mount: std::path::PathBuf,
 }
@@ -185,9 +187,30 @@ impl Recorder {
             instances: vec![0; MAX_TARGETS],
             next_instance: 1,
             levels: BTreeMap::new(),
+            held: false,
             opts: opts.clone(),
             cgroup_mount,
         })
+    }
+
+    /// Keeps the tracepoint attached while no target is recorded, until the next target
+    /// starts (`true`); `false` (the default) lets it go, detaching now if idle. A caller that
+    /// self-tests and then records right away saves a detach/attach pair (each waits for an
+    /// RCU grace period in the kernel).
+    pub fn hold_attached(&mut self, hold: bool) -> Result<(), BpfError> {
+        self.held = hold;
+        if hold {
+            self.attach()
+        } else if self.slots.iter().all(Option::is_none) {
+            self.detach()
+        } else {
+            Ok(())
+        }
+    }
+
+    /// True while a hold is active.
+    pub fn is_held(&self) -> bool {
+        self.held
     }
 
     /// True while the tracepoint is attached.
@@ -278,6 +301,8 @@ impl Recorder {
             let _ = self.stop(id);
             return Err(e);
         }
+        // A hold lasts until a target takes over the reference.
+        self.held = false;
         Ok(id)
     }
 
@@ -477,7 +502,7 @@ impl Recorder {
         }
         self.write_config()?;
         self.reset_slot(target.0)?;
-        if self.slots.iter().all(Option::is_none) {
+        if self.slots.iter().all(Option::is_none) && !self.held {
             self.detach()?;
         }
         rec

@@ -33,7 +33,12 @@ impl Recorder {
         let parent = cgroup_of(&self.opts.proc_root, std::process::id())?;
         let cg = RecordCgroup::create(&self.cgroup_mount, &parent, "spo-selftest")?;
         let fd = cg.procs_fd()?;
+        // The self-test's own target must not consume a hold (see `hold_attached`).
+        let held = self.is_held();
         let target = self.start(&[&cg])?;
+        if held {
+            self.hold_attached(true)?;
+        }
         // SAFETY: the child only calls async-signal-safe functions (write, syscall, _exit).
         let pid = unsafe { libc::fork() };
         if pid == 0 {

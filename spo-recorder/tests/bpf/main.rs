@@ -345,3 +345,18 @@ fn recorded_process_goes_back_to_its_cgroup() {
     assert_eq!(before, after);
     assert!(!dirs[0].exists(), "recording cgroup left behind");
 }
+
+// covers: RC-39 — a hold keeps the tracepoint attached from the self-test into the next
+// recording, which then owns the reference: it is detached when that recording ends.
+#[test]
+fn rc_39_hold_bridges_self_test_and_recording() {
+    let mut r = Recorder::load(&LoadOptions::default()).unwrap();
+    r.hold_attached(true).unwrap();
+    r.self_test().unwrap();
+    assert!(r.is_attached(), "the hold must survive the self-test");
+    let mut cmd = Command::new("true");
+    let session = r.record_command(&mut cmd).unwrap();
+    cmd.status().unwrap();
+    session.finish().unwrap();
+    assert!(!r.is_attached(), "detached after the recording");
+}

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use spo_core::{Arch, Version};
-use spo_recorder::bpf::{Recorded, Recorder};
+use spo_recorder::bpf::{LoadOptions, Recorded, Recorder};
 use spo_seccomp::record::{name_from_command, profile_from_syscalls};
 use spo_seccomp::syscalls::{exists, BASE_SYSCALLS};
 
@@ -155,7 +155,15 @@ pub fn run(args: &RecordArgs, _global: &Global) -> Result<Outcome> {
     let base = base_syscalls(args, arch)?;
     let output = output_path(args)?;
     let t0 = Instant::now();
-    let mut recorder = Recorder::new().context("cannot start the eBPF recorder")?;
+    // Load, then self-test (RC-36) with the tracepoint held attached into the recording:
+    // saves a detach/attach pair; it is detached when the recording ends.
+    let mut recorder = Recorder::load(&LoadOptions::default())
+        .and_then(|mut r| {
+            r.hold_attached(true)?;
+            r.self_test()?;
+            Ok(r)
+        })
+        .context("cannot start the eBPF recorder")?;
     tracing::info!(
         elapsed_ms = t0.elapsed().as_millis() as u64,
         "eBPF recorder loaded and self-tested"
@@ -274,10 +282,17 @@ pub fn run(args: &RecordArgs, _global: &Global) -> Result<Outcome> {
 }
 
 fn display_command(cmd: &[OsString]) -> String {
-    cmd.iter()
+    let full = cmd
+        .iter()
         .map(|s| s.to_string_lossy().into_owned())
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    if full.chars().count() > 60 {
+        let short: String = full.chars().take(57).collect();
+        format!("{short}...")
+    } else {
+        full
+    }
 }
 
 /// Under sudo the profile belongs to the invoking user, who will edit and use it.
