@@ -168,6 +168,11 @@ impl<R: CommandRunner> Semodule<R> {
         }
     }
 
+    /// The command runner.
+    pub fn runner(&self) -> &R {
+        &self.runner
+    }
+
     /// The arguments for one operation (`-i FILE` or `-r NAME`).
     pub fn args(&self, op: &str, operand: &OsStr) -> Vec<OsString> {
         let mut args: Vec<OsString> = Vec::new();
