@@ -13,6 +13,7 @@
 //! | [`translate`] | [`to_cil`]: SelinuxProfile → [`cil::Module`] (SE-08..SE-14) |
 //! | [`raw`] | RawSelinuxProfile checks (SE-25, SE-26) and wrapping (SE-24) |
 //! | [`cil`] | the CIL AST and printer |
+//! | [`diagnostics`] | compiler messages mapped back to profile fields |
 //! | [`record`] | AVC → SelinuxProfile (RC-20) and merging |
 //! | [`install`] | write `<dir>/<policy>.cil` (SE-21) and the `semodule` installer |
 //!
@@ -36,6 +37,7 @@
 #![deny(missing_docs)]
 
 pub mod cil;
+pub mod diagnostics;
 pub mod error;
 pub mod inherit;
 pub mod install;

@@ -225,35 +225,36 @@ fn check_allow(profile: &SelinuxProfile, opts: &Options, v: &mut Violations) {
         opts.deny.permissions(),
     );
     for (label, by_class) in &profile.spec.allow {
-        let lpath = format!("spec.allow.{label}");
+        // Paths are built only for violations: a 10,000-rule profile allocates none.
+        let lpath = || format!("spec.allow.{label}");
         if label != SELF_LABEL && !is_token(label) {
             v.push(
-                &lpath,
+                lpath(),
                 format!("label {label:?} must match ^([a-zA-Z0-9.\\-_]+|@self)$"),
             );
         } else if types.contains(label) {
-            v.push(&lpath, format!("type {label} is on the deny list"));
+            v.push(lpath(), format!("type {label} is on the deny list"));
         }
         for (class, list) in by_class {
-            let cpath = format!("{lpath}.{class}");
+            let cpath = || format!("spec.allow.{label}.{class}");
             if !is_token(class) {
                 v.push(
-                    &cpath,
+                    cpath(),
                     format!("class {class:?} must match ^[a-zA-Z0-9.\\-_]+$"),
                 );
             } else if classes.contains(class) {
-                v.push(&cpath, format!("class {class} is on the deny list"));
+                v.push(cpath(), format!("class {class} is on the deny list"));
             }
             if list.is_empty() {
-                v.push(&cpath, "lists no permissions");
+                v.push(cpath(), "lists no permissions");
             }
             for (i, perm) in list.iter().enumerate() {
                 if !is_token(perm) {
                     let reason = format!("permission {perm:?} must match ^[a-zA-Z0-9.\\-_]+$");
-                    v.push(format!("{cpath}[{i}]"), reason);
+                    v.push(format!("{}[{i}]", cpath()), reason);
                 } else if perms.contains(perm) {
                     v.push(
-                        format!("{cpath}[{i}]"),
+                        format!("{}[{i}]", cpath()),
                         format!("permission {perm} is on the deny list"),
                     );
                 }
