@@ -25,9 +25,16 @@ pub struct Global {
     /// Log as JSON lines instead of text.
     #[arg(long, global = true)]
     pub log_json: bool,
-    /// Format of data printed on stdout.
-    #[arg(long = "output", global = true, value_enum, default_value_t = Format::Yaml)]
-    pub format: Format,
+    /// Format of data printed on stdout (default: YAML for manifests, text for reports).
+    #[arg(long = "output", global = true, value_enum)]
+    pub format: Option<Format>,
+}
+
+impl Global {
+    /// The format for manifests: YAML unless `--output json`.
+    pub fn data_format(&self) -> Format {
+        self.format.unwrap_or(Format::Yaml)
+    }
 }
 
 /// Machine-readable output formats.
@@ -144,6 +151,9 @@ pub struct RunArgs {
     /// Do not report audit records of the command after it ends.
     #[arg(long)]
     pub no_audit: bool,
+    /// Under sudo, run the command as root instead of the invoking user.
+    #[arg(long)]
+    pub privileged: bool,
     /// The command and its arguments.
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<std::ffi::OsString>,
@@ -166,7 +176,11 @@ pub struct RecordArgs {
     #[arg(short = 'b', long = "base-syscalls")]
     pub base_syscalls: Vec<String>,
     /// Add no base syscalls.
-    #[arg(short = 'n', long = "no-base-syscalls", conflicts_with = "base_syscalls")]
+    #[arg(
+        short = 'n',
+        long = "no-base-syscalls",
+        conflicts_with = "base_syscalls"
+    )]
     pub no_base_syscalls: bool,
     /// Under sudo, run the command as root instead of the invoking user (CLI-09).
     #[arg(long)]
@@ -178,7 +192,11 @@ pub struct RecordArgs {
     #[arg(long)]
     pub name: Option<String>,
     /// The command and its arguments.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required_unless_present = "pid")]
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required_unless_present = "pid"
+    )]
     pub command: Vec<std::ffi::OsString>,
 }
 
