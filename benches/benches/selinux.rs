@@ -9,10 +9,20 @@ use spo_selinux::raw::check_policy;
 use spo_selinux::{to_cil, NoParents, Options, SelinuxProfile};
 
 const CLASSES: [&str; 10] = [
-    "file", "dir", "sock_file", "lnk_file", "chr_file", "blk_file", "fifo_file", "tcp_socket",
-    "udp_socket", "unix_stream_socket",
+    "file",
+    "dir",
+    "sock_file",
+    "lnk_file",
+    "chr_file",
+    "blk_file",
+    "fifo_file",
+    "tcp_socket",
+    "udp_socket",
+    "unix_stream_socket",
 ];
-const PERMS: [&str; 8] = ["read", "write", "open", "getattr", "ioctl", "lock", "append", "map"];
+const PERMS: [&str; 8] = [
+    "read", "write", "open", "getattr", "ioctl", "lock", "append", "map",
+];
 
 /// 1,000 labels × 10 classes = 10,000 allow rules, 5 permissions each (one duplicate).
 fn big_profile() -> SelinuxProfile {
@@ -35,8 +45,14 @@ fn big_profile() -> SelinuxProfile {
 fn bench(c: &mut Criterion) {
     let p = big_profile();
     let opts = Options::default();
-    let text = to_cil(&p, &opts, &NoParents).map(|m| m.render()).unwrap_or_default();
-    assert_eq!(text.lines().count(), 10_003, "1 block line + 1 inherit + 10,000 rules + 1 close");
+    let text = to_cil(&p, &opts, &NoParents)
+        .map(|m| m.render())
+        .unwrap_or_default();
+    assert_eq!(
+        text.lines().count(),
+        10_003,
+        "1 block line + 1 inherit + 10,000 rules + 1 close"
+    );
     c.bench_function("selinux_to_cil_10k_rules", |b| {
         b.iter(|| to_cil(std::hint::black_box(&p), &opts, &NoParents).map(|m| m.render()))
     });
