@@ -6,29 +6,65 @@
 //! body, which [`RawBody`](crate::raw::RawBody) admits only after the raw checks (SE-25).
 
 use std::fmt::{self, Write as _};
+use std::sync::Arc;
 
 use crate::names::{is_token, PolicyName};
 use crate::raw::RawBody;
 
 /// A CIL name or dotted name path (`var_log_t`, `nginx-secure.process`): `[A-Za-z0-9._-]+`.
+/// Shared (`Arc`), so repeating a name across thousands of rules costs no allocation.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Name(String);
+pub struct Name(Arc<str>);
 
 impl Name {
     /// Accepts `s` when it is a token (SE-07); `None` otherwise.
     pub fn new(s: &str) -> Option<Self> {
-        is_token(s).then(|| Self(s.to_string()))
+        is_token(s).then(|| Self(Arc::from(s)))
     }
 
     /// The name as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The shared text (no copy).
+    pub(crate) fn shared(&self) -> Arc<str> {
+        Arc::clone(&self.0)
+    }
 }
 
 impl From<&PolicyName> for Name {
     fn from(p: &PolicyName) -> Self {
-        Self(p.as_str().to_string())
+        Self(Arc::from(p.as_str()))
+    }
+}
+
+/// The manifest field a statement came from (for mapping compiler errors back).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// The implicit `(blockinherit container)` (`spec.inherit`).
+    Inherit,
+    /// `spec.inherit[i]`.
+    InheritEntry(usize),
+    /// `spec.mode`.
+    Mode,
+    /// `spec.allow.<label>.<class>`.
+    Allow {
+        /// The label as written (`@self` stays `@self`).
+        label: Arc<str>,
+        /// The class.
+        class: Arc<str>,
+    },
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Inherit => f.write_str("spec.inherit"),
+            Origin::InheritEntry(i) => write!(f, "spec.inherit[{i}]"),
+            Origin::Mode => f.write_str("spec.mode"),
+            Origin::Allow { label, class } => write!(f, "spec.allow.{label}.{class}"),
+        }
     }
 }
 
@@ -88,8 +124,8 @@ impl Statement {
 pub struct Block {
     /// The block (policy) name.
     pub name: PolicyName,
-    /// Statements and the field path each came from.
-    pub statements: Vec<(Statement, String)>,
+    /// Statements and the field each came from.
+    pub statements: Vec<(Statement, Origin)>,
 }
 
 /// The module of a RawSelinuxProfile: the checked policy text wrapped in a block (SE-24).
@@ -166,7 +202,7 @@ impl Module {
             return Some("metadata.name".into());
         }
         match self {
-            Module::Profile(b) => b.statements.get(line - 2).map(|(_, o)| o.clone()),
+            Module::Profile(b) => b.statements.get(line - 2).map(|(_, o)| o.to_string()),
             Module::Raw(r) => {
                 let body_lines = r.body.as_str().split('\n').count();
                 (line - 2 < body_lines).then(|| {
@@ -200,11 +236,8 @@ mod tests {
         let m = Module::Profile(Block {
             name: PolicyName::new("demo").unwrap(),
             statements: vec![
-                (
-                    Statement::BlockInherit(n("container")),
-                    "spec.inherit".into(),
-                ),
-                (Statement::TypePermissive(n("process")), "spec.mode".into()),
+                (Statement::BlockInherit(n("container")), Origin::Inherit),
+                (Statement::TypePermissive(n("process")), Origin::Mode),
                 (
                     Statement::Allow {
                         source: n("process"),
@@ -212,7 +245,10 @@ mod tests {
                         class: n("dir"),
                         perms: vec![n("open"), n("read")],
                     },
-                    "spec.allow.var_log_t.dir".into(),
+                    Origin::Allow {
+                        label: "var_log_t".into(),
+                        class: "dir".into(),
+                    },
                 ),
             ],
         });

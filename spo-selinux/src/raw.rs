@@ -326,6 +326,16 @@ mod tests {
     }
 
     #[test]
+    fn se_25_policies_longer_than_the_crd_limit_are_rejected() {
+        let stmt = "(allow process x_t (file (read)))\n";
+        let big = stmt.repeat(MAX_POLICY_CHARS / stmt.len() + 1);
+        let r = reasons(&big);
+        assert_eq!(r.len(), 1);
+        assert!(r[0].contains("at most 500000"), "{r:?}");
+        assert!(reasons(&big[..MAX_POLICY_CHARS - MAX_POLICY_CHARS % stmt.len()]).is_empty());
+    }
+
+    #[test]
     fn blockinherit_of_allowed_templates_at_top_level_only() {
         assert!(reasons("(blockinherit container)\n(allow process x (file (read)))").is_empty());
         assert!(reasons("(blockinherit net_container)")[0].contains("allowedSystemProfiles"));

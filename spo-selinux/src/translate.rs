@@ -1,8 +1,11 @@
 //! SelinuxProfile → CIL module (spec §3): SE-08..SE-14.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
-use crate::cil::{Block, Module, Name, Statement};
+use spo_core::Violations;
+
+use crate::cil::{Block, Module, Name, Origin, Statement};
 use crate::inherit::ParentResolver;
 use crate::model::{Mode, ParentKind, SelinuxProfile, CONTAINER_TEMPLATE, SELF_LABEL};
 use crate::validate::{check, Options};
@@ -32,29 +35,37 @@ pub fn to_cil(
     }
     let Some(policy_name) = checked.policy_name else {
         // check() reports a violation whenever the name is missing.
-        return Err(invalid(spo_core::Violations::new()));
+        return Err(invalid(Violations::new()));
     };
-    let name = |s: &str, path: &str| {
-        Name::new(s).ok_or_else(|| {
-            let mut v = spo_core::Violations::new();
-            v.push(path, format!("{s:?} is not a CIL name"));
-            invalid(v)
-        })
+    // Validation has accepted every token; a refusal here would be a bug, reported as a
+    // violation rather than a panic.
+    let not_a_name = |s: &str, path: String| {
+        let mut v = Violations::new();
+        v.push(path, format!("{s:?} is not a CIL name"));
+        invalid(v)
+    };
+    // Names repeat across rules (permissions, classes): build each once.
+    let mut names: HashMap<String, Name> = HashMap::new();
+    let mut intern = |s: &str, path: &dyn Fn() -> String| -> Result<Name, Error> {
+        if let Some(n) = names.get(s) {
+            return Ok(n.clone());
+        }
+        let n = Name::new(s).ok_or_else(|| not_a_name(s, path()))?;
+        names.insert(s.to_string(), n.clone());
+        Ok(n)
     };
     let mut statements = Vec::new();
     let mut inherited = BTreeSet::new();
     let has_profile_parent = checked.parents.iter().any(Option::is_some);
     if !has_profile_parent {
         inherited.insert(CONTAINER_TEMPLATE.to_string());
-        statements.push((
-            Statement::BlockInherit(name(CONTAINER_TEMPLATE, "spec.inherit")?),
-            "spec.inherit".to_string(),
-        ));
+        let n = intern(CONTAINER_TEMPLATE, &|| "spec.inherit".into())?;
+        statements.push((Statement::BlockInherit(n), Origin::Inherit));
     }
     for (i, r) in profile.spec.inherit.iter().enumerate() {
         if r.parent_kind() == ParentKind::System && inherited.insert(r.name.clone()) {
-            let path = format!("spec.inherit[{i}]");
-            statements.push((Statement::BlockInherit(name(&r.name, &path)?), path));
+            let n = intern(&r.name, &|| format!("spec.inherit[{i}]"))?;
+            statements.push((Statement::BlockInherit(n), Origin::InheritEntry(i)));
         }
     }
     for (i, parent) in checked.parents.iter().enumerate() {
@@ -62,43 +73,47 @@ pub fn to_cil(
             if inherited.insert(p.as_str().to_string()) {
                 statements.push((
                     Statement::BlockInherit(Name::from(p)),
-                    format!("spec.inherit[{i}]"),
+                    Origin::InheritEntry(i),
                 ));
             }
         }
     }
-    let process = name("process", "spec")?;
+    let process = intern("process", &|| "spec".into())?;
     if profile.spec.mode == Mode::Permissive {
-        statements.push((
-            Statement::TypePermissive(process.clone()),
-            "spec.mode".into(),
-        ));
+        statements.push((Statement::TypePermissive(process.clone()), Origin::Mode));
     }
     let usage = policy_name.usage();
+    let mut perms: Vec<&str> = Vec::new();
     for (label, by_class) in &profile.spec.allow {
-        let lpath = format!("spec.allow.{label}");
+        let lpath = || format!("spec.allow.{label}");
         let target = if label == SELF_LABEL {
-            name(&usage, &lpath)?
+            intern(&usage, &lpath)?
         } else {
-            name(label, &lpath)?
+            intern(label, &lpath)?
         };
+        let label_arc: Arc<str> = Arc::from(label.as_str());
         for (class, list) in by_class {
-            let cpath = format!("{lpath}.{class}");
-            let perms = list
+            let cpath = || format!("spec.allow.{label}.{class}");
+            perms.clear();
+            perms.extend(list.iter().map(String::as_str));
+            perms.sort_unstable();
+            perms.dedup();
+            let perm_names = perms
                 .iter()
-                .map(String::as_str)
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .map(|p| name(p, &cpath))
+                .map(|p| intern(p, &cpath))
                 .collect::<Result<Vec<_>, _>>()?;
+            let class_name = intern(class, &cpath)?;
             statements.push((
                 Statement::Allow {
                     source: process.clone(),
                     target: target.clone(),
-                    class: name(class, &cpath)?,
-                    perms,
+                    class: class_name.clone(),
+                    perms: perm_names,
                 },
-                cpath,
+                Origin::Allow {
+                    label: label_arc.clone(),
+                    class: class_name.shared(),
+                },
             ));
         }
     }

@@ -218,3 +218,46 @@ fn generated_cil_compiles_against_udicas_real_container_template() {
     std::fs::write(&bare, &ours[..ours.find("; ---- udica").unwrap()]).unwrap();
     assert!(compile_texts(dir.path(), &bare, &texts).is_err());
 }
+
+// covers: SE-10
+#[test]
+fn example_5_compiles_against_udicas_real_net_container_template() {
+    let Some(templates) = udica_templates() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let base = udica_base(dir.path(), &templates);
+    // udica's net_container.cil holds several blocks; its first one, `net_container`, only
+    // needs the `sandbox_net_domain` attribute besides `container`.
+    let net = std::fs::read_to_string(templates.join("net_container.cil")).unwrap();
+    let end = net.find("\n)\n").unwrap() + 3;
+    let net_block = format!("(typeattribute sandbox_net_domain)\n{}", &net[..end]);
+    assert!(net_block.contains("(block net_container"));
+    let mut p = SelinuxProfile::named("net-container-policy");
+    p.spec.inherit = vec![PolicyRef {
+        kind: String::new(),
+        name: "net_container".into(),
+    }];
+    p.spec.allow.insert(
+        "container_file_t".into(),
+        BTreeMap::from([("sock_file".into(), vec!["write".into()])]),
+    );
+    let opts = Options {
+        allowed_system_profiles: spo_selinux::AllowedSystemProfiles::List(vec![
+            "container".into(),
+            "net_container".into(),
+        ]),
+        ..Options::default()
+    };
+    let m = to_cil(&p, &opts, &Vec::new()).unwrap();
+    assert!(m.render().starts_with(
+        "(block net-container-policy\n(blockinherit container)\n(blockinherit net_container)\n"
+    ));
+    let texts = vec![
+        ("net.cil".to_string(), net_block),
+        ("m.cil".to_string(), m.render()),
+    ];
+    if let Err(e) = compile_texts(dir.path(), &base, &texts) {
+        panic!("secilc rejected Example 5 against udica's net_container:\n{e}");
+    }
+}
