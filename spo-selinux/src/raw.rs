@@ -192,7 +192,9 @@ pub fn check_policy(policy: &str, allowed_templates: &[String]) -> Violations {
                     ),
                     Some((Tok::Symbol(sym), _)) => {
                         let word = directive_word(sym);
-                        if word == "blockinherit" && depth == 1 {
+                        // Only the exact (lower-case) keyword gets the template exception;
+                        // `BlockInherit`, `blockinherit.x`... stay restricted words.
+                        if *sym == "blockinherit" && depth == 1 {
                             if let Some(reason) = check_blockinherit(&toks[i..], allowed_templates) {
                                 v.push(PATH, format!("line {line}: {reason}"));
                             }
@@ -341,5 +343,7 @@ mod tests {
         assert!(reasons("(blockinherit net_container)")[0].contains("allowedSystemProfiles"));
         assert!(!reasons("(optional o (blockinherit container))").is_empty());
         assert!(!reasons("(blockinherit container extra)").is_empty());
+        assert!(!reasons("(BlockInherit container)").is_empty());
+        assert!(!reasons("(blockinherit.x container)").is_empty());
     }
 }
