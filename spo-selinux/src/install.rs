@@ -9,6 +9,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::cil::Module;
 use crate::names::PolicyName;
 use crate::Error;
 
@@ -100,6 +101,31 @@ pub fn remove_policy(dir: &Path, name: &PolicyName) -> Result<bool, Error> {
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
         Err(e) => Err(io_err("cannot remove policy file", &path)(e)),
     }
+}
+
+/// Writes `module` to `<dir>/<policyName>.cil` and, only when the file changed, installs it
+/// with `installer` (SE-21: an unchanged profile causes no policy rebuild).
+pub fn install_module(
+    dir: &Path,
+    module: &Module,
+    installer: &dyn PolicyInstaller,
+) -> Result<WriteOutcome, Error> {
+    let outcome = write_policy(dir, module.name(), &module.render())?;
+    if outcome == WriteOutcome::Written {
+        installer.install(&dir.join(module.name().file_name()))?;
+    }
+    Ok(outcome)
+}
+
+/// Removes policy `name`: the module from the policy store, then its file (SE-22). A file
+/// that is already gone is not an error; the store removal result is returned as is.
+pub fn uninstall_module(
+    dir: &Path,
+    name: &PolicyName,
+    installer: &dyn PolicyInstaller,
+) -> Result<bool, Error> {
+    installer.remove(name)?;
+    remove_policy(dir, name)
 }
 
 /// The result of running a command.

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use spo_selinux::install::{
-    remove_policy, write_policy, CommandOutput, CommandRunner, PolicyInstaller, Semodule,
-    SystemRunner, WriteOutcome,
+    install_module, remove_policy, uninstall_module, write_policy, CommandOutput, CommandRunner,
+    PolicyInstaller, Semodule, SystemRunner, WriteOutcome,
 };
 use spo_selinux::{to_cil, Error, NoParents, Options, PolicyName, SelinuxProfile};
 
@@ -146,6 +146,43 @@ fn semodule_argv_for_install_and_remove() {
             "semodule", "-p", "/r", "-s", "targeted", "-N", "-i", "x.cil"
         ]]
     );
+}
+
+// covers: SE-21, SE-22 (file and module removal; the selinuxd status polling is the operator's)
+#[test]
+fn install_module_runs_semodule_only_when_the_file_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = SelinuxProfile::named("web");
+    p.spec.allow.insert(
+        "@self".into(),
+        [("tcp_socket".to_string(), vec!["listen".to_string()])].into(),
+    );
+    let m = to_cil(&p, &Options::default(), &NoParents).unwrap();
+    let s = Semodule::new(Fake::default());
+    assert_eq!(
+        install_module(dir.path(), &m, &s).unwrap(),
+        WriteOutcome::Written
+    );
+    assert_eq!(
+        install_module(dir.path(), &m, &s).unwrap(),
+        WriteOutcome::Unchanged
+    );
+    let file = dir.path().join("web.cil").display().to_string();
+    assert_eq!(
+        *s.runner().calls.borrow(),
+        [vec!["semodule".to_string(), "-i".into(), file]]
+    );
+    assert!(uninstall_module(dir.path(), m.name(), &s).unwrap());
+    assert!(!dir.path().join("web.cil").exists());
+    assert_eq!(s.runner().calls.borrow()[1], ["semodule", "-r", "web"]);
+    // A failing store removal keeps the file (retry later).
+    install_module(dir.path(), &m, &s).unwrap();
+    let failing = Semodule::new(Fake {
+        fail: true,
+        ..Fake::default()
+    });
+    assert!(uninstall_module(dir.path(), m.name(), &failing).is_err());
+    assert!(dir.path().join("web.cil").exists());
 }
 
 fn have_semodule() -> bool {
