@@ -101,8 +101,10 @@ fn lex(text: &str) -> Result<Vec<(Tok<'_>, usize)>, (usize, String)> {
                 i += 1;
             }
             b' ' | b'\t' | b'\r' => i += 1,
+            // A CIL comment ends at '\n' *or* '\r' (`;[^\n\r]*`): a lone '\r' must end it
+            // here too, or `;x\r)` would hide a real ')' from the count.
             b';' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
                     i += 1;
                 }
             }
@@ -306,6 +308,9 @@ mod tests {
         assert!(!reasons("(typetransition a b c \"(\" d))").is_empty());
         assert!(reasons("(typetransition a b c \"(\" d)").is_empty());
         assert!(reasons("(allow a b (c (d))) ; ) comment (").is_empty());
+        // A carriage return ends a CIL comment.
+        assert!(!reasons("(blockinherit container) ;c\r)(type injected_t)(macro m ()").is_empty());
+        assert!(reasons("(allow a b (c (d))) ;c\r\n(allow a b (c (d)))").is_empty());
         assert!(reasons("(allow a \"unterminated\n)")
             .iter()
             .any(|r| r.contains("unterminated")));

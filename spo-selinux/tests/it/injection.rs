@@ -123,6 +123,8 @@ fn se_25_raw_policy_escapes_are_rejected_and_would_really_escape() {
         ")\n(type injected_t)\n(macro m ()",
         // the same hidden from a naive counter by a comment
         ";(\n)\n(type injected_t)\n(macro m () ;)\n",
+        // hidden by a comment that a carriage return ends for CIL
+        "(blockinherit container) ;c\r)(type injected_t)(macro m ()",
         // hidden by a quoted string
         "(typetransition a b c \"(\" d))\n(type injected_t)\n(macro m () \")\" ",
         "(in container (allow process kernel_t (file (read))))",
@@ -169,6 +171,17 @@ fn se_25_raw_policy_escapes_are_rejected_and_would_really_escape() {
         ],
     )
     .expect("the escape compiles, proving it is one");
+    let wrapped =
+        "(block victim\n    (blockinherit container) ;c\r)(type injected_t)(macro m ()\n)";
+    compile_texts(
+        dir.path(),
+        &test_base(),
+        &[
+            ("w.cil".into(), wrapped.into()),
+            ("p.cil".into(), probe.into()),
+        ],
+    )
+    .expect("the carriage-return escape compiles, proving it is one");
 }
 
 proptest! {
