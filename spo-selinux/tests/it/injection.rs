@@ -206,3 +206,69 @@ proptest! {
         }
     }
 }
+
+/// Fragments that stress comment, string and line-ending handling.
+const FRAGMENTS: [&str; 16] = [
+    "(",
+    ")",
+    ";",
+    "\"",
+    "\r",
+    "\n",
+    " ",
+    "\t",
+    "allow",
+    "x_t",
+    "type",
+    "macro",
+    "m",
+    "()",
+    "(allow process x_t (file (read)))",
+    ";c\r",
+];
+
+/// How many top-level statements CIL's own parser sees (`secil2tree -A parse`); `None` when
+/// it does not parse at all (then nothing can escape either).
+fn cil_top_level_statements(dir: &std::path::Path, text: &str) -> Option<usize> {
+    let path = dir.join("w.cil");
+    std::fs::write(&path, text).unwrap();
+    let out = std::process::Command::new("secil2tree")
+        .args(["-A", "parse"])
+        .arg(&path)
+        .output()
+        .expect("secil2tree (Debian package secilc) must be installed");
+    if !out.status.success() {
+        return None;
+    }
+    // Top-level nodes are the lines with exactly four spaces before '('.
+    Some(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| *l == "    (")
+            .count(),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// Differential check against CIL's parser: whenever the raw check accepts a policy, the
+    /// wrapped module is exactly one top-level block for the real CIL parser — no text can
+    /// close it early.
+    // covers: SE-25, SE-26
+    #[test]
+    fn accepted_raw_policies_never_escape_their_block(parts in proptest::collection::vec(proptest::sample::select(FRAGMENTS.to_vec()), 1..24)) {
+        let policy: String = parts.concat();
+        let raw = RawSelinuxProfile {
+            metadata: ObjectMeta::named("victim"),
+            version: spo_core::Version::V1,
+            spec: RawSelinuxProfileSpec { state: State::Enabled, policy },
+        };
+        if let Ok(m) = raw_to_cil(&raw, &Options::default()) {
+            let dir = tempfile::tempdir().unwrap();
+            if let Some(n) = cil_top_level_statements(dir.path(), &m.render()) {
+                prop_assert_eq!(n, 1, "escaped: {:?}", m.render());
+            }
+        }
+    }
+}
