@@ -119,8 +119,9 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 4, ..ProptestConfig::default() })]
 
     /// 4 × 64 = 256 random valid profiles; every one renders deterministically and secilc
-    /// accepts each batch of 64 modules (one invocation per batch). Every 8th profile
-    /// inherits the previous profile instead of a template (SE-11).
+    /// accepts each batch of 64 modules (one invocation per batch), against our test base and
+    /// against udica's real `container` template. Every 8th profile inherits the previous
+    /// profile instead of a template (SE-11).
     // covers: SE-08, SE-09, SE-11, SE-12, SE-13, SE-14
     #[test]
     fn random_valid_profiles_compile_with_secilc(specs in proptest::collection::vec(spec(), BATCH)) {
@@ -150,6 +151,13 @@ proptest! {
         if let Err(e) = compile_texts(dir.path(), &test_base(), &texts) {
             let all: String = texts.iter().map(|t| t.1.as_str()).collect();
             prop_assert!(false, "secilc rejected the batch:\n{}\n{}", e, all);
+        }
+        // The same batch against udica's real `container` template.
+        if let Some(templates) = udica_templates() {
+            let base = udica_base(dir.path(), &templates);
+            if let Err(e) = compile_texts(dir.path(), &base, &texts) {
+                prop_assert!(false, "secilc rejected the batch against udica's template:\n{}", e);
+            }
         }
     }
 }
