@@ -6,5 +6,6 @@
 mod common;
 mod compile;
 mod examples;
+mod fixtures;
 mod injection;
 mod install;
