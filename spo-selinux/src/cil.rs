@@ -3,7 +3,7 @@
 //! Every name in the tree is a [`Name`], which can only be built from text that passes the
 //! SE-07 token rule, so the printer never emits a parenthesis, quote, comment or whitespace
 //! that came from a profile. The only other text the printer copies is a RawSelinuxProfile
-//! body, which [`RawBody`](crate::raw::RawBody) admits only after the raw checks (SE-25).
+//! body, which [`RawBody`] admits only after the raw checks (SE-25).
 
 use std::fmt::{self, Write as _};
 use std::sync::Arc;

@@ -8,7 +8,7 @@
 //! |---|---|
 //! | [`model`] | [`SelinuxProfile`], [`RawSelinuxProfile`] (`v1` and era-B `v1alpha2`, VER-08) |
 //! | [`names`] | policy names and usage (SE-01, SE-02), the SE-07 token rule |
-//! | [`validate`] | [`validate()`], [`Options`] (naming era, `allowedSystemProfiles`, deny list SE-15..SE-17) |
+//! | [`validate`](mod@validate) | [`validate()`], [`Options`] (naming era, `allowedSystemProfiles`, deny list SE-15..SE-17) |
 //! | [`inherit`] | [`ParentResolver`] for SelinuxProfile parents (SE-06, SE-11), cycle detection |
 //! | [`translate`] | [`to_cil`]: SelinuxProfile → [`cil::Module`] (SE-08..SE-14) |
 //! | [`raw`] | RawSelinuxProfile checks (SE-25, SE-26) and wrapping (SE-24) |
