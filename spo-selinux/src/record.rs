@@ -15,6 +15,14 @@ use crate::names::is_token;
 /// type are about the workload itself and become `@self` rules (RC-20).
 pub const RECORDING_TYPE: &str = "selinuxrecording.process";
 
+/// The module that declares [`RECORDING_TYPE`] (spec §7, SE-28): a permissive profile named
+/// `selinuxrecording` that inherits `container`, as the node bootstrap installs it.
+pub fn recording_module() -> Result<crate::Module, crate::Error> {
+    let mut p = SelinuxProfile::named("selinuxrecording");
+    p.spec.mode = crate::Mode::Permissive;
+    crate::to_cil(&p, &crate::Options::default(), &crate::NoParents)
+}
+
 type SetMap = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
 
 fn to_allow(map: SetMap) -> AllowMap {

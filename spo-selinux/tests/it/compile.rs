@@ -269,3 +269,26 @@ fn example_5_compiles_against_udicas_real_net_container_template() {
         panic!("secilc rejected Example 5 against udica's net_container:\n{e}");
     }
 }
+
+// covers: SE-28, RC-10
+#[test]
+fn se_28_recording_module_declares_the_permissive_recording_type() {
+    let m = spo_selinux::record::recording_module().unwrap();
+    assert_eq!(m.name().usage(), spo_selinux::RECORDING_TYPE);
+    assert_eq!(
+        m.render(),
+        "(block selinuxrecording\n(blockinherit container)\n(typepermissive process)\n)\n"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    // A rule on the recording type from outside the block proves the type exists.
+    let probe = "(allow selinuxrecording.process http_port_t (tcp_socket (name_bind)))\n";
+    compile_texts(
+        dir.path(),
+        &test_base(),
+        &[
+            ("rec.cil".into(), m.render()),
+            ("probe.cil".into(), probe.into()),
+        ],
+    )
+    .unwrap();
+}
