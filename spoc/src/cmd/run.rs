@@ -41,7 +41,7 @@ fn load_profile(args: &RunArgs) -> Result<spo_seccomp::SeccompProfile> {
             args.profile.display()
         );
     }
-    if matches!(item, Item::Manifest(_))
+    if !matches!(item, Item::RawSeccomp { .. })
         && profile.spec.effective_state() == spo_seccomp::ProfileState::Disabled
     {
         tracing::warn!("the profile is disabled (state: Disabled); running under it anyway");
