@@ -50,8 +50,8 @@ pub fn run(args: &MergeArgs, global: &Global) -> Result<Outcome> {
                 .iter()
                 .map(|i| match i {
                     Item::Manifest(d) => Ok(d.clone()),
-                    Item::RawSeccomp { .. } => {
-                        bail!("cannot merge raw seccomp JSON with SelinuxProfiles")
+                    Item::RawSeccomp { .. } | Item::Seccomp(..) => {
+                        bail!("cannot merge seccomp profiles with SelinuxProfiles")
                     }
                 })
                 .collect::<Result<Vec<_>>>()?;
