@@ -236,3 +236,48 @@ fn merge_unions_selinux_profiles_and_check_reports_coverage() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+#[test]
+fn validate_with_base_maps_an_unknown_type_to_its_rule() {
+    // The test base does not declare var_log_t: secilc fails on the first rule using it and
+    // the failure is reported on that rule's field.
+    let base = fixture("test-base-policy.cil");
+    let out = spoc(&[
+        "--output",
+        "json",
+        "validate",
+        "--selinux-base",
+        &base,
+        &fixture("selinuxprofile.yaml"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v[0]["violations"][0]["path"], "spec.allow.var_log_t.dir",
+        "{v}"
+    );
+    // The raw example compiles once var_log_t exists: declare it in an extended base.
+    let dir = tempfile::tempdir().unwrap();
+    let extended = write(
+        dir.path(),
+        "base.cil",
+        &format!(
+            "{}\n(type var_log_t)\n",
+            std::fs::read_to_string(&base).unwrap()
+        ),
+    );
+    for f in ["selinuxprofile.yaml", "rawselinuxprofile.yaml"] {
+        let out = spoc(&[
+            "validate",
+            "--selinux-base",
+            extended.to_str().unwrap(),
+            &fixture(f),
+        ]);
+        assert!(
+            out.status.success(),
+            "{f}: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    }
+}
