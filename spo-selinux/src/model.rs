@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use spo_core::{Document, Kind, LegacyAlias, ObjectMeta, Version, LABEL_PARTIAL};
 
+use crate::names::{Naming, PolicyName};
 use crate::Error;
 
 /// The label that stands for the profile's own process type (SE-14).
@@ -223,6 +224,11 @@ impl SelinuxProfile {
         self.spec.state == State::Enabled && !is_partial(&self.metadata)
     }
 
+    /// Its policy name (SE-02); `.usage()` on it is `status.usage` (SE-01).
+    pub fn policy_name(&self, naming: Naming) -> Result<PolicyName, spo_core::Violations> {
+        PolicyName::for_object(&self.metadata, naming)
+    }
+
     /// The manifest as a JSON value (`v1`, canonical field names).
     pub fn to_manifest(&self) -> Result<serde_json::Value, spo_core::EncodeError> {
         spo_core::manifest_value(
@@ -247,6 +253,12 @@ impl RawSelinuxProfile {
     /// Whether CIL should be installed for it: enabled and not partial (SE-18).
     pub fn is_installable(&self) -> bool {
         self.spec.state == State::Enabled && !is_partial(&self.metadata)
+    }
+
+    /// Its policy name (SE-02); `.usage()` on it is `status.usage`, the type the block
+    /// really declares (weak point 1 fixed).
+    pub fn policy_name(&self, naming: Naming) -> Result<PolicyName, spo_core::Violations> {
+        PolicyName::for_object(&self.metadata, naming)
     }
 }
 
@@ -308,6 +320,26 @@ mod tests {
             name: "x".into(),
         };
         assert_eq!(r.parent_kind(), ParentKind::Unknown("Seccomp"));
+    }
+
+    // covers: SE-01
+    #[test]
+    fn se_01_usage_for_both_kinds() {
+        let p = SelinuxProfile::named("nginx-secure");
+        assert_eq!(
+            p.policy_name(Naming::ClusterScoped).unwrap().usage(),
+            "nginx-secure.process"
+        );
+        let doc = one("apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: RawSelinuxProfile\nmetadata: {name: raw, namespace: web}\nspec: {policy: x}\n");
+        let r = RawSelinuxProfile::from_document(&doc).unwrap();
+        assert_eq!(
+            r.policy_name(Naming::ClusterScoped).unwrap().usage(),
+            "raw.process"
+        );
+        assert_eq!(
+            r.policy_name(Naming::Namespaced).unwrap().usage(),
+            "raw_web.process"
+        );
     }
 
     // covers: SE-18
