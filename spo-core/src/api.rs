@@ -159,10 +159,16 @@ mod tests {
         assert_eq!(Kind::SelinuxProfile.legacy_version(), Version::V1Alpha2);
         assert_eq!(Kind::RawSelinuxProfile.legacy_version(), Version::V1Alpha2);
         assert_eq!(Kind::AppArmorProfile.legacy_version(), Version::V1Alpha1);
-        assert_eq!(Kind::ProfileRecording.served_versions(), [Version::V1, Version::V1Alpha1]);
+        assert_eq!(
+            Kind::ProfileRecording.served_versions(),
+            [Version::V1, Version::V1Alpha1]
+        );
         for k in Kind::ALL {
             assert_eq!(k.as_str().parse::<Kind>(), Ok(k));
         }
-        assert_eq!(api_version(Version::V1), "security-profiles-operator.x-k8s.io/v1");
+        assert_eq!(
+            api_version(Version::V1),
+            "security-profiles-operator.x-k8s.io/v1"
+        );
     }
 }

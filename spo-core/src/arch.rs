@@ -181,7 +181,11 @@ impl fmt::Display for Arch {
 impl FromStr for Arch {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
-        TABLE.iter().find(|(_, n, _)| *n == s).map(|(a, _, _)| *a).ok_or(())
+        TABLE
+            .iter()
+            .find(|(_, n, _)| *n == s)
+            .map(|(a, _, _)| *a)
+            .ok_or(())
     }
 }
 

@@ -40,7 +40,6 @@ pub fn parse_stream(text: &str) -> Result<Vec<RawDocument>, DecodeError> {
     let mut start_line = 1usize;
     let mut chunk_start = 0usize;
     let mut offset = 0usize;
-    let mut line_no = 1usize;
     let push = |chunk: &str, first_line: usize, docs: &mut Vec<RawDocument>| {
         parse_chunk(chunk, first_line, docs.len() + 1).map(|v| {
             if let Some((value, line)) = v {
@@ -52,7 +51,7 @@ pub fn parse_stream(text: &str) -> Result<Vec<RawDocument>, DecodeError> {
             }
         })
     };
-    for line in text.split_inclusive('\n') {
+    for (line_no, line) in (1usize..).zip(text.split_inclusive('\n')) {
         let trimmed = line.trim_end_matches(['\n', '\r']);
         if trimmed == "---" || trimmed.starts_with("--- ") || trimmed == "..." {
             push(&text[chunk_start..offset], start_line, &mut docs)?;
@@ -60,7 +59,6 @@ pub fn parse_stream(text: &str) -> Result<Vec<RawDocument>, DecodeError> {
             start_line = line_no + 1;
         }
         offset += line.len();
-        line_no += 1;
     }
     push(&text[chunk_start..], start_line, &mut docs)?;
     Ok(docs)
@@ -191,8 +189,12 @@ impl Document {
         }
         let metadata = match map.remove("metadata") {
             None | Some(Value::Null) => ObjectMeta::default(),
-            Some(m) => serde_path_to_error::deserialize::<_, ObjectMeta>(&m)
-                .map_err(|e| field_err(join_path("metadata", &e.path().to_string()), inner_message(&e)))?,
+            Some(m) => serde_path_to_error::deserialize::<_, ObjectMeta>(&m).map_err(|e| {
+                field_err(
+                    join_path("metadata", &e.path().to_string()),
+                    inner_message(&e),
+                )
+            })?,
         };
         Ok(Document {
             index,
@@ -232,8 +234,9 @@ impl Document {
     /// Decodes `spec` into `T`; on failure the error names the full path
     /// (`spec.syscalls[1].action`) and what is wrong with it.
     pub fn decode_spec<T: DeserializeOwned>(&self) -> Result<T, DecodeError> {
-        serde_path_to_error::deserialize::<_, T>(&self.spec)
-            .map_err(|e| self.field_error(join_path("spec", &e.path().to_string()), inner_message(&e)))
+        serde_path_to_error::deserialize::<_, T>(&self.spec).map_err(|e| {
+            self.field_error(join_path("spec", &e.path().to_string()), inner_message(&e))
+        })
     }
 
     /// Translates era-B field names and values into the canonical shape (VER-08). Aliases
@@ -280,7 +283,9 @@ impl Document {
         let flag = match old {
             Value::Bool(b) => b,
             Value::Null => return Ok(()),
-            other => return Err(self.field_error(path, format!("expected a boolean, found {other}"))),
+            other => {
+                return Err(self.field_error(path, format!("expected a boolean, found {other}")))
+            }
         };
         let translated = if flag { when_true } else { when_false };
         match map.get(field) {
@@ -351,13 +356,19 @@ pub fn manifest_value<S: Serialize>(
     spec: &S,
 ) -> Result<Value, EncodeError> {
     let mut map = Map::new();
-    map.insert("apiVersion".into(), Value::String(crate::api::api_version(version)));
+    map.insert(
+        "apiVersion".into(),
+        Value::String(crate::api::api_version(version)),
+    );
     map.insert("kind".into(), Value::String(kind.to_string()));
     map.insert(
         "metadata".into(),
         serde_json::to_value(metadata).map_err(EncodeError::Json)?,
     );
-    map.insert("spec".into(), serde_json::to_value(spec).map_err(EncodeError::Json)?);
+    map.insert(
+        "spec".into(),
+        serde_json::to_value(spec).map_err(EncodeError::Json)?,
+    );
     Ok(Value::Object(map))
 }
 
@@ -449,7 +460,8 @@ mod tests {
         assert!(matches!(e, DecodeError::MissingField { field: "kind", .. }));
         let e = parse_documents("apiVersion: v1\nkind: SeccompProfile\n").unwrap_err();
         assert!(matches!(e, DecodeError::WrongGroup { .. }));
-        let e = parse_documents("apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: Pod\n").unwrap_err();
+        let e = parse_documents("apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: Pod\n")
+            .unwrap_err();
         assert!(matches!(e, DecodeError::UnknownKind { .. }));
         let e = parse_documents(
             "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nspex: {}\n",
@@ -468,7 +480,13 @@ mod tests {
     #[test]
     fn manifests_round_trip_through_yaml() {
         let meta = ObjectMeta::named("x");
-        let v = manifest_value(Kind::SeccompProfile, Version::V1, &meta, &serde_json::json!({"defaultAction": "SCMP_ACT_LOG"})).unwrap();
+        let v = manifest_value(
+            Kind::SeccompProfile,
+            Version::V1,
+            &meta,
+            &serde_json::json!({"defaultAction": "SCMP_ACT_LOG"}),
+        )
+        .unwrap();
         let text = to_yaml_stream(&[v.clone(), v]).unwrap();
         let docs = parse_documents(&text).unwrap();
         assert_eq!(docs.len(), 2);

@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 /// The `audit(<seconds>.<millis>:<serial>)` stamp of an audit record.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct AuditStamp {
     /// Seconds since the epoch.
     pub seconds: u64,

@@ -27,7 +27,11 @@ fn check_label_into(v: &mut Violations, path: &str, value: &str, max: usize, wha
     if value.len() > max {
         v.push(
             path,
-            format!("{:?} is {} characters long; a {what} has at most {max}", value, value.len()),
+            format!(
+                "{:?} is {} characters long; a {what} has at most {max}",
+                value,
+                value.len()
+            ),
         );
     }
     let bytes = value.as_bytes();
@@ -111,7 +115,18 @@ mod tests {
         for ok in ["a", "profile1", "runc-v1.2.0", "a.b-c.d", &"a".repeat(253)] {
             assert!(is_dns1123_subdomain(ok), "{ok}");
         }
-        for bad in ["", "A", "-a", "a-", "a..b", ".a", "a/b", "a_b", "ä", &"a".repeat(254)] {
+        for bad in [
+            "",
+            "A",
+            "-a",
+            "a-",
+            "a..b",
+            ".a",
+            "a/b",
+            "a_b",
+            "ä",
+            &"a".repeat(254),
+        ] {
             assert!(!is_dns1123_subdomain(bad), "{bad}");
         }
     }

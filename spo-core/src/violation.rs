@@ -129,7 +129,11 @@ mod tests {
         let paths: Vec<_> = outer.as_slice().iter().map(|v| v.path.as_str()).collect();
         assert_eq!(
             paths,
-            ["spec.syscalls[1].names[0]", "spec.syscalls[1]", "spec.syscalls[1][3]"]
+            [
+                "spec.syscalls[1].names[0]",
+                "spec.syscalls[1]",
+                "spec.syscalls[1][3]"
+            ]
         );
         assert_eq!(
             outer.to_string().lines().next(),

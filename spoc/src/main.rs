@@ -3,10 +3,13 @@
 //! condition failed), 2 the input could not be read or parsed / usage errors; a command run
 //! under `spoc run` passes its own exit status through.
 
+mod audit;
 mod cli;
 mod cmd;
 mod input;
+mod kinds;
 mod output;
+mod sudo;
 
 use std::process::ExitCode;
 
@@ -33,6 +36,7 @@ fn main() -> ExitCode {
         Command::Convert(args) => cmd::convert::run(&args, &cli.global),
         Command::Merge(args) => cmd::merge::run(&args, &cli.global),
         Command::Run(args) => cmd::run::run(&args),
+        Command::Record(_) => Err(anyhow::anyhow!("spoc record is not built in yet")),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

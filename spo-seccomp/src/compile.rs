@@ -1,0 +1,228 @@
+//! Compiling a spec into a BPF program with libseccomp, and loading it into a child.
+//!
+//! The filter is built and exported in the parent; only the final two system calls
+//! (`prctl(PR_SET_NO_NEW_PRIVS)` and `seccomp(SECCOMP_SET_MODE_FILTER)`) run in the child
+//! between `fork` and `exec`, with no allocation, because a seccomp filter can never be
+//! removed from a process again.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::process::Command;
+
+use libseccomp::{ScmpAction, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall};
+use spo_core::Arch;
+
+use crate::error::SeccompError;
+use crate::model::{Action, ArgOp, Flag, SeccompSpec};
+use crate::syscalls::scmp_arch;
+
+/// Rules from which the binary-tree optimisation is switched on.
+pub const TREE_THRESHOLD: usize = 8;
+
+const SECCOMP_FILTER_FLAG_TSYNC: u32 = 1;
+const SECCOMP_FILTER_FLAG_LOG: u32 = 2;
+const SECCOMP_FILTER_FLAG_SPEC_ALLOW: u32 = 4;
+const SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: u32 = 32;
+const SECCOMP_SET_MODE_FILTER: libc::c_ulong = 1;
+
+/// A compiled filter: classic BPF instructions and the kernel flags to load them with.
+#[derive(Debug, Clone)]
+pub struct CompiledFilter {
+    insns: Vec<libc::sock_filter>,
+    flags: u32,
+}
+
+fn errno_of(e: Option<u32>) -> i32 {
+    e.and_then(|e| i32::try_from(e).ok()).unwrap_or(libc::EPERM)
+}
+
+fn scmp_action(action: Action, errno: Option<u32>) -> ScmpAction {
+    match action {
+        Action::Kill | Action::KillThread => ScmpAction::KillThread,
+        Action::KillProcess => ScmpAction::KillProcess,
+        Action::Trap => ScmpAction::Trap,
+        Action::Errno => ScmpAction::Errno(errno_of(errno)),
+        Action::Trace => ScmpAction::Trace(u16::try_from(errno_of(errno)).unwrap_or(1)),
+        Action::Allow => ScmpAction::Allow,
+        Action::Log => ScmpAction::Log,
+        Action::Notify => ScmpAction::Notify,
+    }
+}
+
+fn scmp_cmp(index: u32, op: ArgOp, value: u64, value_two: u64) -> ScmpArgCompare {
+    let (op, datum) = match op {
+        ArgOp::NotEqual => (ScmpCompareOp::NotEqual, value),
+        ArgOp::Less => (ScmpCompareOp::Less, value),
+        ArgOp::LessOrEqual => (ScmpCompareOp::LessOrEqual, value),
+        ArgOp::Equal => (ScmpCompareOp::Equal, value),
+        ArgOp::GreaterOrEqual => (ScmpCompareOp::GreaterEqual, value),
+        ArgOp::Greater => (ScmpCompareOp::Greater, value),
+        // OCI: `value` is the mask, `valueTwo` the value compared after masking.
+        ArgOp::MaskedEqual => (ScmpCompareOp::MaskedEqual(value), value_two),
+    };
+    ScmpArgCompare::new(index, op, datum)
+}
+
+fn lib(what: impl Into<String>) -> impl FnOnce(libseccomp::error::SeccompError) -> SeccompError {
+    let what = what.into();
+    move |source| SeccompError::Libseccomp { what, source }
+}
+
+/// Builds the filter. Names unknown on one of the architectures are skipped there (validation
+/// reports them); rules whose action equals the default action are skipped, as runtimes do.
+pub fn compile(spec: &SeccompSpec) -> Result<CompiledFilter, SeccompError> {
+    let default = match spec.default_action {
+        Action::Errno => ScmpAction::Errno(errno_of(spec.default_errno_ret)),
+        Action::Notify => {
+            return Err(SeccompError::Unsupported(
+                "SCMP_ACT_NOTIFY cannot be the default action".into(),
+            ))
+        }
+        a => scmp_action(a, None),
+    };
+    let mut ctx = ScmpFilterContext::new(default).map_err(lib("create filter"))?;
+    // Architectures must be in place before rules: rules are not copied to arches added later.
+    let arches = spec.effective_architectures();
+    let native = Arch::native();
+    for a in &arches {
+        if *a != native {
+            ctx.add_arch(scmp_arch(*a))
+                .map_err(lib(format!("add architecture {a}")))?;
+        }
+    }
+    if !arches.contains(&native) {
+        ctx.remove_arch(scmp_arch(Arch::Native))
+            .map_err(lib("remove the native architecture"))?;
+    }
+    let rule_count: usize = spec.syscalls.iter().map(|s| s.names.len()).sum();
+    if rule_count >= TREE_THRESHOLD {
+        ctx.set_ctl_optimize(2)
+            .map_err(lib("enable binary-tree optimisation"))?;
+    }
+    let mut flags = 0;
+    for f in &spec.flags {
+        flags |= match f {
+            Flag::Tsync => SECCOMP_FILTER_FLAG_TSYNC,
+            Flag::Log => SECCOMP_FILTER_FLAG_LOG,
+            Flag::SpecAllow => SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+            Flag::WaitKillableRecv => SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+        };
+    }
+    for rule in &spec.syscalls {
+        if rule.action == spec.default_action && rule.errno() == spec.default_errno_ret {
+            continue;
+        }
+        let action = scmp_action(rule.action, rule.errno());
+        let mut indices: Vec<u32> = rule.args.iter().map(|a| a.index).collect();
+        indices.sort_unstable();
+        let repeated = indices.windows(2).any(|w| w[0] == w[1]);
+        let cmps: Vec<ScmpArgCompare> = rule
+            .args
+            .iter()
+            .map(|a| scmp_cmp(a.index, a.op, a.value, a.value_two))
+            .collect();
+        for name in &rule.names {
+            if !arches.iter().any(|a| crate::syscalls::exists(*a, name)) {
+                tracing::warn!(syscall = %name, "unknown syscall skipped");
+                continue;
+            }
+            let sys =
+                ScmpSyscall::from_name(name).map_err(lib(format!("resolve syscall {name:?}")))?;
+            let what = || format!("add rule for {name:?} ({})", rule.action);
+            if repeated {
+                // Several conditions on one argument cannot be ANDed: each becomes its own
+                // rule (OR), as OCI runtimes do.
+                for c in &cmps {
+                    ctx.add_rule_conditional(action, sys, std::slice::from_ref(c))
+                        .map_err(lib(what()))?;
+                }
+            } else {
+                ctx.add_rule_conditional(action, sys, &cmps)
+                    .map_err(lib(what()))?;
+            }
+        }
+    }
+    let insns = export(&ctx)?;
+    Ok(CompiledFilter { insns, flags })
+}
+
+/// Exports the BPF through a memfd (libseccomp 2.5 has no in-memory export).
+fn export(ctx: &ScmpFilterContext) -> Result<Vec<libc::sock_filter>, SeccompError> {
+    let io = |op: &'static str| {
+        move |source| SeccompError::Io {
+            op,
+            path: "memfd:spo-seccomp-bpf".into(),
+            source,
+        }
+    };
+    // SAFETY: memfd_create with a valid C string; the result is checked before use.
+    let fd = unsafe { libc::memfd_create(c"spo-seccomp-bpf".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(io("memfd_create")(std::io::Error::last_os_error()));
+    }
+    // SAFETY: fd is a fresh, owned descriptor.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    let mut file = std::fs::File::from(owned);
+    ctx.export_bpf(&mut file).map_err(lib("export BPF"))?;
+    file.seek(SeekFrom::Start(0)).map_err(io("seek"))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(io("read"))?;
+    let size = std::mem::size_of::<libc::sock_filter>();
+    Ok(bytes
+        .chunks_exact(size)
+        .map(|c| libc::sock_filter {
+            code: u16::from_ne_bytes([c[0], c[1]]),
+            jt: c[2],
+            jf: c[3],
+            k: u32::from_ne_bytes([c[4], c[5], c[6], c[7]]),
+        })
+        .collect())
+}
+
+impl CompiledFilter {
+    /// Number of BPF instructions.
+    pub fn len(&self) -> usize {
+        self.insns.len()
+    }
+
+    /// True when the program is empty (never the case for a compiled filter).
+    pub fn is_empty(&self) -> bool {
+        self.insns.is_empty()
+    }
+
+    /// The kernel `SECCOMP_FILTER_FLAG_*` bits the filter is loaded with.
+    pub fn flags(&self) -> u32 {
+        self.flags
+    }
+
+    /// Arranges for `cmd`'s child to load this filter right before `exec`. The parent is not
+    /// affected. The command's own `execve` must be allowed by the profile.
+    pub fn apply_to_command(self, cmd: &mut Command) {
+        use std::os::unix::process::CommandExt;
+        let CompiledFilter { insns, flags } = self;
+        // SAFETY: the closure runs between fork and exec and only issues two raw system calls
+        // on memory owned by the closure (copied into the child by fork); no allocation,
+        // no locks.
+        unsafe {
+            cmd.pre_exec(move || {
+                let prog = libc::sock_fprog {
+                    len: u16::try_from(insns.len()).unwrap_or(u16::MAX),
+                    filter: insns.as_ptr().cast_mut(),
+                };
+                if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                let rc = libc::syscall(
+                    libc::SYS_seccomp,
+                    SECCOMP_SET_MODE_FILTER,
+                    libc::c_ulong::from(flags),
+                    &prog as *const libc::sock_fprog,
+                );
+                if rc != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! The error type of spo-seccomp.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// Everything that can go wrong in spo-seccomp, with the context needed to fix it.
+#[derive(Debug, Error)]
+pub enum SeccompError {
+    /// The manifest could not be decoded.
+    #[error(transparent)]
+    Decode(#[from] spo_core::DecodeError),
+    /// The manifest could not be encoded.
+    #[error(transparent)]
+    Encode(#[from] spo_core::EncodeError),
+    /// Raw OCI seccomp JSON could not be decoded.
+    #[error("raw seccomp JSON, line {line}, column {column}: {path}: {message}")]
+    RawJson {
+        /// Field path, e.g. `syscalls[0].action`.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The profile is invalid; every violation is listed.
+    #[error("profile {name:?} is invalid:\n{violations}")]
+    Invalid {
+        /// Profile name.
+        name: String,
+        /// All violations.
+        violations: spo_core::Violations,
+    },
+    /// A base profile could not be resolved.
+    #[error(transparent)]
+    Resolve(#[from] crate::resolve::ResolveError),
+    /// libseccomp refused something while building the filter.
+    #[error("libseccomp: {what}")]
+    Libseccomp {
+        /// What was being done, e.g. `add rule for "read" on SCMP_ARCH_X86_64`.
+        what: String,
+        /// libseccomp's error.
+        #[source]
+        source: libseccomp::error::SeccompError,
+    },
+    /// The profile uses something this libseccomp or kernel cannot do.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// A file operation of the install step failed.
+    #[error("{op} {path}")]
+    Io {
+        /// What was being done (`create directory`, `write`, `rename`…).
+        op: &'static str,
+        /// The path concerned.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A profile name that cannot be used as a file name under the root.
+    #[error("profile name {name:?} cannot be installed: {reason}")]
+    BadName {
+        /// The name.
+        name: String,
+        /// Why.
+        reason: &'static str,
+    },
+}

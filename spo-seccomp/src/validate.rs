@@ -1,0 +1,297 @@
+//! Validation that reports every problem of a SeccompProfile with its field path.
+//!
+//! Decoding already enforces SC-01..SC-03's enums and types; this adds the rules that need
+//! context: syscall names per architecture, counts, ranges, the listener path (SC-05),
+//! combinations the kernel or runtimes refuse, and the object name.
+
+use spo_core::{name, Arch, Violations};
+
+use crate::model::{Action, ArgOp, Flag, SeccompProfile, SeccompSpec};
+use crate::syscalls;
+
+/// Highest errno a seccomp filter can return (`SECCOMP_RET_DATA` is 16 bits; Linux errnos stop at 4095).
+pub const MAX_ERRNO: u32 = 4095;
+/// Most argument conditions per rule (SC-03).
+pub const MAX_ARGS: usize = 6;
+/// The directory a `listenerPath` must live in (SC-05).
+pub const LISTENER_DIR: &str = "/var/run/security-profiles-operator/";
+
+/// Validates a whole profile: metadata and spec. Empty result = valid.
+pub fn validate(profile: &SeccompProfile) -> Violations {
+    let mut v = profile.metadata.validate();
+    v.extend_prefixed("spec", validate_spec(&profile.spec));
+    v
+}
+
+/// Validates a spec; paths are relative to the spec (`syscalls[0].names[1]`), so the same
+/// function serves manifests (prefixed with `spec.`) and raw OCI JSON.
+pub fn validate_spec(spec: &SeccompSpec) -> Violations {
+    let mut v = Violations::new();
+    let arches = spec.effective_architectures();
+
+    if let Some(base) = spec.base_profile_name.as_deref() {
+        if let Some(reference) = base.strip_prefix("oci://") {
+            if reference.is_empty() || reference.chars().any(char::is_whitespace) {
+                v.push(
+                    "baseProfileName",
+                    format!("{base:?} is not a valid oci:// reference"),
+                );
+            }
+        } else if !base.is_empty() {
+            for x in name::check_dns1123_subdomain("baseProfileName", base) {
+                v.push(
+                    x.path,
+                    format!("{} (a SeccompProfile name or oci://<ref>)", x.reason),
+                );
+            }
+        }
+    }
+
+    if spec.default_action == Action::Notify {
+        v.push(
+            "defaultAction",
+            "SCMP_ACT_NOTIFY cannot be the default action (the kernel and libseccomp refuse it)",
+        );
+    }
+    if let Some(e) = spec.default_errno_ret {
+        if spec.default_action != Action::Errno {
+            v.push(
+                "defaultErrnoRet",
+                format!(
+                    "only applies to SCMP_ACT_ERRNO, not {}",
+                    spec.default_action
+                ),
+            );
+        }
+        if e > MAX_ERRNO {
+            v.push(
+                "defaultErrnoRet",
+                format!("{e} is above the largest errno {MAX_ERRNO}"),
+            );
+        }
+    }
+    for (i, a) in spec.architectures.iter().enumerate() {
+        if spec.architectures[..i].contains(a) {
+            v.push(
+                format!("architectures[{i}]"),
+                format!("{a} is listed twice"),
+            );
+        }
+    }
+    for (i, f) in spec.flags.iter().enumerate() {
+        if spec.flags[..i].contains(f) {
+            v.push(format!("flags[{i}]"), format!("{f:?} is listed twice"));
+        }
+    }
+    if spec.flags.contains(&Flag::WaitKillableRecv) && spec.listener_path.is_none() {
+        v.push(
+            "flags",
+            "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs a seccomp agent (listenerPath)",
+        );
+    }
+    match spec.listener_path.as_deref() {
+        Some(p) => {
+            let file = p.strip_prefix(LISTENER_DIR).unwrap_or("");
+            if file.is_empty()
+                || !file
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+            {
+                v.push(
+                    "listenerPath",
+                    format!("{p:?} must match ^/var/run/security-profiles-operator/[a-zA-Z0-9_\\-\\.]+$"),
+                );
+            }
+        }
+        None => {
+            if spec.listener_metadata.is_some() {
+                v.push("listenerMetadata", "is set but listenerPath is not");
+            }
+        }
+    }
+
+    let uses_notify = spec.syscalls.iter().any(|s| s.action == Action::Notify);
+    if uses_notify && spec.listener_path.is_none() {
+        v.push("listenerPath", "required when a rule uses SCMP_ACT_NOTIFY");
+    }
+
+    for (i, rule) in spec.syscalls.iter().enumerate() {
+        let at = format!("syscalls[{i}]");
+        if rule.names.is_empty() {
+            v.push(format!("{at}.names"), "must list at least one syscall");
+        }
+        for (j, n) in rule.names.iter().enumerate() {
+            let path = format!("{at}.names[{j}]");
+            if n.is_empty() {
+                v.push(path, "empty syscall name");
+                continue;
+            }
+            if rule.names[..j].contains(n) {
+                v.push(path.clone(), format!("{n:?} is listed twice in this rule"));
+            }
+            let known_here = arches.iter().any(|a| syscalls::exists(*a, n));
+            if !known_here
+                && !Arch::ALL
+                    .iter()
+                    .any(|a| *a != Arch::Native && syscalls::exists(*a, n))
+            {
+                let names: Vec<&str> = arches.iter().map(|a| a.as_str()).collect();
+                v.push(
+                    path,
+                    format!("unknown syscall {n:?} on {}", names.join(", ")),
+                );
+            }
+        }
+        if let Some(e) = rule.errno() {
+            if !matches!(rule.action, Action::Errno | Action::Trace) {
+                v.push(
+                    format!("{at}.errnoRet"),
+                    format!(
+                        "only applies to SCMP_ACT_ERRNO and SCMP_ACT_TRACE, not {}",
+                        rule.action
+                    ),
+                );
+            }
+            if e > MAX_ERRNO {
+                v.push(
+                    format!("{at}.errnoRet"),
+                    format!("{e} is above the largest errno {MAX_ERRNO}"),
+                );
+            }
+        }
+        if rule.args.len() > MAX_ARGS {
+            v.push(
+                format!("{at}.args"),
+                format!(
+                    "{} conditions; at most {MAX_ARGS} are allowed",
+                    rule.args.len()
+                ),
+            );
+        }
+        for (k, arg) in rule.args.iter().enumerate() {
+            if arg.index > 5 {
+                v.push(
+                    format!("{at}.args[{k}].index"),
+                    format!("{} is not an argument position (0..5)", arg.index),
+                );
+            }
+            if arg.op != ArgOp::MaskedEqual && arg.value_two != 0 {
+                v.push(
+                    format!("{at}.args[{k}].valueTwo"),
+                    "only used by SCMP_CMP_MASKED_EQ",
+                );
+            }
+        }
+        if rule.action == spec.default_action && rule.args.is_empty() {
+            // Harmless but a sign of a mistake: runtimes skip such rules.
+            tracing::debug!(rule = i, "rule repeats the default action");
+        }
+    }
+    v
+}
+
+/// Findings that do not make a profile invalid: syscall names that exist, but not on every
+/// architecture the profile covers (runtimes skip them there). Each names the architectures.
+pub fn warnings(spec: &SeccompSpec) -> Violations {
+    let mut v = Violations::new();
+    let arches = spec.effective_architectures();
+    for (i, rule) in spec.syscalls.iter().enumerate() {
+        for (j, n) in rule.names.iter().enumerate() {
+            let missing: Vec<&str> = arches
+                .iter()
+                .filter(|a| !syscalls::exists(**a, n))
+                .map(|a| a.as_str())
+                .collect();
+            let known_somewhere = Arch::ALL
+                .iter()
+                .any(|a| *a != Arch::Native && syscalls::exists(*a, n));
+            if !missing.is_empty() && known_somewhere {
+                v.push(
+                    format!("syscalls[{i}].names[{j}]"),
+                    format!(
+                        "syscall {n:?} does not exist on {}; the rule has no effect there",
+                        missing.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Arg, Syscall};
+    use spo_core::{Arch, ObjectMeta};
+
+    fn paths(v: &Violations) -> Vec<&str> {
+        v.as_slice().iter().map(|x| x.path.as_str()).collect()
+    }
+
+    #[test]
+    fn reports_every_violation_with_paths() {
+        let mut spec = SeccompSpec::new(Action::Notify);
+        spec.architectures = vec![Arch::X86_64, Arch::Aarch64, Arch::X86_64];
+        spec.listener_path = Some("/tmp/agent.sock".into());
+        let mut r = Syscall::new(["read", "opne", "open"], Action::Allow);
+        r.errno_ret = Some(1);
+        r.args = vec![Arg {
+            index: 7,
+            value: 0,
+            value_two: 1,
+            op: ArgOp::Equal,
+        }];
+        spec.syscalls = vec![r, Syscall::new(Vec::<String>::new(), Action::Errno)];
+        let p = SeccompProfile::new(ObjectMeta::named("Bad_Name"), spec);
+        let v = validate(&p);
+        let got = paths(&v);
+        for want in [
+            "metadata.name",
+            "spec.defaultAction",
+            "spec.architectures[2]",
+            "spec.listenerPath",
+            "spec.syscalls[0].names[1]",
+            "spec.syscalls[0].errnoRet",
+            "spec.syscalls[0].args[0].index",
+            "spec.syscalls[0].args[0].valueTwo",
+            "spec.syscalls[1].names",
+        ] {
+            assert!(got.contains(&want), "missing {want} in {v}");
+        }
+        assert!(
+            !got.contains(&"spec.syscalls[0].names[2]"),
+            "open exists on x86_64: {v}"
+        );
+        let w = warnings(&p.spec);
+        assert_eq!(w.as_slice().len(), 1, "{w}");
+        assert_eq!(w.as_slice()[0].path, "syscalls[0].names[2]");
+        assert_eq!(
+            w.as_slice()[0].reason,
+            "syscall \"open\" does not exist on SCMP_ARCH_AARCH64; the rule has no effect there"
+        );
+    }
+
+    // covers: SC-05
+    #[test]
+    fn sc_05_listener_path_pattern() {
+        let mut spec = SeccompSpec::new(Action::Errno);
+        spec.listener_path = Some("/var/run/security-profiles-operator/agent-1.sock".into());
+        assert!(validate_spec(&spec).is_empty());
+        for bad in [
+            "/var/run/security-profiles-operator/",
+            "/var/run/security-profiles-operator/a/b",
+            "/run/x.sock",
+        ] {
+            spec.listener_path = Some(bad.into());
+            assert_eq!(paths(&validate_spec(&spec)), ["listenerPath"], "{bad}");
+        }
+    }
+
+    // covers: SC-01
+    #[test]
+    fn sc_01_default_action_only_is_valid() {
+        let p = SeccompProfile::new(ObjectMeta::named("ok"), SeccompSpec::new(Action::Log));
+        assert!(validate(&p).is_empty());
+    }
+}

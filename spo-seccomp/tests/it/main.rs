@@ -1,0 +1,9 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Integration tests of spo-seccomp: fixtures, malformed corpus, properties, the real kernel
+//! and the install step.
+
+mod fixtures;
+mod install;
+mod kernel;
+mod malformed;
+mod props;

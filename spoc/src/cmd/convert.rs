@@ -1,0 +1,95 @@
+//! `spoc convert FILE`: SeccompProfile manifests → raw OCI seccomp JSON (2-space indented),
+//! raw JSON → a SeccompProfile manifest (CLI-14). Every document of a stream is converted.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+use spo_core::{Kind, Version};
+use spo_seccomp::json::to_pretty_json;
+
+use crate::cli::{ConvertArgs, Global};
+use crate::input::{self, Item};
+use crate::kinds;
+use crate::output;
+use crate::Outcome;
+
+/// Mode of converted files (spoc.md §4).
+const MODE: u32 = 0o600;
+
+/// One converted document: a suggested file name and its text.
+struct Converted {
+    name: String,
+    ext: &'static str,
+    text: String,
+}
+
+fn convert_item(item: &Item, args: &ConvertArgs, global: &Global) -> Result<Converted> {
+    match item {
+        Item::RawSeccomp { .. } => {
+            let mut p = item.seccomp()?;
+            if let Some(n) = &args.name {
+                p.metadata.name = n.clone();
+            }
+            let value = p.to_manifest(Version::V1)?;
+            let (text, ext) = match global.data_format() {
+                crate::cli::Format::Yaml => (spo_core::to_yaml_stream(&[value])?, "yaml"),
+                crate::cli::Format::Json => (
+                    format!("{}\n", serde_json::to_string_pretty(&value)?),
+                    "json",
+                ),
+            };
+            Ok(Converted {
+                name: p.metadata.name,
+                ext,
+                text,
+            })
+        }
+        _ => match item.kind() {
+            Kind::SeccompProfile => {
+                let mut p = item.seccomp()?;
+                if args.resolve {
+                    p = kinds::seccomp::resolve_from_files(&p, &args.file, &args.profiles_dir)?;
+                }
+                Ok(Converted {
+                    name: p.metadata.name,
+                    ext: "json",
+                    text: to_pretty_json(&p.spec),
+                })
+            }
+            other => bail!("cannot convert {other} to raw profile"),
+        },
+    }
+}
+
+fn is_dir_target(p: &Path) -> bool {
+    p.is_dir() || p.as_os_str().to_string_lossy().ends_with('/')
+}
+
+/// Converts every document of the input.
+pub fn run(args: &ConvertArgs, global: &Global) -> Result<Outcome> {
+    let items = input::load(&args.file)?;
+    let converted = items
+        .iter()
+        .map(|i| convert_item(i, args, global))
+        .collect::<Result<Vec<_>>>()?;
+    match args.output_file.as_deref() {
+        Some(dir) if is_dir_target(dir) => {
+            std::fs::create_dir_all(dir)?;
+            for c in &converted {
+                let path: PathBuf = dir.join(format!("{}.{}", c.name, c.ext));
+                output::write(Some(&path), &c.text, MODE)?;
+                eprintln!("wrote {}", path.display());
+            }
+        }
+        Some(_) if converted.len() > 1 => bail!(
+            "{} documents in {}: give -o a directory to write one file per profile",
+            converted.len(),
+            args.file.display()
+        ),
+        target => {
+            let text: String = converted.iter().map(|c| c.text.as_str()).collect();
+            output::write(target, &text, MODE)?;
+        }
+    }
+    Ok(Outcome::Ok)
+}

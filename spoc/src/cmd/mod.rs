@@ -1,0 +1,8 @@
+//! One module per verb; each has one entry function.
+
+pub mod completions;
+pub mod convert;
+pub mod merge;
+pub mod run;
+pub mod validate;
+pub mod version;

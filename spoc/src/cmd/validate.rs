@@ -1,0 +1,116 @@
+//! `spoc validate FILE…`: report every violation of every document; exit 1 when any.
+
+use anyhow::Result;
+use serde::Serialize;
+use spo_core::{Kind, Violation};
+
+use crate::cli::{Format, Global, ValidateArgs};
+use crate::input::{self, Item};
+use crate::kinds;
+use crate::Outcome;
+
+/// The result for one document.
+#[derive(Debug, Serialize)]
+struct Report {
+    file: String,
+    document: usize,
+    kind: String,
+    name: String,
+    valid: bool,
+    violations: Vec<ViolationOut>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct ViolationOut {
+    path: String,
+    reason: String,
+}
+
+impl From<Violation> for ViolationOut {
+    fn from(v: Violation) -> Self {
+        ViolationOut {
+            path: v.path,
+            reason: v.reason,
+        }
+    }
+}
+
+fn check(
+    item: &Item,
+    file: &std::path::Path,
+    args: &ValidateArgs,
+) -> Result<(spo_core::Violations, Vec<String>)> {
+    match item.kind() {
+        Kind::SeccompProfile => kinds::seccomp::validate(
+            item,
+            file,
+            &kinds::seccomp::ValidateOpts {
+                profiles_dir: &args.profiles_dir,
+                allowed_syscalls: &args.allowed_syscalls,
+                allowed_actions: &args.allowed_actions,
+            },
+        ),
+        other => anyhow::bail!("spoc cannot validate {other} documents yet"),
+    }
+}
+
+/// Validates all files.
+pub fn run(args: &ValidateArgs, global: &Global) -> Result<Outcome> {
+    let mut reports = Vec::new();
+    for file in &args.files {
+        let items = input::load(file)?;
+        for item in &items {
+            let (document, name) = item.position();
+            let (violations, warnings) = match check(item, file, args) {
+                Ok((v, w)) => (v.into_vec(), w),
+                Err(e) => (vec![kinds::seccomp::decode_violation(&e)], Vec::new()),
+            };
+            reports.push(Report {
+                file: file.display().to_string(),
+                document,
+                kind: item.kind().to_string(),
+                name,
+                valid: violations.is_empty(),
+                violations: violations.into_iter().map(Into::into).collect(),
+                warnings,
+            });
+        }
+    }
+    let invalid = reports.iter().filter(|r| !r.valid).count();
+    match global.format {
+        Some(Format::Json) => println!("{}", serde_json::to_string_pretty(&reports)?),
+        Some(Format::Yaml) => print!("{}", serde_yaml_text(&reports)?),
+        None => {
+            for r in &reports {
+                for w in &r.warnings {
+                    eprintln!("warning: {}: {} {:?}: {w}", r.file, r.kind, r.name);
+                }
+                if r.valid {
+                    println!("{}: {} {:?}: valid", r.file, r.kind, r.name);
+                } else {
+                    for v in &r.violations {
+                        println!(
+                            "{}: document {} ({} {:?}): {}: {}",
+                            r.file, r.document, r.kind, r.name, v.path, v.reason
+                        );
+                    }
+                }
+            }
+            if invalid > 0 {
+                eprintln!("{invalid} of {} documents invalid", reports.len());
+            }
+        }
+    }
+    Ok(if invalid > 0 {
+        Outcome::Code(1)
+    } else {
+        Outcome::Ok
+    })
+}
+
+fn serde_yaml_text<T: Serialize>(v: &T) -> Result<String> {
+    let value = serde_json::to_value(v)?;
+    Ok(spo_core::to_yaml_stream(&[value])?)
+}

@@ -1,0 +1,65 @@
+//! Writing results: stdout or an atomically replaced file, in YAML or JSON.
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+
+use crate::cli::Format;
+
+/// Renders manifests in `format`: a YAML stream, or JSON (one value, or an array).
+pub fn render(values: &[Value], format: Format) -> Result<String> {
+    Ok(match format {
+        Format::Yaml => spo_core::to_yaml_stream(values)?,
+        Format::Json => {
+            let mut s = if values.len() == 1 {
+                serde_json::to_string_pretty(&values[0])?
+            } else {
+                serde_json::to_string_pretty(values)?
+            };
+            s.push('\n');
+            s
+        }
+    })
+}
+
+/// Writes `text` to `path` atomically (temporary file in the same directory, then rename)
+/// with `mode`, or to stdout when `path` is `None` or `-`.
+pub fn write(path: Option<&Path>, text: &str, mode: u32) -> Result<()> {
+    match path {
+        None => print_stdout(text),
+        Some(p) if p == Path::new("-") || p == Path::new("/dev/stdout") => print_stdout(text),
+        Some(p) => write_atomic(p, text.as_bytes(), mode),
+    }
+}
+
+fn print_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.context("writing to stdout"),
+    }
+}
+
+/// Atomic file write: a crash leaves either the old or the new content, never a mix.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".spoc-")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))
+        .with_context(|| format!("cannot set mode of {}", path.display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
