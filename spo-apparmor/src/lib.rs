@@ -44,6 +44,7 @@ pub mod record;
 pub mod render;
 pub mod validate;
 
+pub use ast::Rendered;
 pub use error::Error;
 pub use merge::{merge, normalize};
 pub use model::{

@@ -52,6 +52,10 @@ fn check(
                 allowed_actions: &args.allowed_actions,
             },
         ),
+        Kind::AppArmorProfile => Ok((
+            kinds::apparmor::validate(kinds::apparmor::document(item)?)?,
+            Vec::new(),
+        )),
         other => anyhow::bail!("spoc cannot validate {other} documents yet"),
     }
 }
