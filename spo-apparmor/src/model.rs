@@ -244,6 +244,19 @@ impl AppArmorProfile {
         )?)
     }
 
+    /// False for disabled profiles and for recorded partial profiles (label
+    /// `spo.x-k8s.io/partial: "true"`): upstream's AppArmor controller loads them anyway
+    /// (apparmor.md §7 weak point 2); seccomp and SELinux skip them, and so should we.
+    pub fn should_install(&self) -> bool {
+        self.spec.state != Some(State::Disabled)
+            && self
+                .metadata
+                .labels
+                .get(spo_core::LABEL_PARTIAL)
+                .map(String::as_str)
+                != Some("true")
+    }
+
     /// The abstract, or an empty one.
     pub fn abstract_or_default(&self) -> Abstract {
         self.spec.abstract_.clone().unwrap_or_default()
@@ -300,6 +313,19 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("spec.mode"), "{e}");
+    }
+
+    #[test]
+    fn disabled_and_partial_profiles_are_not_installed() {
+        let mut p = AppArmorProfile::new("a", Abstract::default());
+        assert!(p.should_install());
+        p.metadata
+            .labels
+            .insert(spo_core::LABEL_PARTIAL.into(), "true".into());
+        assert!(!p.should_install());
+        p.metadata.labels.clear();
+        p.spec.state = Some(State::Disabled);
+        assert!(!p.should_install());
     }
 
     #[test]

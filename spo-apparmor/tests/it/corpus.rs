@@ -83,7 +83,7 @@ fn program_name() -> impl Strategy<Value = String> {
     "(/[a-zA-Z0-9_-][a-zA-Z0-9_.-]{0,8}){1,4}"
 }
 
-fn abstract_() -> impl Strategy<Value = Abstract> {
+pub fn abstract_() -> impl Strategy<Value = Abstract> {
     let exec = prop::option::of((list(), list()).prop_map(|(e, l)| ExecutableRules {
         allowed_executables: e,
         allowed_libraries: l,

@@ -7,4 +7,6 @@ mod examples;
 mod golden;
 mod injection;
 mod install;
+mod merge;
+mod record;
 mod support;
