@@ -56,3 +56,20 @@ fn the_real_parser_rejects_broken_policy_with_a_line_number() {
     let d = compile(&parser, "profile x {\n  /a r,\n  /b rq,\n}\n").unwrap_err();
     assert_eq!(d[0].line, Some(3), "{d:?}");
 }
+
+// covers: AA-16 (pods refer to the kernel profile by name; the name is metadata.name)
+#[test]
+fn aa_16_upstream_pod_refers_to_the_rendered_profile_name() {
+    let pod: serde_yaml::Value = serde_yaml::from_str(&fixture("pod-apparmor.yaml")).unwrap();
+    let reference = pod["metadata"]["annotations"]
+        ["container.apparmor.security.beta.kubernetes.io/test-container"]
+        .as_str()
+        .unwrap();
+    let name = reference.strip_prefix("localhost/").unwrap();
+    let p = profiles(&fixture("apparmorprofile.yaml")).remove(0);
+    let text = render(&p, None).unwrap();
+    assert!(
+        text.contains(&format!("\nprofile {name} flags=(")),
+        "{text}"
+    );
+}
