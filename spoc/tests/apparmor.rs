@@ -378,3 +378,39 @@ fn cli_17_argument_errors() {
         text(&out.stderr)
     );
 }
+
+// covers: AA-01 (era A raw policy: loaded verbatim, compiled, errors point into spec.policy)
+#[test]
+fn aa_01_raw_policy_is_converted_verbatim_and_compiled() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("raw.yaml");
+    let manifest = |rule: &str| {
+        format!("apiVersion: security-profiles-operator.x-k8s.io/v1alpha1\nkind: AppArmorProfile\nmetadata: {{name: raw}}\nspec:\n  policy: |\n    #include <tunables/global>\n    profile raw flags=(attach_disconnected) {{\n      #include <abstractions/base>\n      {rule}\n    }}\n")
+    };
+    std::fs::write(&f, manifest("/etc/hosts r,")).unwrap();
+    let out = spoc(&["convert", f.to_str().unwrap()], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "#include <tunables/global>\nprofile raw flags=(attach_disconnected) {\n  #include <abstractions/base>\n  /etc/hosts r,\n}\n"
+    );
+    // Installed under another name, the policy would not define the profile (AA-01).
+    let out = spoc(&["convert", "-p", "other", f.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("spec.policy"),
+        "{}",
+        text(&out.stderr)
+    );
+    if !parser_installed() {
+        return;
+    }
+    std::fs::write(&f, manifest("/etc/hosts rq,")).unwrap();
+    let out = spoc(&["validate", f.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("spec.policy (line 4): apparmor_parser: syntax error"),
+        "{}",
+        text(&out.stdout)
+    );
+}

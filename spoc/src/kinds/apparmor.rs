@@ -100,9 +100,13 @@ fn diagnostics_to_violations(
         let path = line
             .and_then(|n| rendered.origin_of_line(n))
             .unwrap_or(fallback);
-        let at = line
-            .map(|n| format!(" (line {n} of the rendered policy)"))
-            .unwrap_or_default();
+        // A raw policy's origin already names its line.
+        let at = match line {
+            Some(n) if profile.spec.raw_policy().is_none() => {
+                format!(" (line {n} of the rendered policy)")
+            }
+            _ => String::new(),
+        };
         out.push(path, format!("apparmor_parser: {}{at}", d.message));
     }
     out
