@@ -19,6 +19,14 @@ pub fn check_profile_name(name: &str) -> Result<(), String> {
             "{name:?} contains {bad:?}; AppArmor profile names may only use letters, digits, '_', '.', '/' and '-'"
         ));
     }
+    if name == "unconfined" {
+        return Err("\"unconfined\" is reserved by AppArmor for unconfined tasks".into());
+    }
+    if name.chars().all(|c| c == '.' || c == '/') {
+        return Err(format!(
+            "{name:?} gives no policy file name (only '.' and '/')"
+        ));
+    }
     if name.contains("//") {
         return Err(format!(
             "{name:?} contains '//', which AppArmor reads as a child (hat) profile"
@@ -123,7 +131,18 @@ mod tests {
         for ok in ["test-profile", "/usr/bin/my_prog.sh", "a.b"] {
             assert!(check_profile_name(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "a b", "a\nprofile x {", "a,b", "a//b", "a{", "näme"] {
+        for bad in [
+            "",
+            "a b",
+            "a\nprofile x {",
+            "a,b",
+            "a//b",
+            "a{",
+            "näme",
+            "unconfined",
+            "..",
+            "/",
+        ] {
             assert!(check_profile_name(bad).is_err(), "{bad:?}");
         }
     }
