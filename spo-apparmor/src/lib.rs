@@ -8,10 +8,10 @@
 //! |---|---|---|
 //! | [`model`] | `spec.policy` (era A), `spec.abstract` + `mode`/`state` (eras B, C), decoding with legacy aliases | §1, VER-08 |
 //! | [`path`], [`capability`] | the grammar of list entries and capability names | §2, AA-11 |
-//! | [`validate`] | every violation, with field paths | AA-01, AA-11 |
-//! | [`ast`], [`render`] | policy AST, printer with line origins, the §3 template | AA-02..AA-10 |
+//! | [`validate`](mod@validate) | every violation, with field paths | AA-01, AA-11 |
+//! | [`ast`], [`render`](mod@render) | policy AST, printer with line origins, the §3 template | AA-02..AA-10 |
 //! | [`record`] | recorded file/exec/capability/socket observations → abstract | RC-21, recording §6.1 |
-//! | [`merge`] | union of profiles (globs absorb literal paths, r + w → rw) | CLI-15, RC-23 |
+//! | [`merge`](mod@merge) | union of profiles (globs absorb literal paths, r + w → rw) | CLI-15, RC-23 |
 //! | [`install`] | the only I/O: policy file under a given directory, `apparmor_parser` loader | AA-12, AA-15 |
 //!
 //! Everything except [`install`] is pure.
