@@ -130,7 +130,7 @@ fn parse_ptrace(text: &str) -> Result<PtraceAccess, String> {
     if !(tail.is_empty() || tail.starts_with('#')) || tail.contains(['\n', '\r']) {
         return Err(bad());
     }
-    PtraceAccess::from_word(word).ok_or_else(|| {
+    PtraceAccess::from_word(&word.to_ascii_lowercase()).ok_or_else(|| {
         format!(
             "ptrace access {word:?} is not one of {}",
             PtraceAccess::ALL.map(|(s, _)| s).join(", ")
