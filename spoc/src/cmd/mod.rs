@@ -2,7 +2,9 @@
 
 pub mod completions;
 pub mod convert;
+pub mod install;
 pub mod merge;
+pub mod remove;
 pub mod run;
 pub mod validate;
 pub mod version;
