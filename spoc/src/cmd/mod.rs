@@ -2,8 +2,10 @@
 
 pub mod completions;
 pub mod convert;
+pub mod install;
 pub mod merge;
 pub mod record;
+pub mod remove;
 pub mod run;
 pub mod validate;
 pub mod version;
