@@ -1,6 +1,7 @@
 //! The start-up self-test (RC-36): attach, let a helper process in a throw-away cgroup make a
 //! known syscall, check that it was recorded, detach.
 
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,57 @@ pub struct SelfTest {
 /// The syscall the helper makes; spoc itself never calls it, so nothing else can set the bit.
 const PROBE_NR: libc::c_long = libc::SYS_getppid;
 
+/// `struct clone_args` up to `cgroup` (CLONE_ARGS_SIZE_VER2).
+#[repr(C)]
+#[derive(Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+/// Forks a helper that starts life in the cgroup open as `dirfd`, makes the probe syscall and
+/// exits. Returns its PID, or -1 when clone3/CLONE_INTO_CGROUP is not available.
+fn spawn_into_cgroup(dirfd: i32) -> libc::pid_t {
+    let args = CloneArgs {
+        flags: CLONE_INTO_CGROUP,
+        exit_signal: libc::SIGCHLD as u64,
+        cgroup: dirfd as u64,
+        ..CloneArgs::default()
+    };
+    // SAFETY: fork-like clone3 (no CLONE_VM, no new stack); the child only makes raw
+    // syscalls and _exits, which is async-signal-safe.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &args as *const CloneArgs,
+            std::mem::size_of::<CloneArgs>(),
+        )
+    };
+    if r == 0 {
+        // SAFETY: in the child: one raw syscall, then _exit.
+        unsafe {
+            libc::syscall(PROBE_NR);
+            libc::_exit(0);
+        }
+    }
+    if r < 0 {
+        -1
+    } else {
+        r as libc::pid_t
+    }
+}
+
 impl Recorder {
     /// Runs the self-test. The tracepoint is attached for its duration only (unless other
     /// targets are being recorded).
@@ -39,16 +91,25 @@ impl Recorder {
         if held {
             self.hold_attached(true)?;
         }
-        // SAFETY: the child only calls async-signal-safe functions (write, syscall, _exit).
-        let pid = unsafe { libc::fork() };
-        if pid == 0 {
-            // SAFETY: async-signal-safe calls in the forked child, then _exit.
-            unsafe {
-                if join_in_child(&fd).is_err() {
-                    libc::_exit(2);
+        // Start the helper directly inside the cgroup (clone3 + CLONE_INTO_CGROUP, Linux 5.7):
+        // no migration, which would wait for an RCU grace period. Fall back to fork + join.
+        let dirfd = std::fs::File::open(cg.dir()).ok();
+        let mut pid = match &dirfd {
+            Some(d) => spawn_into_cgroup(d.as_raw_fd()),
+            None => -1,
+        };
+        if pid < 0 {
+            // SAFETY: the child only calls async-signal-safe functions (write, syscall, _exit).
+            pid = unsafe { libc::fork() };
+            if pid == 0 {
+                // SAFETY: async-signal-safe calls in the forked child, then _exit.
+                unsafe {
+                    if join_in_child(&fd).is_err() {
+                        libc::_exit(2);
+                    }
+                    libc::syscall(PROBE_NR);
+                    libc::_exit(0);
                 }
-                libc::syscall(PROBE_NR);
-                libc::_exit(0);
             }
         }
         if pid < 0 {
