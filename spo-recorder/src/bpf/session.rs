@@ -132,11 +132,12 @@ impl Session<'_> {
             Err(e) => return Err(e),
         };
         let mount = self.recorder.cgroup_mount.clone();
+        // Already in one of our cgroups (or a sub-cgroup the target made there)?
+        let current_rel = current.trim_matches('/');
         if self.cgroups.iter().any(|(_, cg)| {
             cg.dir().strip_prefix(&mount).is_ok_and(|rel| {
-                current
-                    .trim_start_matches('/')
-                    .starts_with(&*rel.to_string_lossy())
+                let rel = rel.to_string_lossy();
+                current_rel == rel || current_rel.starts_with(&format!("{rel}/"))
             })
         }) {
             return Ok(false);
