@@ -13,6 +13,21 @@ echo "== syscall-heavy target (~4M syscalls): plain vs recorded"
 hyperfine -N --warmup 1 --runs "${RUNS:-10}" --export-json "$work/dd.json" \
   "$DD" "$SPOC record -o $work/dd.yaml -- $DD"
 
+echo "== the same, interleaved (plain, recorded, plain, ...) so load drift on a shared machine hits both"
+python3 - "$SPOC" "$work" "${RUNS:-10}" <<'PY'
+import statistics, subprocess, sys, time
+spoc, work, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+dd = ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=2000000"]
+plain, rec = [], []
+for _ in range(runs):
+    for cmd, out in ((dd, plain), ([spoc, "record", "-o", f"{work}/i.yaml", "--"] + dd, rec)):
+        t = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        out.append(time.perf_counter() - t)
+p, r = statistics.median(plain), statistics.median(rec)
+print(f"interleaved median dd plain {p:.3f} s, under spoc record {r:.3f} s: {r / p:.2f}x")
+PY
+
 echo "== start-up: spoc record -- /bin/true"
 hyperfine -N --warmup 3 --runs "${RUNS_TRUE:-30}" --export-json "$work/true.json" \
   "$SPOC record -o $work/true.yaml -- /bin/true"
