@@ -194,8 +194,16 @@ fn unprivileged_child() {
 
 #[test]
 fn rc_36_unprivileged_user_is_told_to_use_root() {
+    use std::os::unix::fs::PermissionsExt;
     use std::os::unix::process::CommandExt;
-    let out = Command::new(std::env::current_exe().unwrap())
+    // The checkout may live where `nobody` cannot reach (e.g. under /root): run a copy.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = dir.path().join("bpf-test");
+    std::fs::copy(std::env::current_exe().unwrap(), &exe).unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = Command::new(&exe)
+        .current_dir(dir.path())
         .args([
             "--exact",
             "unprivileged_child",
