@@ -4,3 +4,6 @@
 //! eBPF raw tracepoints compiled from C), pid/cgroup → container attribution, and aggregation
 //! of events into seccomp, SELinux and AppArmor profiles.
 #![deny(missing_docs)]
+
+pub mod audit;
+pub mod enricher;

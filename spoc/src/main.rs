@@ -36,6 +36,7 @@ fn main() -> ExitCode {
         Command::Convert(args) => cmd::convert::run(&args, &cli.global),
         Command::Merge(args) => cmd::merge::run(&args, &cli.global),
         Command::Run(args) => cmd::run::run(&args),
+        Command::Enrich(args) => cmd::enrich::run(&args, &cli.global),
         Command::Record(_) => Err(anyhow::anyhow!("spoc record is not built in yet")),
     };
     match result {

@@ -2,7 +2,9 @@
 
 pub mod completions;
 pub mod convert;
+pub mod enrich;
 pub mod merge;
+pub mod record_logs;
 pub mod run;
 pub mod validate;
 pub mod version;
