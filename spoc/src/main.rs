@@ -37,6 +37,9 @@ fn main() -> ExitCode {
         Command::Merge(args) => cmd::merge::run(&args, &cli.global),
         Command::Run(args) => cmd::run::run(&args),
         Command::Enrich(args) => cmd::enrich::run(&args, &cli.global),
+        Command::Record(args) if args.recorder == cli::Recorder::Logs => {
+            cmd::record_logs::run(&args, &cli.global)
+        }
         Command::Record(_) => Err(anyhow::anyhow!("spoc record is not built in yet")),
     };
     match result {

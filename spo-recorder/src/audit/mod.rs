@@ -1,8 +1,10 @@
-//! Audit records: the line [`parse`]r (RC-28) and the log [`tailer`] (RC-27).
+//! Audit records: the line [`parse`]r (RC-28), the log [`tailer`] (RC-27) and the
+//! [`kmsg`] reader for hosts without auditd.
 
 use std::path::{Path, PathBuf};
 
 mod fields;
+pub mod kmsg;
 pub mod parse;
 pub mod tailer;
 

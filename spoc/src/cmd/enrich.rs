@@ -143,7 +143,7 @@ impl State<'_> {
     fn line(&mut self, line: &[u8]) {
         // A clock read per line is cheap but not free: refresh it every 256 lines.
         self.n = self.n.wrapping_add(1);
-        if self.n % 256 == 0 {
+        if self.n.is_multiple_of(256) {
             self.now = Instant::now();
         }
         let (buf, out, err, opts) = (
