@@ -61,6 +61,7 @@ pub struct RotatingWriter {
     size: u64,
     max_bytes: u64,
     opts: RotateOptions,
+    last_backup_millis: u128,
 }
 
 fn open_append(path: &Path) -> Result<File, AuditError> {
@@ -90,6 +91,7 @@ impl RotatingWriter {
             size,
             max_bytes: opts.max_bytes(),
             opts,
+            last_backup_millis: 0,
         })
     }
 
@@ -129,7 +131,7 @@ impl RotatingWriter {
     }
 
     /// The name a backup gets: `<stem>-<timestamp><.ext>` next to the file.
-    fn backup_name(&self, now: SystemTime) -> PathBuf {
+    fn backup_name(&mut self, now: SystemTime) -> PathBuf {
         let millis = now
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_millis())
@@ -145,13 +147,15 @@ impl RotatingWriter {
             .map(|e| format!(".{}", e.to_string_lossy()))
             .unwrap_or_default();
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        let stamp = backup_stamp(millis);
-        let mut candidate = dir.join(format!("{stem}-{stamp}{ext}"));
-        let mut n = 1;
+        // Two rotations within one millisecond: take the next free millisecond, so names
+        // stay unique and still sort in rotation order.
+        let mut millis = millis.max(self.last_backup_millis + 1);
+        let mut candidate = dir.join(format!("{stem}-{}{ext}", backup_stamp(millis)));
         while candidate.exists() {
-            candidate = dir.join(format!("{stem}-{stamp}-{n}{ext}"));
-            n += 1;
+            millis += 1;
+            candidate = dir.join(format!("{stem}-{}{ext}", backup_stamp(millis)));
         }
+        self.last_backup_millis = millis;
         candidate
     }
 
