@@ -12,6 +12,7 @@
 //! | [`violation`] | [`Violation`] / [`Violations`]: validation that reports *every* problem |
 //! | [`arch`] | seccomp architectures and kernel audit arch values |
 //! | [`events`] | recording events (seccomp, AVC, AppArmor records; AppArmor observations) |
+//! | [`recording`] | the ProfileRecording spec and its v1alpha1 spellings (VER-03, VER-07) |
 //!
 //! ```
 //! use spo_core::{parse_documents, Kind};
@@ -33,6 +34,7 @@ pub mod error;
 pub mod events;
 pub mod meta;
 pub mod name;
+pub mod recording;
 pub mod violation;
 
 pub use api::{Kind, Version, GROUP};

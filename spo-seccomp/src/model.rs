@@ -333,10 +333,55 @@ impl SeccompProfile {
 
     /// Parses every SeccompProfile of a YAML stream.
     pub fn from_yaml(text: &str) -> Result<Vec<Self>, SeccompError> {
+        if let Some(profiles) = Self::from_yaml_fast(text) {
+            return Ok(profiles);
+        }
         spo_core::parse_documents(text)?
             .into_iter()
             .map(Self::from_document)
             .collect()
+    }
+
+    /// One-pass decoding for the common case: every document is a canonical SeccompProfile
+    /// (`v1`, or `v1beta1` without 0.10 field names). `None` whenever anything is unusual
+    /// (another kind, a legacy alias, a typo, an empty document); callers then take the
+    /// general path, which reports errors with lines and field paths. This skips building an
+    /// intermediate JSON value and is about twice as fast on large inputs.
+    pub fn from_yaml_fast(text: &str) -> Option<Vec<Self>> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        struct Fast {
+            api_version: String,
+            kind: String,
+            #[serde(default)]
+            metadata: ObjectMeta,
+            spec: SeccompSpec,
+            #[serde(default)]
+            #[allow(dead_code)]
+            status: Option<serde::de::IgnoredAny>,
+        }
+        let mut out = Vec::new();
+        for doc in serde_yaml::Deserializer::from_str(text) {
+            let m = Fast::deserialize(doc).ok()?;
+            let version = m
+                .api_version
+                .strip_prefix(spo_core::GROUP)?
+                .strip_prefix('/')?;
+            let version = match version {
+                "v1" => Version::V1,
+                "v1beta1" => Version::V1Beta1,
+                _ => return None,
+            };
+            if m.kind != "SeccompProfile" || m.spec.default_errno_ret.is_some() {
+                return None;
+            }
+            out.push(SeccompProfile {
+                metadata: m.metadata,
+                spec: m.spec,
+                version,
+            });
+        }
+        (!out.is_empty()).then_some(out)
     }
 
     /// The manifest as a JSON value in `version` (`v1` or `v1beta1`); in `v1beta1` a disabled

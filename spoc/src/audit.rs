@@ -50,7 +50,9 @@ impl AuditWatch {
         self.kmsg.is_some() || self.log.is_some()
     }
 
-    /// Seccomp records since [`AuditWatch::start`] for `pid`.
+    /// Seccomp records since [`AuditWatch::start`] of `pid` and of processes started after
+    /// it during the run (its descendants, in practice: PIDs grow until they wrap, and
+    /// other processes rarely produce seccomp records in the same moment).
     pub fn records_for(&mut self, pid: u32) -> Vec<Denial> {
         let mut out = Vec::new();
         if let Some(k) = self.kmsg.as_mut() {
@@ -71,7 +73,8 @@ impl AuditWatch {
                 out.extend(text.lines().filter_map(parse));
             }
         }
-        out.retain(|d| d.pid == pid);
+        out.retain(|d| d.pid >= pid && d.pid - pid < 1_000_000);
+        out.dedup();
         out
     }
 }

@@ -49,22 +49,22 @@ pub enum Format {
 /// The verbs.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Print version information (CLI-01).
+    /// Print version information.
     #[command(visible_alias = "v")]
     Version(VersionArgs),
     /// Check profiles and report every problem (exit 1 when invalid, 2 when unreadable).
     Validate(ValidateArgs),
     /// Convert profiles: a SeccompProfile to raw OCI seccomp JSON, or raw JSON back to a
-    /// SeccompProfile (CLI-14).
+    /// SeccompProfile.
     #[command(visible_alias = "c")]
     Convert(ConvertArgs),
-    /// Merge profiles of one kind into their union (CLI-15, CLI-16).
+    /// Merge profiles of one kind into their union.
     #[command(visible_alias = "m")]
     Merge(MergeArgs),
-    /// Run a command under a seccomp profile (CLI-12, CLI-13).
+    /// Run a command under a seccomp profile.
     #[command(visible_alias = "x")]
     Run(RunArgs),
-    /// Record the syscalls a command makes and write a profile (CLI-02..CLI-10).
+    /// Record the syscalls a command makes and write a profile.
     #[command(visible_alias = "r")]
     Record(RecordArgs),
     /// Print a shell completion script.
@@ -93,10 +93,10 @@ pub struct ValidateArgs {
     /// of each input file is searched too.
     #[arg(long)]
     pub profiles_dir: Vec<PathBuf>,
-    /// Check against an allow-list of syscalls, as the SPOD `allowedSyscalls` does (SC-37).
+    /// Check against an allow-list of syscalls, as the SPOD `allowedSyscalls` does.
     #[arg(long, value_delimiter = ',')]
     pub allowed_syscalls: Vec<String>,
-    /// Actions counted as "allowing" for `--allowed-syscalls` (SC-39).
+    /// Actions counted as "allowing" for `--allowed-syscalls`.
     #[arg(long, value_delimiter = ',')]
     pub allowed_actions: Vec<String>,
     /// SELinux base policy (CIL) to compile generated SELinux modules against with `secilc`
@@ -138,7 +138,7 @@ pub struct MergeArgs {
     #[arg(short = 'o', long = "output-file")]
     pub output_file: Option<PathBuf>,
     /// Write nothing; exit 0 when the first profile already covers the others, else print
-    /// the merged profile to stderr and exit 1 (CLI-16).
+    /// the merged profile to stderr and exit 1.
     #[arg(short, long)]
     pub check: bool,
 }
@@ -176,7 +176,7 @@ pub struct RecordArgs {
     /// Event source: eBPF raw tracepoints, or audit records of a SCMP_ACT_LOG profile.
     #[arg(long, value_enum, default_value_t = Recorder::Bpf)]
     pub recorder: Recorder,
-    /// Syscalls always added to the profile (repeatable); replaces the default 83 (CLI-04).
+    /// Syscalls always added to the profile (repeatable); replaces the default 83.
     #[arg(short = 'b', long = "base-syscalls")]
     pub base_syscalls: Vec<String>,
     /// Add no base syscalls.
@@ -186,7 +186,7 @@ pub struct RecordArgs {
         conflicts_with = "base_syscalls"
     )]
     pub no_base_syscalls: bool,
-    /// Under sudo, run the command as root instead of the invoking user (CLI-09).
+    /// Under sudo, run the command as root instead of the invoking user.
     #[arg(long)]
     pub privileged: bool,
     /// Record an already running process and its descendants until Ctrl-C or its exit.

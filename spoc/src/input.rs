@@ -25,6 +25,8 @@ pub struct Unreadable {
 pub enum Item {
     /// A manifest of an SPO kind.
     Manifest(Document),
+    /// A SeccompProfile decoded on the fast path (document number, profile).
+    Seccomp(usize, SeccompProfile),
     /// Raw OCI seccomp JSON (no `kind`), with a name derived from the file.
     RawSeccomp {
         /// The spec.
@@ -39,7 +41,25 @@ impl Item {
     pub fn kind(&self) -> Kind {
         match self {
             Item::Manifest(d) => d.kind,
-            Item::RawSeccomp { .. } => Kind::SeccompProfile,
+            Item::RawSeccomp { .. } | Item::Seccomp(..) => Kind::SeccompProfile,
+        }
+    }
+
+    /// 1-based document number and object name.
+    pub fn position(&self) -> (usize, String) {
+        match self {
+            Item::Manifest(d) => (d.index, d.metadata.name.clone()),
+            Item::Seccomp(i, p) => (*i, p.metadata.name.clone()),
+            Item::RawSeccomp { name, .. } => (1, name.clone()),
+        }
+    }
+
+    /// The API version the item was written in (`v1` for raw JSON).
+    pub fn version(&self) -> spo_core::Version {
+        match self {
+            Item::Manifest(d) => d.version,
+            Item::Seccomp(_, p) => p.version,
+            Item::RawSeccomp { .. } => spo_core::Version::V1,
         }
     }
 
@@ -47,6 +67,7 @@ impl Item {
     pub fn seccomp(&self) -> Result<SeccompProfile> {
         match self {
             Item::Manifest(d) => Ok(SeccompProfile::from_document(d.clone())?),
+            Item::Seccomp(_, p) => Ok(p.clone()),
             Item::RawSeccomp { spec, name } => Ok(SeccompProfile::new(
                 spo_core::ObjectMeta::named(name.clone()),
                 spec.clone(),
@@ -91,8 +112,42 @@ pub fn load(path: &Path) -> Result<Vec<Item>> {
     load_text(&text, path)
 }
 
+/// Loads many files on all cores, keeping their order.
+pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Vec<Item>>> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(paths.len());
+    if workers <= 1 {
+        return paths.iter().map(|p| load(p)).collect();
+    }
+    let chunk = paths.len().div_ceil(workers);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = paths
+            .chunks(chunk)
+            .map(|c| s.spawn(move || c.iter().map(|p| load(p)).collect::<Vec<_>>()))
+            .collect();
+        let mut out = Vec::with_capacity(paths.len());
+        for h in handles {
+            let results = h
+                .join()
+                .map_err(|_| anyhow::anyhow!("a loader thread panicked"))?;
+            for r in results {
+                out.push(r?);
+            }
+        }
+        Ok(out)
+    })
+}
+
 /// Parses `text` read from `path`.
 pub fn load_text(text: &str, path: &Path) -> Result<Vec<Item>> {
+    if let Some(profiles) = SeccompProfile::from_yaml_fast(text) {
+        return Ok(profiles
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| Item::Seccomp(i + 1, p))
+            .collect());
+    }
     let display = path.display().to_string();
     let raw = spo_core::parse_stream(text).map_err(|e| match e {
         DecodeError::Syntax { .. } => anyhow::Error::new(Unreadable {

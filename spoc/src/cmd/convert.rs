@@ -44,7 +44,7 @@ fn convert_item(item: &Item, args: &ConvertArgs, global: &Global) -> Result<Conv
                 text,
             })
         }
-        Item::Manifest(doc) => match doc.kind {
+        _ => match item.kind() {
             Kind::SeccompProfile => {
                 let mut p = item.seccomp()?;
                 if args.resolve {

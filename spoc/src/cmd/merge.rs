@@ -1,7 +1,7 @@
 //! `spoc merge FILE…` and `spoc merge --check` (CLI-15, CLI-16).
 
 use anyhow::{bail, Result};
-use spo_core::{Kind, Version};
+use spo_core::Kind;
 
 use crate::cli::{Global, MergeArgs};
 use crate::input::{self, Item};
@@ -13,10 +13,10 @@ const MODE: u32 = 0o600;
 
 /// Merges the profiles of all files.
 pub fn run(args: &MergeArgs, global: &Global) -> Result<Outcome> {
-    let mut items: Vec<Item> = Vec::new();
-    for f in &args.files {
-        items.extend(input::load(f)?);
-    }
+    let items: Vec<Item> = input::load_all(&args.files)?
+        .into_iter()
+        .flatten()
+        .collect();
     let Some(first) = items.first() else {
         bail!("no profile(s) provided")
     };
@@ -34,14 +34,13 @@ pub fn run(args: &MergeArgs, global: &Global) -> Result<Outcome> {
             let Some(merged) = spo_seccomp::merge::merge_profiles(&profiles) else {
                 bail!("no profile(s) provided")
             };
-            let up_to_date = spo_seccomp::merge::covers(&profiles[0], &profiles[1..]);
+            let up_to_date = args.check
+                && spo_seccomp::merge::normalize(&profiles[0].spec.syscalls)
+                    == merged.spec.syscalls;
             let text = if all_raw {
                 spo_seccomp::json::to_pretty_json(&merged.spec)
             } else {
-                let version = match first {
-                    Item::Manifest(d) => d.version,
-                    Item::RawSeccomp { .. } => Version::V1,
-                };
+                let version = first.version();
                 output::render(&[merged.to_manifest(version)?], global.data_format())?
             };
             (text, up_to_date)

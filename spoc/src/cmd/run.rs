@@ -41,7 +41,7 @@ fn load_profile(args: &RunArgs) -> Result<spo_seccomp::SeccompProfile> {
             args.profile.display()
         );
     }
-    if matches!(item, Item::Manifest(_))
+    if !matches!(item, Item::RawSeccomp { .. })
         && profile.spec.effective_state() == spo_seccomp::ProfileState::Disabled
     {
         tracing::warn!("the profile is disabled (state: Disabled); running under it anyway");
@@ -108,12 +108,13 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
             }
         }
         for r in &records {
-            eprintln!(
-                "spoc: seccomp: {} ({}) → {}",
-                r.syscall,
-                r.nr,
-                action_name(r.code)
-            );
+            let who = if r.pid == pid {
+                String::new()
+            } else {
+                format!(" (pid {}, a descendant)", r.pid)
+            };
+            let action = action_name(r.code);
+            eprintln!("spoc: seccomp: {} ({}) → {action}{who}", r.syscall, r.nr);
         }
     }
     if let Some(sig) = status.signal() {

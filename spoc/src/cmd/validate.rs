@@ -62,10 +62,7 @@ pub fn run(args: &ValidateArgs, global: &Global) -> Result<Outcome> {
     for file in &args.files {
         let items = input::load(file)?;
         for item in &items {
-            let (document, name) = match item {
-                Item::Manifest(d) => (d.index, d.metadata.name.clone()),
-                Item::RawSeccomp { name, .. } => (1, name.clone()),
-            };
+            let (document, name) = item.position();
             let (violations, warnings) = match check(item, file, args) {
                 Ok((v, w)) => (v.into_vec(), w),
                 Err(e) => (vec![kinds::seccomp::decode_violation(&e)], Vec::new()),
