@@ -65,9 +65,13 @@ impl<'a> Iterator for Fields<'a> {
                 }
             }
             _ => {
+                // Unquoted values are short: a plain loop beats a memchr call here.
                 let start = i;
-                let n = memchr::memchr(b' ', &b[start..]).unwrap_or(b.len() - start);
-                (&b[start..start + n], false, start + n)
+                let mut j = start;
+                while j < b.len() && b[j] != b' ' {
+                    j += 1;
+                }
+                (&b[start..j], false, j)
             }
         };
         self.pos = end;

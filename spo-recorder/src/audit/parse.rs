@@ -155,7 +155,14 @@ fn token_end(line: &[u8], from: usize) -> usize {
 
 /// `… audit(1613596317.899:6461): body` → stamp and body.
 fn stamp_and_body(rest: &[u8]) -> Option<(AuditStamp, &[u8])> {
-    let open = memchr::memmem::find(rest, b"audit(")? + 6;
+    // Fast path: " msg=audit(" (auditd) or " audit(" (kernel log) right after the type.
+    let trimmed = rest.strip_prefix(b" ").unwrap_or(rest);
+    let trimmed = trimmed.strip_prefix(b"msg=").unwrap_or(trimmed);
+    let open = if trimmed.starts_with(b"audit(") {
+        rest.len() - trimmed.len() + 6
+    } else {
+        memchr::memmem::find(rest, b"audit(")? + 6
+    };
     let close = open + memchr::memchr(b')', &rest[open..])?;
     let stamp = parse_stamp(&rest[open..close])?;
     let mut body = &rest[close + 1..];

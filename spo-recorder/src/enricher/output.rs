@@ -95,28 +95,39 @@ pub(crate) fn push_u64(out: &mut Vec<u8>, mut v: u64) {
     out.extend_from_slice(&tmp[i..]);
 }
 
+/// Bytes that need an escape inside a JSON string.
+static ESCAPE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
 /// Appends `s` as a double-quoted string with JSON escapes (valid for both forms).
 pub(crate) fn quote(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let b = s.as_bytes();
     let mut start = 0;
     for (i, &c) in b.iter().enumerate() {
-        let esc: &[u8] = match c {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0..=0x1f => {
-                out.extend_from_slice(&b[start..i]);
-                let _ = write!(out, "\\u{c:04x}");
-                start = i + 1;
-                continue;
-            }
-            _ => continue,
-        };
+        if !ESCAPE[c as usize] {
+            continue;
+        }
         out.extend_from_slice(&b[start..i]);
-        out.extend_from_slice(esc);
+        match c {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            _ => {
+                let _ = write!(out, "\\u{c:04x}");
+            }
+        }
         start = i + 1;
     }
     out.extend_from_slice(&b[start..]);
@@ -131,11 +142,35 @@ pub fn write_event(out: &mut Vec<u8>, e: &Enriched<'_>, opts: &OutputOptions) {
     }
 }
 
+/// `<seconds>.<millis>:<serial>` without the formatting machinery or an allocation.
 fn stamp(e: &Enriched<'_>) -> ([u8; 48], usize) {
+    fn put(buf: &mut [u8; 48], n: &mut usize, mut v: u64) {
+        let mut tmp = [0u8; 20];
+        let mut i = tmp.len();
+        loop {
+            i -= 1;
+            tmp[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        let len = tmp.len() - i;
+        buf[*n..*n + len].copy_from_slice(&tmp[i..]);
+        *n += len;
+    }
+    let st = e.event.stamp();
     let mut buf = [0u8; 48];
-    let mut cur = std::io::Cursor::new(&mut buf[..]);
-    let _ = write!(cur, "{}", e.event.stamp());
-    let n = usize::try_from(cur.position()).unwrap_or(0);
+    let mut n = 0;
+    put(&mut buf, &mut n, st.seconds);
+    buf[n] = b'.';
+    let m = st.millis.min(999);
+    buf[n + 1] = b'0' + (m / 100) as u8;
+    buf[n + 2] = b'0' + (m / 10 % 10) as u8;
+    buf[n + 3] = b'0' + (m % 10) as u8;
+    buf[n + 4] = b':';
+    n += 5;
+    put(&mut buf, &mut n, st.serial);
     (buf, n)
 }
 
