@@ -267,3 +267,21 @@ fn rc_44_concurrent_producer_during_rotation() {
     assert_eq!(sorted, want);
     assert_eq!(got.len(), 5000);
 }
+
+#[test]
+fn rc_44_json_output_to_file() {
+    use spo_recorder::enricher::json::JsonOutput;
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("sub/dir/audit.log");
+    let mut o = JsonOutput::open(Some(&p), RotateOptions::default()).unwrap();
+    o.write_line("{\"a\":1}").unwrap();
+    o.write_line("{\"a\":2}").unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&p).unwrap(),
+        "{\"a\":1}\n{\"a\":2}\n"
+    );
+    assert!(matches!(
+        JsonOutput::open(None, RotateOptions::default()).unwrap(),
+        JsonOutput::Stdout
+    ));
+}

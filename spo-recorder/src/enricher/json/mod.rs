@@ -23,6 +23,43 @@ mod time;
 
 pub use rotate::{RotateOptions, RotatingWriter};
 
+/// Where JSON lines go (RC-44): stdout, or a size-rotated file.
+#[derive(Debug)]
+pub enum JsonOutput {
+    /// Standard output, one line per write.
+    Stdout,
+    /// `auditLogPath` with rotation.
+    File(RotatingWriter),
+}
+
+impl JsonOutput {
+    /// `None` → stdout; a path → that file, rotated per `opts` (directory created 0700).
+    pub fn open(
+        path: Option<&Path>,
+        opts: RotateOptions,
+    ) -> Result<Self, crate::audit::AuditError> {
+        Ok(match path {
+            None => JsonOutput::Stdout,
+            Some(p) => JsonOutput::File(RotatingWriter::open(p, opts)?),
+        })
+    }
+
+    /// Writes one line (newline added).
+    pub fn write_line(&mut self, line: &str) -> Result<(), crate::audit::AuditError> {
+        match self {
+            JsonOutput::Stdout => {
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                out.write_all(line.as_bytes())
+                    .and_then(|()| out.write_all(b"\n"))
+                    .and_then(|()| out.flush())
+                    .map_err(|e| crate::audit::AuditError::io(Path::new("/dev/stdout"), e))
+            }
+            JsonOutput::File(w) => w.write_line(line.as_bytes()),
+        }
+    }
+}
+
 /// The `version` of every line.
 pub const VERSION: &str = "spo/v1_alpha";
 /// The environment variable (or command-line token) carrying the exec request UID (RC-43).
