@@ -6,11 +6,11 @@ CARGO ?= cargo
 # Every Debian package the build and the tests need, in one place.
 APT_PACKAGES := build-essential pkg-config libseccomp-dev clang llvm libbpf-dev bpftool \
 	secilc apparmor auditd docker-registry skopeo apache2-utils openssl python3-pip \
-	hyperfine procps util-linux time
+	hyperfine procps util-linux time policycoreutils
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build release demo test fmt-check clippy unit bench docs clean
+.PHONY: all deps build release demo test fmt-check clippy unit bench docs clean udica-templates
 
 all: build
 
@@ -43,7 +43,11 @@ fmt-check:
 clippy: deps
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-unit: deps
+## udica-templates: real SELinux container templates (pip) for the spo-selinux tests.
+udica-templates:
+	@bash scripts/fetch-udica.sh "$(CURDIR)/target" || echo "udica templates unavailable: those tests will skip"
+
+unit: deps udica-templates
 	$(CARGO) test --workspace --no-fail-fast
 
 ## test: formatting, lints, then every test (privileged ones need root, as in CI).

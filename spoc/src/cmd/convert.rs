@@ -56,6 +56,16 @@ fn convert_item(item: &Item, args: &ConvertArgs, global: &Global) -> Result<Conv
                     text: to_pretty_json(&p.spec),
                 })
             }
+            Kind::SelinuxProfile | Kind::RawSelinuxProfile => {
+                let Item::Manifest(doc) = item else {
+                    bail!("expected a manifest")
+                };
+                Ok(Converted {
+                    name: doc.metadata.name.clone(),
+                    ext: "cil",
+                    text: kinds::selinux::convert(doc)?,
+                })
+            }
             other => bail!("cannot convert {other} to raw profile"),
         },
     }

@@ -45,6 +45,20 @@ pub fn run(args: &MergeArgs, global: &Global) -> Result<Outcome> {
             };
             (text, up_to_date)
         }
+        Kind::SelinuxProfile => {
+            let docs = items
+                .iter()
+                .map(|i| match i {
+                    Item::Manifest(d) => Ok(d.clone()),
+                    Item::RawSeccomp { .. } | Item::Seccomp(..) => {
+                        bail!("cannot merge seccomp profiles with SelinuxProfiles")
+                    }
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let merged = crate::kinds::selinux::merge(&docs)?;
+            let up_to_date = merged == crate::kinds::selinux::merge(&docs[..1])?;
+            (output::render(&[merged], global.data_format())?, up_to_date)
+        }
         other => bail!("spoc cannot merge {other} profiles yet"),
     };
     if args.check {

@@ -52,6 +52,18 @@ fn check(
                 allowed_actions: &args.allowed_actions,
             },
         ),
+        Kind::SelinuxProfile | Kind::RawSelinuxProfile => {
+            let Item::Manifest(doc) = item else {
+                anyhow::bail!("expected a manifest")
+            };
+            let mut dirs: Vec<std::path::PathBuf> = vec![match file.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => ".".into(),
+            }];
+            dirs.extend(args.profiles_dir.iter().cloned());
+            let v = kinds::selinux::validate_in(doc, args.selinux_base.as_deref(), &dirs)?;
+            Ok((v, Vec::new()))
+        }
         other => anyhow::bail!("spoc cannot validate {other} documents yet"),
     }
 }

@@ -2,3 +2,4 @@
 //! library crates; these modules only adapt it to files and flags.
 
 pub mod seccomp;
+pub mod selinux;

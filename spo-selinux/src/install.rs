@@ -1,0 +1,254 @@
+//! The thin install step: write `<dir>/<policyName>.cil` (SE-02, SE-21) and hand modules to
+//! the policy manager (`semodule`). The only I/O in this crate; the directory and the
+//! command runner are parameters.
+
+use std::ffi::{OsStr, OsString};
+use std::fs::{self, OpenOptions};
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::cil::Module;
+use crate::names::PolicyName;
+use crate::Error;
+
+/// Mode of written CIL files (SE-21).
+pub const CIL_FILE_MODE: u32 = 0o600;
+
+/// What [`write_policy`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// The file was created or its content replaced.
+    Written,
+    /// The file already had exactly this content; nothing was touched.
+    Unchanged,
+}
+
+fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> Error + 'a {
+    move |source| Error::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Reads `path` without following a symlink at its last component; `None` when absent or
+/// not a regular file (a symlink or directory is replaced, never read through).
+fn read_existing(path: &Path) -> Result<Option<Vec<u8>>, Error> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path);
+    let mut file = match file {
+        Ok(f) => f,
+        // ELOOP: the path is a symlink.
+        Err(e) if e.kind() == ErrorKind::NotFound || e.raw_os_error() == Some(libc::ELOOP) => {
+            return Ok(None)
+        }
+        Err(e) => return Err(io_err("cannot read policy file", path)(e)),
+    };
+    let meta = file
+        .metadata()
+        .map_err(io_err("cannot read policy file", path))?;
+    if !meta.is_file() {
+        return Ok(None);
+    }
+    let mut buf = Vec::new();
+    file.read_to_end(&mut buf)
+        .map_err(io_err("cannot read policy file", path))?;
+    Ok(Some(buf))
+}
+
+/// Writes `cil` to `<dir>/<policyName>.cil` with mode 0600, only when the content differs
+/// (SE-21). The write is atomic: a temporary file in `dir` is filled, synced and renamed
+/// over the target, so readers (selinuxd) never see a partial file, and a symlink at the
+/// target is replaced rather than followed.
+pub fn write_policy(dir: &Path, name: &PolicyName, cil: &str) -> Result<WriteOutcome, Error> {
+    let path = dir.join(name.file_name());
+    if let Some(existing) = read_existing(&path)? {
+        let mode = fs::symlink_metadata(&path)
+            .map_err(io_err("cannot read policy file", &path))?
+            .permissions()
+            .mode()
+            & 0o7777;
+        if existing == cil.as_bytes() && mode == CIL_FILE_MODE {
+            return Ok(WriteOutcome::Unchanged);
+        }
+    }
+    // tempfile creates with O_EXCL and mode 0600.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".spo-")
+        .suffix(".cil.tmp")
+        .permissions(fs::Permissions::from_mode(CIL_FILE_MODE))
+        .tempfile_in(dir)
+        .map_err(io_err("cannot create a temporary file in", dir))?;
+    tmp.write_all(cil.as_bytes())
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(io_err("cannot write policy file", &path))?;
+    tmp.persist(&path)
+        .map_err(|e| io_err("cannot write policy file", &path)(e.error))?;
+    tracing::debug!(path = %path.display(), "wrote SELinux policy file");
+    Ok(WriteOutcome::Written)
+}
+
+/// Removes `<dir>/<policyName>.cil` (or a symlink in its place); `true` when something was
+/// removed, `false` when it was already gone.
+pub fn remove_policy(dir: &Path, name: &PolicyName) -> Result<bool, Error> {
+    let path = dir.join(name.file_name());
+    match fs::remove_file(&path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(io_err("cannot remove policy file", &path)(e)),
+    }
+}
+
+/// Writes `module` to `<dir>/<policyName>.cil` and, only when the file changed, installs it
+/// with `installer` (SE-21: an unchanged profile causes no policy rebuild).
+pub fn install_module(
+    dir: &Path,
+    module: &Module,
+    installer: &dyn PolicyInstaller,
+) -> Result<WriteOutcome, Error> {
+    let outcome = write_policy(dir, module.name(), &module.render())?;
+    if outcome == WriteOutcome::Written {
+        installer.install(&dir.join(module.name().file_name()))?;
+    }
+    Ok(outcome)
+}
+
+/// Removes policy `name`: the module from the policy store, then its file (SE-22). A file
+/// that is already gone is not an error; the store removal result is returned as is.
+pub fn uninstall_module(
+    dir: &Path,
+    name: &PolicyName,
+    installer: &dyn PolicyInstaller,
+) -> Result<bool, Error> {
+    installer.remove(name)?;
+    remove_policy(dir, name)
+}
+
+/// The result of running a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandOutput {
+    /// `true` when it exited with status 0.
+    pub success: bool,
+    /// Exit status description (`exit status: 1`).
+    pub status: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// Runs external commands; tests substitute a fake that records the argv.
+pub trait CommandRunner {
+    /// Runs `program` with `args` and waits for it.
+    fn run(&self, program: &OsStr, args: &[OsString]) -> std::io::Result<CommandOutput>;
+}
+
+/// Runs commands with [`std::process::Command`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemRunner;
+
+impl CommandRunner for SystemRunner {
+    fn run(&self, program: &OsStr, args: &[OsString]) -> std::io::Result<CommandOutput> {
+        let out = Command::new(program).args(args).output()?;
+        Ok(CommandOutput {
+            success: out.status.success(),
+            status: out.status.to_string(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        })
+    }
+}
+
+/// Installs and removes policy modules on a node.
+pub trait PolicyInstaller {
+    /// Installs (or replaces) the module in `cil_file`; its name is the file stem.
+    fn install(&self, cil_file: &Path) -> Result<(), Error>;
+    /// Removes the module `name`.
+    fn remove(&self, name: &PolicyName) -> Result<(), Error>;
+}
+
+/// [`PolicyInstaller`] backed by `semodule` (`-i FILE`, `-r NAME`).
+#[derive(Debug, Clone)]
+pub struct Semodule<R> {
+    runner: R,
+    /// The program, default `semodule`.
+    pub program: PathBuf,
+    /// `-p ROOT`: alternate policy root (tests, chroots).
+    pub root: Option<PathBuf>,
+    /// `-s STORE`: policy store name.
+    pub store: Option<String>,
+    /// `-N`: do not reload the policy after the commit (the reload is a separate step, §6).
+    pub no_reload: bool,
+}
+
+impl<R: CommandRunner> Semodule<R> {
+    /// `semodule` on the running system, via `runner`.
+    pub fn new(runner: R) -> Self {
+        Self {
+            runner,
+            program: PathBuf::from("semodule"),
+            root: None,
+            store: None,
+            no_reload: false,
+        }
+    }
+
+    /// The command runner.
+    pub fn runner(&self) -> &R {
+        &self.runner
+    }
+
+    /// The arguments for one operation (`-i FILE` or `-r NAME`).
+    pub fn args(&self, op: &str, operand: &OsStr) -> Vec<OsString> {
+        let mut args: Vec<OsString> = Vec::new();
+        if let Some(root) = &self.root {
+            args.push("-p".into());
+            args.push(root.clone().into_os_string());
+        }
+        if let Some(store) = &self.store {
+            args.push("-s".into());
+            args.push(store.into());
+        }
+        if self.no_reload {
+            args.push("-N".into());
+        }
+        args.push(op.into());
+        args.push(operand.to_os_string());
+        args
+    }
+
+    fn exec(&self, args: Vec<OsString>) -> Result<(), Error> {
+        let program = self.program.as_os_str();
+        let out = self
+            .runner
+            .run(program, &args)
+            .map_err(|source| Error::Spawn {
+                program: self.program.display().to_string(),
+                source,
+            })?;
+        if out.success {
+            return Ok(());
+        }
+        let mut command = self.program.display().to_string();
+        for a in &args {
+            command.push(' ');
+            command.push_str(&a.to_string_lossy());
+        }
+        Err(Error::Command {
+            command,
+            status: out.status,
+            stderr: out.stderr.trim().to_string(),
+        })
+    }
+}
+
+impl<R: CommandRunner> PolicyInstaller for Semodule<R> {
+    fn install(&self, cil_file: &Path) -> Result<(), Error> {
+        self.exec(self.args("-i", cil_file.as_os_str()))
+    }
+
+    fn remove(&self, name: &PolicyName) -> Result<(), Error> {
+        self.exec(self.args("-r", OsStr::new(name.as_str())))
+    }
+}
