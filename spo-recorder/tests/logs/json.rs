@@ -285,3 +285,29 @@ fn rc_44_json_output_to_file() {
         JsonOutput::Stdout
     ));
 }
+
+#[test]
+fn rc_44_max_age_removes_old_backups() {
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("audit.json");
+    let old = d.path().join("audit-2020-01-01T00-00-00.000.json");
+    std::fs::write(&old, "old\n").unwrap();
+    let st = Command::new("touch")
+        .args(["-d", "10 days ago"])
+        .arg(&old)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let unrelated = d.path().join("other-2020-01-01T00-00-00.000.json");
+    std::fs::write(&unrelated, "x\n").unwrap();
+    let opts = RotateOptions {
+        max_age_days: 7,
+        ..RotateOptions::default()
+    };
+    let mut w = RotatingWriter::with_max_bytes(&path, opts, 10).unwrap();
+    w.write_line(b"first line").unwrap();
+    w.write_line(b"second line").unwrap(); // rotates, then prunes by age
+    assert!(!old.exists(), "a 10-day-old backup survived max age 7");
+    assert!(unrelated.exists());
+    assert_eq!(w.backups().unwrap().len(), 1);
+}
