@@ -221,3 +221,56 @@ fn rc_27_rotation_by_copytruncate_under_concurrent_writer() {
     assert!(t.stats().truncations >= 1, "{:?}", t.stats());
     assert_eq!(t.stats().unrecovered_truncations, 0, "{:?}", t.stats());
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    // Lines arriving in arbitrary pieces (split anywhere, polls in between) come out whole,
+    // once, in order.
+    #[test]
+    fn rc_27_arbitrary_write_boundaries(
+        lines in proptest::collection::vec("[a-z0-9 =\"]{0,40}", 1..60),
+        cuts in proptest::collection::vec(1usize..50, 1..200),
+    ) {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("audit.log");
+        std::fs::write(&p, "").unwrap();
+        let mut opts = TailOptions::new(&p);
+        opts.buffer_size = 4096; // smallest: exercises refills too
+        let mut t = Tailer::open(&p, opts).unwrap();
+        let data: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        let mut f = append(&p);
+        let mut got: Vec<String> = Vec::new();
+        let (mut at, mut i) = (0, 0);
+        while at < data.len() {
+            let n = cuts[i % cuts.len()].min(data.len() - at);
+            f.write_all(&data.as_bytes()[at..at + n]).unwrap();
+            at += n;
+            i += 1;
+            t.poll(&mut |l| got.push(String::from_utf8(l.to_vec()).unwrap())).unwrap();
+        }
+        t.poll(&mut |l| got.push(String::from_utf8(l.to_vec()).unwrap())).unwrap();
+        proptest::prop_assert_eq!(got, lines);
+    }
+}
+
+#[test]
+fn oversized_lines_are_dropped_and_counted() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("audit.log");
+    let mut opts = TailOptions::new(&p);
+    opts.from_start = true;
+    opts.max_line = 100;
+    opts.buffer_size = 4096;
+    std::fs::write(
+        &p,
+        format!("short\n{}\nafter\n{}", "x".repeat(10_000), "y".repeat(300)),
+    )
+    .unwrap();
+    let mut t = Tailer::open(&p, opts).unwrap();
+    let mut got = collect(&mut t);
+    append(&p).write_all(b"\nlast\n").unwrap();
+    got.extend(collect(&mut t));
+    assert_eq!(got, ["short", "after", "last"]);
+    assert_eq!(t.stats().oversized_lines, 2);
+}
