@@ -121,6 +121,17 @@ fn rc_43_request_uid_from_command_line_and_absent() {
     assert_eq!(out.len(), 2);
     assert_eq!(out[0]["requestUID"], "abc-123");
     assert!(out[1].get("requestUID").is_none(), "{}", out[1]);
+    // The exec snoop is the last resort.
+    let plain_pid = plain.0.id();
+    e.set_exec_snoop(Box::new(move |pid| {
+        (pid == plain_pid).then(|| "from-snoop".to_string())
+    }));
+    e.process_line(seccomp_line(child.0.id(), 3, 0).as_bytes(), t0);
+    e.process_line(seccomp_line(plain_pid, 4, 0).as_bytes(), t0);
+    out.clear();
+    e.flush_all(&mut |l| out.push(serde_json::from_str::<serde_json::Value>(l).unwrap()));
+    assert_eq!(out[0]["requestUID"], "abc-123");
+    assert_eq!(out[1]["requestUID"], "from-snoop");
 }
 
 #[test]

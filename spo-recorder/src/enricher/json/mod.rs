@@ -178,7 +178,12 @@ pub struct JsonEnricher<R> {
     names: SyscallNames,
     buckets: PidMap<Bucket>,
     stats: JsonStats,
+    exec_snoop: Option<ExecSnoop>,
 }
+
+/// The last source of a request UID (RC-43): a lookup by PID into an exec snoop (the eBPF
+/// recorder's cache of `execve` arguments and environment).
+pub type ExecSnoop = Box<dyn Fn(u32) -> Option<String> + Send>;
 
 impl<R> std::fmt::Debug for JsonEnricher<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -223,7 +228,14 @@ impl<R: ContainerResolver> JsonEnricher<R> {
             names: SyscallNames::new(),
             buckets: PidMap::default(),
             stats: JsonStats::default(),
+            exec_snoop: None,
         }
+    }
+
+    /// Sets the exec snoop consulted when neither the environment nor the command line of a
+    /// process carries `SPO_EXEC_REQUEST_UID` (RC-43).
+    pub fn set_exec_snoop(&mut self, snoop: ExecSnoop) {
+        self.exec_snoop = Some(snoop);
     }
 
     /// Counters so far.
@@ -247,13 +259,18 @@ impl<R: ContainerResolver> JsonEnricher<R> {
             }
             return;
         }
-        let process = read_process(
+        let mut process = read_process(
             &self.proc_root,
             ev.pid,
             ev.uid.unwrap_or(0),
             ev.gid.unwrap_or(0),
             &ev.exe,
         );
+        if let (Some(p), Some(snoop)) = (process.as_mut(), self.exec_snoop.as_ref()) {
+            if p.request_uid.is_none() {
+                p.request_uid = snoop(ev.pid).filter(|v| !v.is_empty());
+            }
+        }
         let container = match self.attributor.lookup(ev.pid, now) {
             Attribution::Container(id) => self.resolver.resolve(&id),
             _ => None,
