@@ -288,11 +288,8 @@ fn apparmor(stamp: AuditStamp, body: &[u8]) -> Result<Event<'_>, Malformed> {
             b"profile" => profile = Some(untrusted(f.value, f.quoted)),
             b"name" if name.is_none() => name = Some(untrusted(f.value, f.quoted)),
             b"pid" => pid = Some(dec_u32(f.value).ok_or(Malformed::Field("pid"))?),
-            b"comm" => {
-                comm = Some((f, f.end));
-                // Everything after comm is the "extra" part; stop scanning for known keys
-                // only when the required ones are known (they precede comm in kernel order).
-            }
+            // Everything after comm is the "extra" part (spec §4.2).
+            b"comm" => comm = Some((f, f.end)),
             _ => {}
         }
     }

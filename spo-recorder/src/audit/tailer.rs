@@ -274,7 +274,6 @@ pub struct Tailer {
     opts: TailOptions,
     cur: Option<Source>,
     old: Option<Source>,
-    opened_once: bool,
     buf: Vec<u8>,
     stats: TailStats,
 }
@@ -295,7 +294,6 @@ impl Tailer {
         let buf = vec![0u8; opts.buffer_size.max(4096)];
         Ok(Tailer {
             path: path.to_path_buf(),
-            opened_once: cur.is_some(),
             cur,
             old: None,
             opts,
@@ -368,7 +366,6 @@ impl Tailer {
             }
             // A file that appears after we started is read from its beginning.
             self.cur = Source::open(&self.path, false)?;
-            self.opened_once = true;
         }
         // 3. The current file: truncated in place?
         if let Some(cur) = self.cur.as_mut() {
