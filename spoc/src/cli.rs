@@ -70,7 +70,7 @@ pub enum Command {
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the seccomp, SELinux and AppArmor audit events of a log, attributed to
-    /// containers (RC-27..RC-34). `--output json` prints JSON lines, otherwise text.
+    /// containers. `--output json` prints JSON lines, otherwise text.
     #[command(visible_alias = "e")]
     Enrich(EnrichArgs),
 }
