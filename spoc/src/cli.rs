@@ -67,12 +67,47 @@ pub enum Command {
     /// Record the syscalls a command makes and write a profile.
     #[command(visible_alias = "r")]
     Record(RecordArgs),
+    /// Install an AppArmorProfile: write its policy under /etc/apparmor.d and load it.
+    #[command(visible_alias = "i")]
+    Install(InstallArgs),
+    /// Unload an installed AppArmorProfile and delete its policy file.
+    #[command(visible_alias = "rm")]
+    Remove(InstallArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the seccomp, SELinux and AppArmor audit events of a log, attributed to
     /// containers. `--output json` prints JSON lines, otherwise text.
     #[command(visible_alias = "e")]
     Enrich(EnrichArgs),
+}
+
+/// `spoc install` / `spoc remove` (AppArmor only).
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// `[PROFILE [EXECUTABLE]]`: the AppArmorProfile manifest (default /tmp/profile.yaml) and
+    /// the profile name to use (default: metadata.name looked up in PATH, else metadata.name).
+    #[arg(value_name = "PROFILE [EXECUTABLE]", num_args = 0..)]
+    pub args: Vec<String>,
+    /// The apparmor_parser binary (default: /usr/sbin/apparmor_parser or /sbin/apparmor_parser).
+    #[arg(long, env = "SPOC_APPARMOR_PARSER", value_name = "PATH")]
+    pub apparmor_parser: Option<PathBuf>,
+    /// Directory of AppArmor policy files.
+    #[arg(
+        long,
+        env = "SPOC_APPARMOR_DIR",
+        default_value = "/etc/apparmor.d",
+        value_name = "DIR"
+    )]
+    pub apparmor_dir: PathBuf,
+    /// Root under which /sys is read to check that AppArmor is enabled and what is loaded.
+    #[arg(
+        long,
+        env = "SPOC_HOST_ROOT",
+        default_value = "/",
+        value_name = "DIR",
+        hide = true
+    )]
+    pub host_root: PathBuf,
 }
 
 /// `spoc version`.

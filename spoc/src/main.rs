@@ -36,6 +36,8 @@ fn main() -> ExitCode {
         Command::Convert(args) => cmd::convert::run(&args, &cli.global),
         Command::Merge(args) => cmd::merge::run(&args, &cli.global),
         Command::Run(args) => cmd::run::run(&args),
+        Command::Install(args) => cmd::install::run(&args),
+        Command::Remove(args) => cmd::remove::run(&args),
         Command::Enrich(args) => cmd::enrich::run(&args, &cli.global),
         Command::Record(args) if args.recorder == cli::Recorder::Logs => {
             cmd::record_logs::run(&args, &cli.global)

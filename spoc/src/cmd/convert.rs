@@ -66,6 +66,17 @@ fn convert_item(item: &Item, args: &ConvertArgs, global: &Global) -> Result<Conv
                     text: kinds::selinux::convert(doc)?,
                 })
             }
+            Kind::AppArmorProfile => {
+                let doc = kinds::apparmor::document(item)?;
+                let program = args.program_name.as_deref();
+                let text = kinds::apparmor::convert(doc, program)?;
+                let name = program.unwrap_or(&doc.metadata.name);
+                Ok(Converted {
+                    name: spo_apparmor::install::profile_file_name(name)?,
+                    ext: "apparmor",
+                    text,
+                })
+            }
             other => bail!("cannot convert {other} to raw profile"),
         },
     }

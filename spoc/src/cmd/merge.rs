@@ -5,6 +5,7 @@ use spo_core::Kind;
 
 use crate::cli::{Global, MergeArgs};
 use crate::input::{self, Item};
+use crate::kinds;
 use crate::output;
 use crate::Outcome;
 
@@ -57,6 +58,14 @@ pub fn run(args: &MergeArgs, global: &Global) -> Result<Outcome> {
                 .collect::<Result<Vec<_>>>()?;
             let merged = crate::kinds::selinux::merge(&docs)?;
             let up_to_date = merged == crate::kinds::selinux::merge(&docs[..1])?;
+            (output::render(&[merged], global.data_format())?, up_to_date)
+        }
+        Kind::AppArmorProfile => {
+            let docs = items
+                .iter()
+                .map(|i| kinds::apparmor::document(i).cloned())
+                .collect::<Result<Vec<_>>>()?;
+            let (merged, up_to_date) = kinds::apparmor::merge_check(&docs)?;
             (output::render(&[merged], global.data_format())?, up_to_date)
         }
         other => bail!("spoc cannot merge {other} profiles yet"),

@@ -3,8 +3,10 @@
 pub mod completions;
 pub mod convert;
 pub mod enrich;
+pub mod install;
 pub mod merge;
 pub mod record_logs;
+pub mod remove;
 pub mod run;
 pub mod validate;
 pub mod version;

@@ -64,6 +64,10 @@ fn check(
             let v = kinds::selinux::validate_in(doc, args.selinux_base.as_deref(), &dirs)?;
             Ok((v, Vec::new()))
         }
+        Kind::AppArmorProfile => Ok((
+            kinds::apparmor::validate(kinds::apparmor::document(item)?)?,
+            Vec::new(),
+        )),
         other => anyhow::bail!("spoc cannot validate {other} documents yet"),
     }
 }
