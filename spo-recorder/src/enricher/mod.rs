@@ -36,7 +36,7 @@ pub use attribution::{Attribution, Attributor, AttributorOptions};
 pub use backlog::{Backlog, BacklogOptions};
 pub use filter::{FieldValue, FilterRecord, Filters};
 pub use metrics::EnricherMetrics;
-pub use output::{write_event, OutputFormat, OutputOptions};
+pub use output::{trace_event, write_event, OutputFormat, OutputOptions};
 pub use resolver::{ContainerInfo, ContainerResolver, NoResolver, StaticResolver};
 pub use syscalls::SyscallNames;
 

@@ -241,6 +241,48 @@ fn fields(s: &mut dyn Sink, e: &Enriched<'_>, with_id: bool) {
     s.end();
 }
 
+/// Emits one enriched event as a structured `tracing` event with message `audit` and the
+/// spec's keys in order (RC-31..RC-33), for daemons whose subscriber writes the log lines.
+pub fn trace_event(e: &Enriched<'_>) {
+    let (ts, n) = stamp(e);
+    let ts = std::str::from_utf8(&ts[..n]).unwrap_or_default();
+    let (namespace, pod, container) = match e.info {
+        Some(i) => (i.namespace.as_str(), i.pod.as_str(), i.container.as_str()),
+        None => ("", "", ""),
+    };
+    let node = e.node;
+    match e.event {
+        AuditEvent::Seccomp(ev) => tracing::info!(
+            timestamp = ts, r#type = "seccomp", node, namespace, pod, container,
+            executable = %ev.exe, pid = ev.pid, syscallID = ev.syscall,
+            syscallName = e.syscall_name.unwrap_or_default(), "audit"
+        ),
+        AuditEvent::Avc(ev) => {
+            let perm = ev.perms.join(" ");
+            let profile = e
+                .info
+                .and_then(|i| i.record_profile.as_deref())
+                .unwrap_or_default();
+            tracing::info!(
+                timestamp = ts, r#type = "selinux", profile, node, namespace, pod, container,
+                perm, scontext = %ev.scontext, tcontext = %ev.tcontext, tclass = %ev.tclass,
+                "audit"
+            )
+        }
+        AuditEvent::AppArmor(ev) if ev.extra.is_empty() => tracing::info!(
+            timestamp = ts, r#type = "apparmor", node, namespace, pod, container,
+            executable = %ev.comm, pid = ev.pid, apparmor = %ev.apparmor,
+            operation = %ev.operation, profile = %ev.profile, name = %ev.name, "audit"
+        ),
+        AuditEvent::AppArmor(ev) => tracing::info!(
+            timestamp = ts, r#type = "apparmor", node, namespace, pod, container,
+            executable = %ev.comm, pid = ev.pid, apparmor = %ev.apparmor,
+            operation = %ev.operation, profile = %ev.profile, name = %ev.name,
+            extra_info = %ev.extra, "audit"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

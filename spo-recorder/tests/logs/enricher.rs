@@ -216,3 +216,40 @@ fn generator_counts_match_summary() {
         serde_json::from_value(summary["seccomp_syscalls_per_pid"].clone()).unwrap();
     assert_eq!(per_pid, want);
 }
+
+#[derive(Clone, Default)]
+struct Buf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Buf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn rc_31_structured_tracing_event_keys_in_order() {
+    let (_d, mut e, _) = setup("");
+    let buf = Buf::default();
+    let w = buf.clone();
+    let sub = tracing_subscriber::fmt()
+        .with_writer(move || w.clone())
+        .with_ansi(false)
+        .without_time()
+        .with_target(false)
+        .with_level(false)
+        .finish();
+    tracing::subscriber::with_default(sub, || {
+        e.process_line(SECCOMP.as_bytes(), Instant::now(), &mut |ev| {
+            spo_recorder::enricher::trace_event(ev)
+        });
+    });
+    let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(
+        text.trim_end(),
+        "audit timestamp=\"1625486870.273:187492\" type=\"seccomp\" node=\"n1\" namespace=\"default\" pod=\"my-pod\" container=\"redis\" executable=/usr/local/bin/redis-server pid=1847839 syscallID=232 syscallName=\"epoll_wait\""
+    );
+}
