@@ -6,5 +6,6 @@
 #![deny(missing_docs)]
 
 pub mod audit;
+pub mod bpf;
 pub mod enricher;
 pub mod logrecord;

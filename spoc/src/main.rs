@@ -39,10 +39,10 @@ fn main() -> ExitCode {
         Command::Install(args) => cmd::install::run(&args),
         Command::Remove(args) => cmd::remove::run(&args),
         Command::Enrich(args) => cmd::enrich::run(&args, &cli.global),
-        Command::Record(args) if args.recorder == cli::Recorder::Logs => {
-            cmd::record_logs::run(&args, &cli.global)
-        }
-        Command::Record(_) => Err(anyhow::anyhow!("spoc record is not built in yet")),
+        Command::Record(args) => match args.recorder {
+            cli::Recorder::Bpf => cmd::record::run(&args, &cli.global),
+            cli::Recorder::Logs => cmd::record_logs::run(&args, &cli.global),
+        },
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

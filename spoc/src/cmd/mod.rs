@@ -5,6 +5,7 @@ pub mod convert;
 pub mod enrich;
 pub mod install;
 pub mod merge;
+pub mod record;
 pub mod record_logs;
 pub mod remove;
 pub mod run;

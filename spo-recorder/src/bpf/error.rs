@@ -1,0 +1,93 @@
+//! Errors of the eBPF recorder.
+
+use std::path::PathBuf;
+
+/// Why recording with eBPF failed. Each variant names what is missing or what failed, so a
+/// user can act on it (RC-36: a clear error when the kernel lacks BTF or BPF).
+#[derive(Debug, thiserror::Error)]
+pub enum BpfError {
+    /// The crate was built without the `bpf` feature.
+    #[error(
+        "the eBPF recorder is not built in (spo-recorder was compiled without the `bpf` feature)"
+    )]
+    FeatureDisabled,
+    /// Loading BPF needs root (CAP_BPF + CAP_PERFMON, or CAP_SYS_ADMIN).
+    #[error(
+        "eBPF recording needs root (CAP_BPF and CAP_PERFMON or CAP_SYS_ADMIN); run it with sudo"
+    )]
+    NotPrivileged,
+    /// The kernel exposes no BTF, so the CO-RE relocations cannot be resolved.
+    #[error("the kernel has no BTF ({path} is missing): eBPF recording needs a kernel built with CONFIG_DEBUG_INFO_BTF=y")]
+    NoBtf {
+        /// The BTF file looked for.
+        path: PathBuf,
+    },
+    /// The kernel BTF could not be parsed.
+    #[error("cannot read the kernel BTF at {path}: {reason}")]
+    BadBtf {
+        /// The BTF file.
+        path: PathBuf,
+        /// Parser message.
+        reason: String,
+    },
+    /// The kernel refused to load or attach a BPF object/program (BPF disabled, verifier
+    /// rejection, missing tracepoint…).
+    #[error("the kernel refused the eBPF recorder ({what}): {reason}")]
+    Kernel {
+        /// The step: "load object", "load program sys_enter", "attach raw tracepoint sys_enter"…
+        what: String,
+        /// The loader's or kernel's message.
+        reason: String,
+    },
+    /// A map could not be read or written.
+    #[error("eBPF map `{map}`: {reason}")]
+    Map {
+        /// Map name.
+        map: &'static str,
+        /// What failed.
+        reason: String,
+    },
+    /// cgroup v2 is not mounted; it is how the recorder follows a process tree.
+    #[error("cgroup v2 is not mounted (no `cgroup2` entry in /proc/self/mountinfo): the recorder follows the target's process tree with a cgroup v2; mount one, e.g. `mount -t cgroup2 none /sys/fs/cgroup/unified`")]
+    NoCgroup2,
+    /// A cgroup operation failed.
+    #[error("cgroup {path}: {action}")]
+    Cgroup {
+        /// The cgroup directory or file.
+        path: PathBuf,
+        /// What was attempted.
+        action: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The process to record does not exist or cannot be inspected.
+    #[error("process {pid}: {reason}")]
+    Process {
+        /// The PID.
+        pid: u32,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Too many recordings at once.
+    #[error("too many concurrent recordings (at most {max})")]
+    TooManyTargets {
+        /// The limit.
+        max: usize,
+    },
+    /// The start-up self-test did not observe the syscall its helper made (RC-36).
+    #[error("eBPF recorder self-test failed: {reason}")]
+    SelfTest {
+        /// What was expected and what was seen.
+        reason: String,
+    },
+    /// Another I/O failure.
+    #[error("{action}")]
+    Io {
+        /// What was attempted.
+        action: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
