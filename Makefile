@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 # Every Debian package the build and the tests need, in one place.
 APT_PACKAGES := build-essential pkg-config libseccomp-dev clang llvm libbpf-dev bpftool \
-	secilc apparmor auditd docker-registry skopeo apache2-utils openssl python3-pip \
+	secilc apparmor auditd docker-registry skopeo apache2-utils openssl python3 python3-pip \
 	hyperfine procps util-linux time policycoreutils
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -23,8 +23,12 @@ impl std::fmt::Display for AuditStamp {
 }
 
 /// A seccomp audit record (`type=SECCOMP` / `type=1326`).
+///
+/// Generic over the string type: parsers yield borrowed views (`SeccompEvent<&str>` or
+/// `SeccompEvent<Cow<str>>`) without copying the line; `SeccompEvent` (= `String`) is the
+/// owned form. [`SeccompEvent::to_owned_event`] converts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SeccompEvent {
+pub struct SeccompEvent<S = String> {
     /// When and which record.
     pub stamp: AuditStamp,
     /// Process ID (in the initial PID namespace).
@@ -34,9 +38,9 @@ pub struct SeccompEvent {
     /// `gid=`, when present.
     pub gid: Option<u32>,
     /// `comm=`, when present.
-    pub comm: Option<String>,
+    pub comm: Option<S>,
     /// `exe=`.
-    pub exe: String,
+    pub exe: S,
     /// The record's `arch=` (an `AUDIT_ARCH_*` value); resolve with `Arch::from_audit`.
     pub audit_arch: u32,
     /// The syscall number on that architecture.
@@ -45,9 +49,26 @@ pub struct SeccompEvent {
     pub code: Option<u32>,
 }
 
-/// An SELinux AVC record (`type=AVC`).
+impl<S: AsRef<str>> SeccompEvent<S> {
+    /// The owned copy of a borrowed event.
+    pub fn to_owned_event(&self) -> SeccompEvent {
+        SeccompEvent {
+            stamp: self.stamp,
+            pid: self.pid,
+            uid: self.uid,
+            gid: self.gid,
+            comm: self.comm.as_ref().map(|c| c.as_ref().to_string()),
+            exe: self.exe.as_ref().to_string(),
+            audit_arch: self.audit_arch,
+            syscall: self.syscall,
+            code: self.code,
+        }
+    }
+}
+
+/// An SELinux AVC record (`type=AVC`). Generic over the string type like [`SeccompEvent`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AvcEvent {
+pub struct AvcEvent<S = String> {
     /// When and which record.
     pub stamp: AuditStamp,
     /// Process ID.
@@ -55,68 +76,120 @@ pub struct AvcEvent {
     /// `denied` or `granted`.
     pub denied: bool,
     /// Permissions inside `{ … }`, in record order.
-    pub perms: Vec<String>,
+    pub perms: Vec<S>,
     /// Source context, e.g. `system_u:system_r:selinuxrecording.process:s0:c1,c2`.
-    pub scontext: String,
+    pub scontext: S,
     /// Target context, e.g. `system_u:object_r:kubernetes_file_t:s0`.
-    pub tcontext: String,
+    pub tcontext: S,
     /// Target class, e.g. `file`.
-    pub tclass: String,
+    pub tclass: S,
     /// `comm=`, when present.
-    pub comm: Option<String>,
+    pub comm: Option<S>,
 }
 
-impl AvcEvent {
+impl<S: AsRef<str>> AvcEvent<S> {
     /// The type (third `:`-separated field) of the target context.
     pub fn tcontext_type(&self) -> Option<&str> {
-        self.tcontext.split(':').nth(2)
+        self.tcontext.as_ref().split(':').nth(2)
     }
 
     /// The type (third `:`-separated field) of the source context.
     pub fn scontext_type(&self) -> Option<&str> {
-        self.scontext.split(':').nth(2)
+        self.scontext.as_ref().split(':').nth(2)
+    }
+
+    /// The owned copy of a borrowed event.
+    pub fn to_owned_event(&self) -> AvcEvent {
+        AvcEvent {
+            stamp: self.stamp,
+            pid: self.pid,
+            denied: self.denied,
+            perms: self.perms.iter().map(|p| p.as_ref().to_string()).collect(),
+            scontext: self.scontext.as_ref().to_string(),
+            tcontext: self.tcontext.as_ref().to_string(),
+            tclass: self.tclass.as_ref().to_string(),
+            comm: self.comm.as_ref().map(|c| c.as_ref().to_string()),
+        }
     }
 }
 
-/// An AppArmor audit record (`type=APPARMOR` / `type=1400`).
+/// An AppArmor audit record (`type=APPARMOR` / `type=1400`). Generic over the string type
+/// like [`SeccompEvent`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AppArmorAuditEvent {
+pub struct AppArmorAuditEvent<S = String> {
     /// When and which record.
     pub stamp: AuditStamp,
     /// Process ID.
     pub pid: u32,
     /// `apparmor=`: `DENIED`, `ALLOWED`, `AUDIT`…
-    pub apparmor: String,
+    pub apparmor: S,
     /// `operation=`, e.g. `exec`, `open`.
-    pub operation: String,
+    pub operation: S,
     /// `profile=`.
-    pub profile: String,
-    /// `name=`, the object.
-    pub name: String,
+    pub profile: S,
+    /// `name=`, the object (empty when the record has none, e.g. capability checks).
+    pub name: S,
     /// `comm=`.
-    pub comm: String,
+    pub comm: S,
     /// Everything after `comm=…`, double quotes turned into single quotes.
-    pub extra: String,
+    pub extra: S,
 }
 
-/// Any audit event a log source can yield.
+impl<S: AsRef<str>> AppArmorAuditEvent<S> {
+    /// The owned copy of a borrowed event.
+    pub fn to_owned_event(&self) -> AppArmorAuditEvent {
+        AppArmorAuditEvent {
+            stamp: self.stamp,
+            pid: self.pid,
+            apparmor: self.apparmor.as_ref().to_string(),
+            operation: self.operation.as_ref().to_string(),
+            profile: self.profile.as_ref().to_string(),
+            name: self.name.as_ref().to_string(),
+            comm: self.comm.as_ref().to_string(),
+            extra: self.extra.as_ref().to_string(),
+        }
+    }
+}
+
+/// Any audit event a log source can yield. Generic over the string type like
+/// [`SeccompEvent`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum AuditEvent {
+pub enum AuditEvent<S = String> {
     /// A seccomp record.
-    Seccomp(SeccompEvent),
+    Seccomp(SeccompEvent<S>),
     /// An SELinux AVC record.
-    Avc(AvcEvent),
+    Avc(AvcEvent<S>),
     /// An AppArmor record.
-    AppArmor(AppArmorAuditEvent),
+    AppArmor(AppArmorAuditEvent<S>),
 }
 
-impl AuditEvent {
+impl<S> AuditEvent<S> {
     /// The PID of the process the record is about.
     pub fn pid(&self) -> u32 {
         match self {
             AuditEvent::Seccomp(e) => e.pid,
             AuditEvent::Avc(e) => e.pid,
             AuditEvent::AppArmor(e) => e.pid,
+        }
+    }
+
+    /// The record's stamp.
+    pub fn stamp(&self) -> AuditStamp {
+        match self {
+            AuditEvent::Seccomp(e) => e.stamp,
+            AuditEvent::Avc(e) => e.stamp,
+            AuditEvent::AppArmor(e) => e.stamp,
+        }
+    }
+}
+
+impl<S: AsRef<str>> AuditEvent<S> {
+    /// The owned copy of a borrowed event.
+    pub fn to_owned_event(&self) -> AuditEvent {
+        match self {
+            AuditEvent::Seccomp(e) => AuditEvent::Seccomp(e.to_owned_event()),
+            AuditEvent::Avc(e) => AuditEvent::Avc(e.to_owned_event()),
+            AuditEvent::AppArmor(e) => AuditEvent::AppArmor(e.to_owned_event()),
         }
     }
 }

@@ -5,4 +5,7 @@
 //! of events into seccomp, SELinux and AppArmor profiles.
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod bpf;
+pub mod enricher;
+pub mod logrecord;

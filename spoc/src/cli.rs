@@ -75,6 +75,10 @@ pub enum Command {
     Remove(InstallArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+    /// Print the seccomp, SELinux and AppArmor audit events of a log, attributed to
+    /// containers. `--output json` prints JSON lines, otherwise text.
+    #[command(visible_alias = "e")]
+    Enrich(EnrichArgs),
 }
 
 /// `spoc install` / `spoc remove` (AppArmor only).
@@ -251,6 +255,38 @@ pub enum Recorder {
     Bpf,
     /// Audit records (`type=1326`) of the command running under a SCMP_ACT_LOG profile.
     Logs,
+}
+
+/// `spoc enrich`.
+#[derive(Debug, Args)]
+pub struct EnrichArgs {
+    /// The log to read (default: /var/log/audit/audit.log, else /var/log/syslog).
+    pub file: Option<PathBuf>,
+    /// Start at the beginning of the file instead of its end.
+    #[arg(long)]
+    pub from_start: bool,
+    /// Stop at the end of the file instead of following it.
+    #[arg(long)]
+    pub no_follow: bool,
+    /// Print only events of processes attributed to a container.
+    #[arg(long)]
+    pub containers_only: bool,
+    /// Node name written into every event (default: the host name).
+    #[arg(long)]
+    pub node: Option<String>,
+    /// JSON map of container ID → {namespace, pod, container, recordProfile} used to fill
+    /// the pod fields.
+    #[arg(long)]
+    pub containers: Option<PathBuf>,
+    /// The /proc to attribute PIDs with.
+    #[arg(long, default_value = "/proc")]
+    pub proc_root: PathBuf,
+    /// Filter rules as a JSON array (`logEnricherFilters`, RC-34).
+    #[arg(long, default_value = "")]
+    pub filters: String,
+    /// Print counts (lines, events per kind, malformed, …) as JSON on stderr at the end.
+    #[arg(long)]
+    pub stats: bool,
 }
 
 /// `spoc completions`.

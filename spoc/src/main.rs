@@ -38,11 +38,10 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::run(&args),
         Command::Install(args) => cmd::install::run(&args),
         Command::Remove(args) => cmd::remove::run(&args),
+        Command::Enrich(args) => cmd::enrich::run(&args, &cli.global),
         Command::Record(args) => match args.recorder {
             cli::Recorder::Bpf => cmd::record::run(&args, &cli.global),
-            cli::Recorder::Logs => Err(anyhow::anyhow!(
-                "the logs recorder is not built in (use --recorder bpf)"
-            )),
+            cli::Recorder::Logs => cmd::record_logs::run(&args, &cli.global),
         },
     };
     match result {

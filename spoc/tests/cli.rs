@@ -341,18 +341,80 @@ fn cli_12_cli_13_run_passes_status_through_and_names_denials() {
     assert!(!target.exists());
     let err = text(&out.stderr);
     assert!(err.contains("Operation not permitted"), "{err}");
-    if Path::new("/dev/kmsg").exists() && unsafe_is_root() {
-        assert!(
-            err.contains("spoc: seccomp: mkdir (83) → SCMP_ACT_ERRNO"),
-            "{err}"
-        );
-    }
     // Without the profile the same command works: the denial came from the filter.
     assert!(Command::new("/bin/mkdir")
         .arg(&target)
         .status()
         .unwrap()
         .success());
+}
+
+/// Sets `printk_ratelimit` to 0 while alive (kernel audit records reach /dev/kmsg through
+/// printk, whose rate limit drops bursts), holding the lock the audit tests share.
+struct NoPrintkLimit {
+    old: String,
+    _lock: std::fs::File,
+}
+
+impl NoPrintkLimit {
+    const KNOB: &'static str = "/proc/sys/kernel/printk_ratelimit";
+    fn new() -> Self {
+        use std::os::fd::AsRawFd;
+        let lock = std::fs::File::create("/tmp/spo-auditd-test.lock").unwrap();
+        // SAFETY: flock on a valid descriptor.
+        unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
+        let old = std::fs::read_to_string(Self::KNOB).unwrap_or_else(|_| "5".into());
+        let _ = std::fs::write(Self::KNOB, "0");
+        NoPrintkLimit { old, _lock: lock }
+    }
+}
+
+impl Drop for NoPrintkLimit {
+    fn drop(&mut self) {
+        let _ = std::fs::write(Self::KNOB, self.old.trim());
+    }
+}
+
+// covers: CLI-12 — spoc run names the syscalls the profile denied, from the audit records.
+#[test]
+fn cli_12_run_reports_denied_syscalls_from_audit_records() {
+    if !(Path::new("/dev/kmsg").exists() && unsafe_is_root()) {
+        eprintln!("SKIP: reading /dev/kmsg needs root");
+        return;
+    }
+    let _guard = NoPrintkLimit::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let p = write(tmp.path(), "run.yaml", &profile("run", RUNNABLE));
+    let target = tmp.path().join("newdir");
+    let out = spoc(&[
+        "run",
+        "-p",
+        p.to_str().unwrap(),
+        "--",
+        "/bin/mkdir",
+        target.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("spoc: seccomp: mkdir (83) → SCMP_ACT_ERRNO"),
+        "{err}"
+    );
+    // --no-audit turns the report off.
+    let out = spoc(&[
+        "run",
+        "--no-audit",
+        "-p",
+        p.to_str().unwrap(),
+        "--",
+        "/bin/mkdir",
+        target.to_str().unwrap(),
+    ]);
+    assert!(
+        !text(&out.stderr).contains("spoc: seccomp:"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 fn unsafe_is_root() -> bool {

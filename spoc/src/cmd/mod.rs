@@ -2,9 +2,11 @@
 
 pub mod completions;
 pub mod convert;
+pub mod enrich;
 pub mod install;
 pub mod merge;
 pub mod record;
+pub mod record_logs;
 pub mod remove;
 pub mod run;
 pub mod validate;

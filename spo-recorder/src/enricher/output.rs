@@ -1,0 +1,300 @@
+//! Enriched events as structured log lines (RC-31..RC-33): a text form
+//! (`"audit" timestamp="…" type="seccomp" …`, strings quoted, numbers bare) and a JSON form
+//! (`{"msg":"audit","timestamp":"…",…}`), keys in the spec's order. Written straight into a
+//! byte buffer: no allocation per line.
+
+use std::io::Write;
+
+use spo_core::events::AuditEvent;
+
+use super::Enriched;
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// `"audit" key="value" key=123 …`
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Output switches.
+#[derive(Debug, Clone, Copy)]
+pub struct OutputOptions {
+    /// The format.
+    pub format: OutputFormat,
+    /// Append a `containerID` key (the 64-hex ID, empty when unattributed) after the
+    /// spec's keys — useful outside Kubernetes, where pod fields stay empty.
+    pub container_id: bool,
+}
+
+trait Sink {
+    fn start(&mut self);
+    fn str(&mut self, key: &str, v: &str);
+    fn num(&mut self, key: &str, v: u64);
+    fn end(&mut self);
+}
+
+struct Text<'b>(&'b mut Vec<u8>);
+struct Json<'b>(&'b mut Vec<u8>);
+
+impl Sink for Text<'_> {
+    fn start(&mut self) {
+        self.0.extend_from_slice(b"\"audit\"");
+    }
+    fn str(&mut self, key: &str, v: &str) {
+        self.0.push(b' ');
+        self.0.extend_from_slice(key.as_bytes());
+        self.0.push(b'=');
+        quote(self.0, v);
+    }
+    fn num(&mut self, key: &str, v: u64) {
+        self.0.push(b' ');
+        self.0.extend_from_slice(key.as_bytes());
+        self.0.push(b'=');
+        push_u64(self.0, v);
+    }
+    fn end(&mut self) {
+        self.0.push(b'\n');
+    }
+}
+
+impl Sink for Json<'_> {
+    fn start(&mut self) {
+        self.0.extend_from_slice(b"{\"msg\":\"audit\"");
+    }
+    fn str(&mut self, key: &str, v: &str) {
+        self.0.extend_from_slice(b",\"");
+        self.0.extend_from_slice(key.as_bytes());
+        self.0.extend_from_slice(b"\":");
+        quote(self.0, v);
+    }
+    fn num(&mut self, key: &str, v: u64) {
+        self.0.extend_from_slice(b",\"");
+        self.0.extend_from_slice(key.as_bytes());
+        self.0.extend_from_slice(b"\":");
+        push_u64(self.0, v);
+    }
+    fn end(&mut self) {
+        self.0.extend_from_slice(b"}\n");
+    }
+}
+
+/// Appends `v` in decimal.
+pub(crate) fn push_u64(out: &mut Vec<u8>, mut v: u64) {
+    let mut tmp = [0u8; 20];
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&tmp[i..]);
+}
+
+/// Bytes that need an escape inside a JSON string.
+static ESCAPE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+/// Appends `s` as a double-quoted string with JSON escapes (valid for both forms).
+pub(crate) fn quote(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let b = s.as_bytes();
+    let mut start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if !ESCAPE[c as usize] {
+            continue;
+        }
+        out.extend_from_slice(&b[start..i]);
+        match c {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            _ => {
+                let _ = write!(out, "\\u{c:04x}");
+            }
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&b[start..]);
+    out.push(b'"');
+}
+
+/// Appends one enriched event as a line in the chosen format.
+pub fn write_event(out: &mut Vec<u8>, e: &Enriched<'_>, opts: &OutputOptions) {
+    match opts.format {
+        OutputFormat::Text => fields(&mut Text(out), e, opts.container_id),
+        OutputFormat::Json => fields(&mut Json(out), e, opts.container_id),
+    }
+}
+
+/// `<seconds>.<millis>:<serial>` without the formatting machinery or an allocation.
+fn stamp(e: &Enriched<'_>) -> ([u8; 48], usize) {
+    fn put(buf: &mut [u8; 48], n: &mut usize, mut v: u64) {
+        let mut tmp = [0u8; 20];
+        let mut i = tmp.len();
+        loop {
+            i -= 1;
+            tmp[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        let len = tmp.len() - i;
+        buf[*n..*n + len].copy_from_slice(&tmp[i..]);
+        *n += len;
+    }
+    let st = e.event.stamp();
+    let mut buf = [0u8; 48];
+    let mut n = 0;
+    put(&mut buf, &mut n, st.seconds);
+    buf[n] = b'.';
+    let m = st.millis.min(999);
+    buf[n + 1] = b'0' + (m / 100) as u8;
+    buf[n + 2] = b'0' + (m / 10 % 10) as u8;
+    buf[n + 3] = b'0' + (m % 10) as u8;
+    buf[n + 4] = b':';
+    n += 5;
+    put(&mut buf, &mut n, st.serial);
+    (buf, n)
+}
+
+fn fields(s: &mut dyn Sink, e: &Enriched<'_>, with_id: bool) {
+    let (ts, n) = stamp(e);
+    let ts = std::str::from_utf8(&ts[..n]).unwrap_or_default();
+    let (ns, pod, ctr) = match e.info {
+        Some(i) => (i.namespace.as_str(), i.pod.as_str(), i.container.as_str()),
+        None => ("", "", ""),
+    };
+    s.start();
+    s.str("timestamp", ts);
+    match e.event {
+        AuditEvent::Seccomp(ev) => {
+            s.str("type", "seccomp");
+            s.str("node", e.node);
+            s.str("namespace", ns);
+            s.str("pod", pod);
+            s.str("container", ctr);
+            s.str("executable", &ev.exe);
+            s.num("pid", u64::from(ev.pid));
+            s.num("syscallID", ev.syscall);
+            s.str("syscallName", e.syscall_name.unwrap_or_default());
+        }
+        AuditEvent::Avc(ev) => {
+            s.str("type", "selinux");
+            let profile = e
+                .info
+                .and_then(|i| i.record_profile.as_deref())
+                .unwrap_or_default();
+            s.str("profile", profile);
+            s.str("node", e.node);
+            s.str("namespace", ns);
+            s.str("pod", pod);
+            s.str("container", ctr);
+            let mut perm = String::new();
+            for (i, p) in ev.perms.iter().enumerate() {
+                if i > 0 {
+                    perm.push(' ');
+                }
+                perm.push_str(p);
+            }
+            s.str("perm", &perm);
+            s.str("scontext", &ev.scontext);
+            s.str("tcontext", &ev.tcontext);
+            s.str("tclass", &ev.tclass);
+        }
+        AuditEvent::AppArmor(ev) => {
+            s.str("type", "apparmor");
+            s.str("node", e.node);
+            s.str("namespace", ns);
+            s.str("pod", pod);
+            s.str("container", ctr);
+            s.str("executable", &ev.comm);
+            s.num("pid", u64::from(ev.pid));
+            s.str("apparmor", &ev.apparmor);
+            s.str("operation", &ev.operation);
+            s.str("profile", &ev.profile);
+            s.str("name", &ev.name);
+            if !ev.extra.is_empty() {
+                s.str("extra_info", &ev.extra);
+            }
+        }
+    }
+    if with_id {
+        s.str("containerID", e.container_id.unwrap_or_default());
+    }
+    s.end();
+}
+
+/// Emits one enriched event as a structured `tracing` event with message `audit` and the
+/// spec's keys in order (RC-31..RC-33), for daemons whose subscriber writes the log lines.
+pub fn trace_event(e: &Enriched<'_>) {
+    let (ts, n) = stamp(e);
+    let ts = std::str::from_utf8(&ts[..n]).unwrap_or_default();
+    let (namespace, pod, container) = match e.info {
+        Some(i) => (i.namespace.as_str(), i.pod.as_str(), i.container.as_str()),
+        None => ("", "", ""),
+    };
+    let node = e.node;
+    match e.event {
+        AuditEvent::Seccomp(ev) => tracing::info!(
+            timestamp = ts, r#type = "seccomp", node, namespace, pod, container,
+            executable = %ev.exe, pid = ev.pid, syscallID = ev.syscall,
+            syscallName = e.syscall_name.unwrap_or_default(), "audit"
+        ),
+        AuditEvent::Avc(ev) => {
+            let perm = ev.perms.join(" ");
+            let profile = e
+                .info
+                .and_then(|i| i.record_profile.as_deref())
+                .unwrap_or_default();
+            tracing::info!(
+                timestamp = ts, r#type = "selinux", profile, node, namespace, pod, container,
+                perm, scontext = %ev.scontext, tcontext = %ev.tcontext, tclass = %ev.tclass,
+                "audit"
+            )
+        }
+        AuditEvent::AppArmor(ev) if ev.extra.is_empty() => tracing::info!(
+            timestamp = ts, r#type = "apparmor", node, namespace, pod, container,
+            executable = %ev.comm, pid = ev.pid, apparmor = %ev.apparmor,
+            operation = %ev.operation, profile = %ev.profile, name = %ev.name, "audit"
+        ),
+        AuditEvent::AppArmor(ev) => tracing::info!(
+            timestamp = ts, r#type = "apparmor", node, namespace, pod, container,
+            executable = %ev.comm, pid = ev.pid, apparmor = %ev.apparmor,
+            operation = %ev.operation, profile = %ev.profile, name = %ev.name,
+            extra_info = %ev.extra, "audit"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_escapes_json_specials() {
+        let mut v = Vec::new();
+        quote(&mut v, "a\"b\\c\nd\u{1}é");
+        assert_eq!(String::from_utf8(v).unwrap(), "\"a\\\"b\\\\c\\nd\\u0001é\"");
+        let mut n = Vec::new();
+        push_u64(&mut n, 0);
+        push_u64(&mut n, 18_446_744_073_709_551_615);
+        assert_eq!(n, b"018446744073709551615");
+    }
+}
