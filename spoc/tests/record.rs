@@ -339,10 +339,3 @@ fn pid_mode_records_a_running_tree_until_it_exits() {
         assert!(names.contains(&n.to_string()), "{n}: {names:?}");
     }
 }
-
-#[test]
-fn logs_recorder_is_reported_as_not_built_in() {
-    let out = run(spoc().args(["record", "--recorder", "logs", "--", "true"]));
-    assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("logs recorder is not built in"));
-}
