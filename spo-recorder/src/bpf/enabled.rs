@@ -107,28 +107,34 @@ fn target_btf(path: &std::path::Path) -> Result<Btf, BpfError> {
 /// that file does not exist, so `new()` finds nothing to parse. Only that thread's view
 /// changes; if the trick is not possible the normal path is used.
 fn load_object(btf: &Btf) -> Result<Ebpf, BpfError> {
-    let cheap = std::thread::scope(|s| {
-        s.spawn(|| -> Option<Result<Ebpf, BpfError>> {
-            let empty = tempdir_empty()?;
-            // SAFETY: unshare(CLONE_FS) only detaches this thread's cwd/root from the process.
-            let ok = unsafe { libc::unshare(libc::CLONE_FS) } == 0
-                && std::os::unix::fs::chroot(&empty).is_ok();
-            let _ = std::fs::remove_dir(&empty);
-            if !ok {
-                return None;
-            }
-            let _ = std::env::set_current_dir("/");
-            Some(
-                EbpfLoader::new()
-                    .btf(Some(btf))
-                    .load(OBJECT)
-                    .map_err(|e| kernel_err("load object", &e)),
-            )
+    let empty = tempdir_empty();
+    let cheap = empty.as_deref().and_then(|empty| {
+        std::thread::scope(|s| {
+            s.spawn(|| -> Option<Result<Ebpf, BpfError>> {
+                // SAFETY: unshare(CLONE_FS) only detaches this thread's cwd/root from the
+                // process.
+                let ok = unsafe { libc::unshare(libc::CLONE_FS) } == 0
+                    && std::os::unix::fs::chroot(empty).is_ok();
+                if !ok {
+                    return None;
+                }
+                let _ = std::env::set_current_dir("/");
+                Some(
+                    EbpfLoader::new()
+                        .btf(Some(btf))
+                        .load(OBJECT)
+                        .map_err(|e| kernel_err("load object", &e)),
+                )
+            })
+            .join()
+            .ok()
+            .flatten()
         })
-        .join()
-        .ok()
-        .flatten()
     });
+    // Removed from this thread, whose root is the real one.
+    if let Some(dir) = &empty {
+        let _ = std::fs::remove_dir(dir);
+    }
     match cheap {
         Some(r) => r,
         None => EbpfLoader::new()
