@@ -71,7 +71,7 @@ struct spo_cache {
 	__u32 slot;
 	__u32 instance;
 	__u32 mntns;
-	__u32 pad;
+	__u32 nsgen; /* value of `nsgen` when mntns was read */
 	struct spo_bitmap bits[ABI_MAX];
 };
 
@@ -111,6 +111,16 @@ struct {
 	__type(key, __u32);
 	__type(value, struct spo_cache);
 } cache SEC(".maps");
+
+/* Bumped whenever a target task may change its mount namespace (unshare/setns). Every CPU's
+ * cache compares it, so a task that migrates to another CPU after `unshare` is not attributed
+ * to its old namespace by a stale cache entry there. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} nsgen SEC(".maps");
 
 /* index = slot * STAT_MAX + stat */
 struct {
@@ -203,10 +213,13 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	struct spo_cache *c = bpf_map_lookup_elem(&cache, &zero);
 	if (!c)
 		return 0;
+	__u32 *gen = bpf_map_lookup_elem(&nsgen, &zero);
+	if (!gen)
+		return 0;
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 pid_tgid = ((__u64)(__u32)task->tgid << 32) | (__u32)task->pid;
 	/* pid_tgid guards against a freed task_struct being reused by another task. */
-	if (c->task != (__u64)task || c->pid_tgid != pid_tgid ||
+	if (c->task != (__u64)task || c->pid_tgid != pid_tgid || c->nsgen != *gen ||
 	    !is_active(c->slot, c->instance)) {
 		struct spo_target *t = find_target();
 		if (!t)
@@ -220,6 +233,7 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 		c->slot = slot;
 		c->instance = instance;
 		c->mntns = task->nsproxy->mnt_ns->ns.inum;
+		c->nsgen = *gen;
 	}
 
 	/* args: (struct pt_regs *regs, long id); see HOWTO: index through a u64 pointer. */
@@ -244,6 +258,7 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	if (abi == ABI_NATIVE && (nr == NR_UNSHARE || nr == NR_SETNS)) {
 		flush(c);
 		c->task = 0;
+		__sync_fetch_and_add(gen, 1);
 	}
 #endif
 	return 0;

@@ -89,8 +89,8 @@ pub struct RawCache {
     pub instance: u32,
     /// Mount namespace inode number.
     pub mntns: u32,
-    /// Zero.
-    pub pad: u32,
+    /// Value of the `nsgen` map when `mntns` was read.
+    pub nsgen: u32,
     /// Bitmaps per [`Abi`].
     pub bits: [RawBitmap; ABI_MAX],
 }
