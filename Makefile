@@ -33,9 +33,12 @@ build: deps
 release: deps
 	$(CARGO) build --release -p spoc
 
-## demo: run a demo program under a profile, then under the same profile minus one syscall.
+## demo: record a program with eBPF, run it under its profile, then under the same profile
+## minus one syscall (the kernel's denial); then record/replay round trips of real programs.
 demo: release
 	@bash scripts/demo.sh target/release/spoc
+	@if [ "$$(id -u)" = 0 ]; then bash scripts/demo-record.sh target/release/spoc; \
+	else echo "(skipping the recording demo: spoc record needs root)"; fi
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
