@@ -176,6 +176,29 @@ pub fn load_text(text: &str, path: &Path) -> Result<Vec<Item>> {
         .with_context(|| display)
 }
 
+/// The `*.yaml`, `*.yml` and `*.json` files of `dirs`, each directory's sorted by name;
+/// missing directories are skipped.
+pub fn manifest_files<'a>(dirs: impl IntoIterator<Item = &'a Path>) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                matches!(
+                    p.extension().and_then(|e| e.to_str()),
+                    Some("yaml" | "yml" | "json")
+                )
+            })
+            .collect();
+        files.sort();
+        out.extend(files);
+    }
+    out
+}
+
 /// Base profiles found in directories: every SeccompProfile of every `*.yaml`, `*.yml` and
 /// `*.json` file, by name. Files that do not parse are skipped (logged at debug level).
 #[derive(Debug, Default)]
@@ -187,32 +210,17 @@ impl DirResolver {
     /// Indexes `dirs` (missing directories are ignored).
     pub fn new<'a>(dirs: impl IntoIterator<Item = &'a Path>) -> Self {
         let mut profiles = HashMap::new();
-        for dir in dirs {
-            let Ok(entries) = std::fs::read_dir(dir) else {
-                continue;
-            };
-            let mut files: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    matches!(
-                        p.extension().and_then(|e| e.to_str()),
-                        Some("yaml" | "yml" | "json")
-                    )
-                })
-                .collect();
-            files.sort();
-            for f in files {
-                match load(&f) {
-                    Ok(items) => {
-                        for item in items.iter().filter(|i| i.kind() == Kind::SeccompProfile) {
-                            if let Ok(p) = item.seccomp() {
-                                profiles.entry(p.metadata.name.clone()).or_insert(p);
-                            }
+        for f in manifest_files(dirs) {
+            match load(&f) {
+                Ok(items) => {
+                    for item in items.iter().filter(|i| i.kind() == Kind::SeccompProfile) {
+                        if let Ok(p) = item.seccomp() {
+                            profiles.entry(p.metadata.name.clone()).or_insert(p);
                         }
                     }
-                    Err(e) => {
-                        tracing::debug!(file = %f.display(), error = %format!("{e:#}"), "skipped")
-                    }
+                }
+                Err(e) => {
+                    tracing::debug!(file = %f.display(), error = %format!("{e:#}"), "skipped")
                 }
             }
         }

@@ -1,26 +1,12 @@
 //! The spoc binary end to end: exit codes, output files, and real programs under profiles.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::{spoc, text, write};
+
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn spoc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spoc"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, content).unwrap();
-    p
-}
+use std::path::Path;
+use std::process::Command;
 
 const HEADER: &str = "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\n";
 

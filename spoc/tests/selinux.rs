@@ -2,26 +2,11 @@
 //! SELinux compiler), merge.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::{spoc, text, write};
+
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn spoc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spoc"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, content).unwrap();
-    p
-}
+use std::path::Path;
 
 fn fixture(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -51,28 +51,13 @@ impl DirParents {
     /// Indexes `dirs` (missing directories and unparseable files are skipped).
     pub fn new(dirs: &[PathBuf]) -> Self {
         let mut profiles = BTreeMap::new();
-        for dir in dirs {
-            let Ok(entries) = std::fs::read_dir(dir) else {
-                continue;
-            };
-            let mut files: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    matches!(
-                        p.extension().and_then(|e| e.to_str()),
-                        Some("yaml" | "yml" | "json")
-                    )
-                })
-                .collect();
-            files.sort();
-            for f in files {
-                let Ok(items) = input::load(&f) else { continue };
-                for item in items {
-                    if let Item::Manifest(d) = item {
-                        if d.kind == Kind::SelinuxProfile {
-                            if let Ok(p) = SelinuxProfile::from_document(&d) {
-                                profiles.entry(p.metadata.name.clone()).or_insert(p);
-                            }
+        for f in input::manifest_files(dirs.iter().map(PathBuf::as_path)) {
+            let Ok(items) = input::load(&f) else { continue };
+            for item in items {
+                if let Item::Manifest(d) = item {
+                    if d.kind == Kind::SelinuxProfile {
+                        if let Ok(p) = SelinuxProfile::from_document(&d) {
+                            profiles.entry(p.metadata.name.clone()).or_insert(p);
                         }
                     }
                 }
