@@ -4,7 +4,10 @@
 //! that records its argv; compile checks use the real apparmor_parser when installed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::os::unix::fs::PermissionsExt;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -235,16 +238,14 @@ impl FakeHost {
         std::fs::write(root.join("sys/kernel/security/apparmor/profiles"), "").unwrap();
         std::fs::create_dir(tmp.path().join("apparmor.d")).unwrap();
         let script = tmp.path().join("apparmor_parser");
-        std::fs::write(
+        common::write_executable(
             &script,
-            format!(
+            &format!(
                 "#!/bin/sh\necho \"$@\" >> {log}\nprofiles={root}/sys/kernel/security/apparmor/profiles\ncase \"$1\" in\n  -r) sed -n 's/^profile \\([^ ]*\\) .*/\\1 (enforce)/p' \"$3\" >> $profiles ;;\n  -R) : > $profiles ;;\nesac\n",
                 log = tmp.path().join("argv.log").display(),
                 root = root.display()
             ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        );
         Self { tmp }
     }
 
@@ -315,8 +316,7 @@ fn cli_17_install_finds_metadata_name_in_path() {
     std::fs::write(&f, "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: AppArmorProfile\nmetadata: {name: sleep}\nspec: {abstract: {}}\n").unwrap();
     let bin = tmp.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
-    std::fs::write(bin.join("sleep"), "#!/bin/sh\n").unwrap();
-    std::fs::set_permissions(bin.join("sleep"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    common::write_executable(&bin.join("sleep"), "#!/bin/sh\n");
     let mut env = host.env();
     env.push(("PATH", format!("{}:/usr/bin:/bin", bin.display())));
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();

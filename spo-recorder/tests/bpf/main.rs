@@ -200,7 +200,15 @@ fn rc_36_unprivileged_user_is_told_to_use_root() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let exe = dir.path().join("bpf-test");
-    std::fs::copy(std::env::current_exe().unwrap(), &exe).unwrap();
+    // `cp` makes the copy so that this process never holds it open for writing: other test
+    // threads fork concurrently, and a child forked before exec would inherit such a
+    // descriptor and make executing the copy fail with ETXTBSY.
+    let st = Command::new("cp")
+        .arg(std::env::current_exe().unwrap())
+        .arg(&exe)
+        .status()
+        .unwrap();
+    assert!(st.success());
     std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
     let out = Command::new(&exe)
         .current_dir(dir.path())

@@ -23,3 +23,20 @@ pub fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
     std::fs::write(&p, content).unwrap();
     p
 }
+
+/// Writes an executable script at `path` without this process ever holding it open for
+/// writing: test threads fork concurrently, and a forked child that has not exec'd yet would
+/// keep such a descriptor alive and make executing the script fail with ETXTBSY. The content
+/// goes to a side file (never executed) and `cp` creates the executable.
+pub fn write_executable(path: &Path, content: &str) {
+    let side = path.with_extension("src");
+    std::fs::write(&side, content).unwrap();
+    let st = Command::new("cp").arg(&side).arg(path).status().unwrap();
+    assert!(st.success(), "cp {} {}", side.display(), path.display());
+    let st = Command::new("chmod")
+        .arg("0755")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
