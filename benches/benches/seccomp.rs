@@ -34,6 +34,15 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    // The YAML layer alone: the block-style subset parser against the full parser.
+    let doc = RUNC.trim_start_matches("---\n");
+    c.bench_function("parse runc base profile YAML: subset parser", |b| {
+        b.iter(|| black_box(spo_core::yaml_subset::parse(black_box(doc)).unwrap()))
+    });
+    c.bench_function("parse runc base profile YAML: full parser", |b| {
+        b.iter(|| black_box(serde_yaml::from_str::<serde_json::Value>(black_box(doc)).unwrap()))
+    });
+
     let all = x86_64_names();
     let fifty: Vec<SeccompProfile> = (0..50)
         .map(|i| {

@@ -81,7 +81,11 @@ fn parse_chunk(
     let Some(content_line) = content_line else {
         return Ok(None);
     };
-    match serde_yaml::from_str::<Value>(chunk) {
+    let parsed = match crate::yaml_subset::parse(chunk) {
+        Some(v) => Ok(v),
+        None => serde_yaml::from_str::<Value>(chunk),
+    };
+    match parsed {
         Ok(Value::Null) => Ok(None),
         Ok(v) => Ok(Some((v, content_line))),
         Err(e) => {

@@ -13,6 +13,7 @@
 //! | [`arch`] | seccomp architectures and kernel audit arch values |
 //! | [`events`] | recording events (seccomp, AVC, AppArmor records; AppArmor observations) |
 //! | [`recording`] | the ProfileRecording spec and its v1alpha1 spellings (VER-03, VER-07) |
+//! | [`yaml_subset`] | a fast parser for the block-style YAML profiles are written in (falls back to the full parser) |
 //!
 //! ```
 //! use spo_core::{parse_documents, Kind};
@@ -36,6 +37,7 @@ pub mod meta;
 pub mod name;
 pub mod recording;
 pub mod violation;
+pub mod yaml_subset;
 
 pub use api::{Kind, Version, GROUP};
 pub use arch::Arch;
