@@ -50,8 +50,12 @@ clippy: deps
 udica-templates:
 	@bash scripts/fetch-udica.sh "$(CURDIR)/target" || echo "udica templates unavailable: those tests will skip"
 
+# A hung test (e.g. a leftover child holding the harness's pipe) fails the run instead of
+# eating the CI budget; timeout signals the whole process group.
+TEST_TIMEOUT ?= 30m
+
 unit: deps udica-templates
-	$(CARGO) test --workspace --no-fail-fast
+	timeout --kill-after=30s $(TEST_TIMEOUT) $(CARGO) test --workspace --no-fail-fast
 
 ## test: formatting, lints, then every test (privileged ones need root, as in CI).
 test: deps fmt-check clippy unit

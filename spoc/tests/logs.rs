@@ -130,13 +130,28 @@ fn rc_27_enrich_follows_appended_lines() {
     )
     .unwrap();
     let out_path = d.path().join("out.txt");
-    let mut child = spoc()
-        .args(["enrich", "--output", "json"])
-        .arg(&log)
-        .stdout(std::fs::File::create(&out_path).unwrap())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // Killed on drop: a following enricher left behind by a failed assertion would keep the
+    // test harness's output pipe open forever.
+    let child = KillOnDrop(
+        spoc()
+            .args(["enrich", "--output", "json"])
+            .arg(&log)
+            .stdout(std::fs::File::create(&out_path).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    // Append only once spoc has opened the log (it takes the length right after opening:
+    // the pause covers that step on a busy machine).
+    let start = Instant::now();
+    while !has_open(child.0.id(), &log) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "spoc enrich did not open {}",
+            log.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
     {
         use std::io::Write;
         let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
@@ -154,8 +169,7 @@ fn rc_27_enrich_follows_appended_lines() {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(child);
     // Started at the end: only the appended line.
     assert!(
         text.contains("\"executable\":\"/new\"") && !text.contains("/old"),
@@ -181,6 +195,16 @@ fn auditd_pid() -> Option<u32> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .find_map(|l| l.strip_prefix("pid ").and_then(|p| p.trim().parse().ok()))
+}
+
+/// A child process killed (and reaped) when dropped.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 struct Auditd(Child);
@@ -310,4 +334,12 @@ fn cli_02_record_logs_from_kmsg_without_auditd() {
     );
     // Base syscalls are added by default.
     assert!(names.len() >= 83, "{}", names.len());
+}
+
+/// True when process `pid` has `path` open.
+fn has_open(pid: u32, path: &Path) -> bool {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
+        fds.filter_map(Result::ok)
+            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t == path))
+    })
 }

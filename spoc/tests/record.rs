@@ -260,6 +260,22 @@ fn cli_09_sudo_user_runs_the_command_unless_privileged() {
     assert!(privileged.status.success(), "{}", text(&privileged.stderr));
 }
 
+/// True when a direct child of `pid` runs the program `comm`.
+fn has_child_named(pid: u32, comm: &str) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    tasks.filter_map(Result::ok).any(|t| {
+        std::fs::read_to_string(t.path().join("children"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .any(|c| {
+                std::fs::read_to_string(format!("/proc/{c}/comm"))
+                    .is_ok_and(|n| n.trim_end() == comm)
+            })
+    })
+}
+
 // covers: CLI-10 — Ctrl-C stops the command and the profile is still written; the command's
 // fate is reported in the exit code.
 #[test]
@@ -275,7 +291,17 @@ fn cli_10_interrupt_stops_the_command_and_writes_the_profile() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
+    // Interrupt only once the command runs (loading the recorder takes longer on a busy
+    // machine), and give it a moment to enter its sleep.
+    let started = std::time::Instant::now();
+    while !has_child_named(child.id(), "sleep") {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "spoc record did not start the command"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let t0 = std::time::Instant::now();
     let out = child.wait_with_output().unwrap();
@@ -322,11 +348,15 @@ fn pid_mode_records_a_running_tree_until_it_exits() {
         .spawn()
         .unwrap();
     // Wait until spoc has moved the process into its recording cgroup.
-    for _ in 0..100 {
-        let cg = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
-        if cg.contains("spo-record") {
-            break;
-        }
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+        .unwrap()
+        .contains("spo-record")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "spoc did not move the process into its recording cgroup"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     unsafe { libc::kill(pid as i32, libc::SIGUSR1) };
