@@ -67,6 +67,17 @@ fn chain(e: &dyn StdError) -> String {
     s
 }
 
+/// The object's `sys_enter` raw tracepoint program.
+fn program_of(ebpf: &mut Ebpf) -> Result<&mut RawTracePoint, BpfError> {
+    ebpf.program_mut(PROGRAM)
+        .ok_or_else(|| BpfError::Kernel {
+            what: "find program".into(),
+            reason: format!("the object has no program `{PROGRAM}`"),
+        })?
+        .try_into()
+        .map_err(|e| kernel_err("program type", &e))
+}
+
 fn kernel_err(what: &str, e: &dyn StdError) -> BpfError {
     let reason = chain(e);
     // SAFETY: geteuid has no preconditions.
@@ -176,15 +187,8 @@ impl Recorder {
         let btf = target_btf(&opts.btf)?;
         let mut ebpf = load_object(&btf)?;
         drop(btf);
-        let prog: &mut RawTracePoint = ebpf
-            .program_mut(PROGRAM)
-            .ok_or_else(|| BpfError::Kernel {
-                what: "find program".into(),
-                reason: format!("the object has no program `{PROGRAM}`"),
-            })?
-            .try_into()
-            .map_err(|e| kernel_err("program type", &e))?;
-        prog.load()
+        program_of(&mut ebpf)?
+            .load()
             .map_err(|e| kernel_err("load program sys_enter", &e))?;
         Ok(Recorder {
             ebpf,
@@ -225,14 +229,7 @@ impl Recorder {
     }
 
     fn program(&mut self) -> Result<&mut RawTracePoint, BpfError> {
-        self.ebpf
-            .program_mut(PROGRAM)
-            .ok_or_else(|| BpfError::Kernel {
-                what: "find program".into(),
-                reason: format!("the object has no program `{PROGRAM}`"),
-            })?
-            .try_into()
-            .map_err(|e| kernel_err("program type", &e))
+        program_of(&mut self.ebpf)
     }
 
     fn attach(&mut self) -> Result<(), BpfError> {

@@ -28,31 +28,37 @@ pub struct OutputOptions {
     pub container_id: bool,
 }
 
+/// A line format: how a line starts and ends and how a key is introduced; values are
+/// written the same way in both (strings quoted and escaped, numbers bare).
 trait Sink {
+    fn buf(&mut self) -> &mut Vec<u8>;
     fn start(&mut self);
-    fn str(&mut self, key: &str, v: &str);
-    fn num(&mut self, key: &str, v: u64);
+    fn key(&mut self, key: &str);
     fn end(&mut self);
+    fn str(&mut self, key: &str, v: &str) {
+        self.key(key);
+        quote(self.buf(), v);
+    }
+    fn num(&mut self, key: &str, v: u64) {
+        self.key(key);
+        push_u64(self.buf(), v);
+    }
 }
 
 struct Text<'b>(&'b mut Vec<u8>);
 struct Json<'b>(&'b mut Vec<u8>);
 
 impl Sink for Text<'_> {
+    fn buf(&mut self) -> &mut Vec<u8> {
+        self.0
+    }
     fn start(&mut self) {
         self.0.extend_from_slice(b"\"audit\"");
     }
-    fn str(&mut self, key: &str, v: &str) {
+    fn key(&mut self, key: &str) {
         self.0.push(b' ');
         self.0.extend_from_slice(key.as_bytes());
         self.0.push(b'=');
-        quote(self.0, v);
-    }
-    fn num(&mut self, key: &str, v: u64) {
-        self.0.push(b' ');
-        self.0.extend_from_slice(key.as_bytes());
-        self.0.push(b'=');
-        push_u64(self.0, v);
     }
     fn end(&mut self) {
         self.0.push(b'\n');
@@ -60,20 +66,16 @@ impl Sink for Text<'_> {
 }
 
 impl Sink for Json<'_> {
+    fn buf(&mut self) -> &mut Vec<u8> {
+        self.0
+    }
     fn start(&mut self) {
         self.0.extend_from_slice(b"{\"msg\":\"audit\"");
     }
-    fn str(&mut self, key: &str, v: &str) {
+    fn key(&mut self, key: &str) {
         self.0.extend_from_slice(b",\"");
         self.0.extend_from_slice(key.as_bytes());
         self.0.extend_from_slice(b"\":");
-        quote(self.0, v);
-    }
-    fn num(&mut self, key: &str, v: u64) {
-        self.0.extend_from_slice(b",\"");
-        self.0.extend_from_slice(key.as_bytes());
-        self.0.extend_from_slice(b"\":");
-        push_u64(self.0, v);
     }
     fn end(&mut self) {
         self.0.extend_from_slice(b"}\n");

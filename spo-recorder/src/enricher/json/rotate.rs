@@ -130,12 +130,9 @@ impl RotatingWriter {
         Ok(())
     }
 
-    /// The name a backup gets: `<stem>-<timestamp><.ext>` next to the file.
-    fn backup_name(&mut self, now: SystemTime) -> PathBuf {
-        let millis = now
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or(0);
+    /// The log's directory, file stem and extension (with its dot, or empty).
+    fn name_parts(&self) -> (&Path, String, String) {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
         let stem = self
             .path
             .file_stem()
@@ -146,7 +143,16 @@ impl RotatingWriter {
             .extension()
             .map(|e| format!(".{}", e.to_string_lossy()))
             .unwrap_or_default();
-        let dir = self.path.parent().unwrap_or(Path::new("."));
+        (dir, stem, ext)
+    }
+
+    /// The name a backup gets: `<stem>-<timestamp><.ext>` next to the file.
+    fn backup_name(&mut self, now: SystemTime) -> PathBuf {
+        let millis = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        let (dir, stem, ext) = self.name_parts();
         // Two rotations within one millisecond: take the next free millisecond, so names
         // stay unique and still sort in rotation order.
         let mut millis = millis.max(self.last_backup_millis + 1);
@@ -173,17 +179,7 @@ impl RotatingWriter {
 
     /// The rotated files of this log, oldest first.
     pub fn backups(&self) -> Result<Vec<PathBuf>, AuditError> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        let stem = self
-            .path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let ext = self
-            .path
-            .extension()
-            .map(|e| format!(".{}", e.to_string_lossy()))
-            .unwrap_or_default();
+        let (dir, stem, ext) = self.name_parts();
         let prefix = format!("{stem}-");
         let mut out: Vec<(SystemTime, PathBuf)> = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(|e| AuditError::io(dir, e))? {
