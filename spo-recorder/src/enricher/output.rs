@@ -28,58 +28,77 @@ pub struct OutputOptions {
     pub container_id: bool,
 }
 
-/// A line format: how a line starts and ends and how a key is introduced; values are
-/// written the same way in both (strings quoted and escaped, numbers bare).
-trait Sink {
-    fn buf(&mut self) -> &mut Vec<u8>;
-    fn start(&mut self);
-    fn key(&mut self, key: &str);
-    fn end(&mut self);
+/// The punctuation of a line format; values are written the same way in both (strings
+/// quoted and escaped, numbers bare).
+struct Style {
+    start: &'static [u8],
+    key_open: &'static [u8],
+    key_close: &'static [u8],
+    end: &'static [u8],
+}
+
+const TEXT: Style = Style {
+    start: b"\"audit\"",
+    key_open: b" ",
+    key_close: b"=",
+    end: b"\n",
+};
+
+const JSON: Style = Style {
+    start: b"{\"msg\":\"audit\"",
+    key_open: b",\"",
+    key_close: b"\":",
+    end: b"}\n",
+};
+
+/// One line being written in a [`Style`].
+struct Line<'b> {
+    out: &'b mut Vec<u8>,
+    style: &'static Style,
+}
+
+impl Line<'_> {
+    fn start(&mut self) {
+        self.out.extend_from_slice(self.style.start);
+    }
+    fn key(&mut self, key: &str) {
+        self.out.extend_from_slice(self.style.key_open);
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(self.style.key_close);
+    }
     fn str(&mut self, key: &str, v: &str) {
         self.key(key);
-        quote(self.buf(), v);
+        quote(self.out, v);
     }
     fn num(&mut self, key: &str, v: u64) {
         self.key(key);
-        push_u64(self.buf(), v);
+        push_u64(self.out, v);
+    }
+    fn end(&mut self) {
+        self.out.extend_from_slice(self.style.end);
+    }
+    /// The event's time stamp as a quoted string, written in place (digits need no escaping).
+    fn stamp(&mut self, key: &str, e: &Enriched<'_>) {
+        self.key(key);
+        self.out.push(b'"');
+        push_stamp(self.out, e);
+        self.out.push(b'"');
     }
 }
 
-struct Text<'b>(&'b mut Vec<u8>);
-struct Json<'b>(&'b mut Vec<u8>);
-
-impl Sink for Text<'_> {
-    fn buf(&mut self) -> &mut Vec<u8> {
-        self.0
-    }
-    fn start(&mut self) {
-        self.0.extend_from_slice(b"\"audit\"");
-    }
-    fn key(&mut self, key: &str) {
-        self.0.push(b' ');
-        self.0.extend_from_slice(key.as_bytes());
-        self.0.push(b'=');
-    }
-    fn end(&mut self) {
-        self.0.push(b'\n');
-    }
-}
-
-impl Sink for Json<'_> {
-    fn buf(&mut self) -> &mut Vec<u8> {
-        self.0
-    }
-    fn start(&mut self) {
-        self.0.extend_from_slice(b"{\"msg\":\"audit\"");
-    }
-    fn key(&mut self, key: &str) {
-        self.0.extend_from_slice(b",\"");
-        self.0.extend_from_slice(key.as_bytes());
-        self.0.extend_from_slice(b"\":");
-    }
-    fn end(&mut self) {
-        self.0.extend_from_slice(b"}\n");
-    }
+/// Appends `<seconds>.<millis>:<serial>` without the formatting machinery.
+fn push_stamp(out: &mut Vec<u8>, e: &Enriched<'_>) {
+    let st = e.event.stamp();
+    let m = st.millis.min(999);
+    push_u64(out, st.seconds);
+    out.extend_from_slice(&[
+        b'.',
+        b'0' + (m / 100) as u8,
+        b'0' + (m / 10 % 10) as u8,
+        b'0' + (m % 10) as u8,
+        b':',
+    ]);
+    push_u64(out, st.serial);
 }
 
 /// Appends `v` in decimal.
@@ -138,53 +157,20 @@ pub(crate) fn quote(out: &mut Vec<u8>, s: &str) {
 
 /// Appends one enriched event as a line in the chosen format.
 pub fn write_event(out: &mut Vec<u8>, e: &Enriched<'_>, opts: &OutputOptions) {
-    match opts.format {
-        OutputFormat::Text => fields(&mut Text(out), e, opts.container_id),
-        OutputFormat::Json => fields(&mut Json(out), e, opts.container_id),
-    }
+    let style = match opts.format {
+        OutputFormat::Text => &TEXT,
+        OutputFormat::Json => &JSON,
+    };
+    fields(&mut Line { out, style }, e, opts.container_id);
 }
 
-/// `<seconds>.<millis>:<serial>` without the formatting machinery or an allocation.
-fn stamp(e: &Enriched<'_>) -> ([u8; 48], usize) {
-    fn put(buf: &mut [u8; 48], n: &mut usize, mut v: u64) {
-        let mut tmp = [0u8; 20];
-        let mut i = tmp.len();
-        loop {
-            i -= 1;
-            tmp[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        let len = tmp.len() - i;
-        buf[*n..*n + len].copy_from_slice(&tmp[i..]);
-        *n += len;
-    }
-    let st = e.event.stamp();
-    let mut buf = [0u8; 48];
-    let mut n = 0;
-    put(&mut buf, &mut n, st.seconds);
-    buf[n] = b'.';
-    let m = st.millis.min(999);
-    buf[n + 1] = b'0' + (m / 100) as u8;
-    buf[n + 2] = b'0' + (m / 10 % 10) as u8;
-    buf[n + 3] = b'0' + (m % 10) as u8;
-    buf[n + 4] = b':';
-    n += 5;
-    put(&mut buf, &mut n, st.serial);
-    (buf, n)
-}
-
-fn fields(s: &mut dyn Sink, e: &Enriched<'_>, with_id: bool) {
-    let (ts, n) = stamp(e);
-    let ts = std::str::from_utf8(&ts[..n]).unwrap_or_default();
+fn fields(s: &mut Line<'_>, e: &Enriched<'_>, with_id: bool) {
     let (ns, pod, ctr) = match e.info {
         Some(i) => (i.namespace.as_str(), i.pod.as_str(), i.container.as_str()),
         None => ("", "", ""),
     };
     s.start();
-    s.str("timestamp", ts);
+    s.stamp("timestamp", e);
     match e.event {
         AuditEvent::Seccomp(ev) => {
             s.str("type", "seccomp");
@@ -246,13 +232,14 @@ fn fields(s: &mut dyn Sink, e: &Enriched<'_>, with_id: bool) {
 /// Emits one enriched event as a structured `tracing` event with message `audit` and the
 /// spec's keys in order (RC-31..RC-33), for daemons whose subscriber writes the log lines.
 pub fn trace_event(e: &Enriched<'_>) {
-    let (ts, n) = stamp(e);
-    let ts = std::str::from_utf8(&ts[..n]).unwrap_or_default();
     let (namespace, pod, container) = match e.info {
         Some(i) => (i.namespace.as_str(), i.pod.as_str(), i.container.as_str()),
         None => ("", "", ""),
     };
     let node = e.node;
+    let mut stamp = Vec::with_capacity(32);
+    push_stamp(&mut stamp, e);
+    let ts = std::str::from_utf8(&stamp).unwrap_or_default();
     match e.event {
         AuditEvent::Seccomp(ev) => tracing::info!(
             timestamp = ts, r#type = "seccomp", node, namespace, pod, container,
