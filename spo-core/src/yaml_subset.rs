@@ -43,7 +43,11 @@ pub fn parse(text: &str) -> Option<Value> {
         });
     }
     let first = lines.first()?.indent;
-    let mut p = Parser { lines, pos: 0 };
+    let mut p = Parser {
+        lines,
+        pos: 0,
+        depth: 0,
+    };
     let v = p.node(first)?;
     (p.pos == p.lines.len()).then_some(v)
 }
@@ -68,9 +72,14 @@ fn strip_comment(s: &str) -> Option<&str> {
     }
 }
 
+/// Deepest nesting (block and flow together) the subset reads; deeper documents go to the
+/// full parser, whose own limit (128) then decides. Keeps the recursion's stack use bounded.
+const MAX_DEPTH: usize = 64;
+
 struct Parser<'a> {
     lines: Vec<Line<'a>>,
     pos: usize,
+    depth: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -80,11 +89,17 @@ impl<'a> Parser<'a> {
 
     /// The block node whose first line is the current one, indented by `indent`.
     fn node(&mut self, indent: usize) -> Option<Value> {
-        if is_seq_entry(self.peek()?.text) {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        let v = if is_seq_entry(self.peek()?.text) {
             self.seq(indent)
         } else {
             self.map(indent)
-        }
+        };
+        self.depth -= 1;
+        v
     }
 
     /// Fails when the next line is indented deeper than a finished node at `indent`: that
@@ -120,7 +135,7 @@ impl<'a> Parser<'a> {
                 items.push(self.node(column)?);
             } else {
                 self.pos += 1;
-                items.push(inline_value(rest)?);
+                items.push(inline_value(rest, self.depth)?);
             }
             self.no_deeper(indent)?;
         }
@@ -147,7 +162,7 @@ impl<'a> Parser<'a> {
                     _ => Value::Null,
                 }
             } else {
-                inline_value(rest)?
+                inline_value(rest, self.depth)?
             };
             map.insert(key, value);
             self.no_deeper(indent)?;
@@ -192,11 +207,11 @@ fn plain_key(key: &str) -> bool {
         && matches!(resolve_plain(key), Some(Value::String(_)))
 }
 
-/// A value written on the same line as its key or sequence dash.
-fn inline_value(s: &str) -> Option<Value> {
+/// A value written on the same line as its key or sequence dash, inside `depth` levels.
+fn inline_value(s: &str, depth: usize) -> Option<Value> {
     match s.as_bytes().first()? {
         b'[' | b'{' => {
-            let mut f = Flow { s, pos: 0 };
+            let mut f = Flow { s, pos: 0, depth };
             let v = f.value()?;
             f.skip_spaces();
             (f.pos == s.len()).then_some(v)
@@ -277,6 +292,7 @@ fn quoted(s: &str) -> Option<(String, &str)> {
 struct Flow<'a> {
     s: &'a str,
     pos: usize,
+    depth: usize,
 }
 
 impl Flow<'_> {
@@ -291,6 +307,16 @@ impl Flow<'_> {
     }
 
     fn value(&mut self) -> Option<Value> {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        let v = self.value_inner();
+        self.depth -= 1;
+        v
+    }
+
+    fn value_inner(&mut self) -> Option<Value> {
         self.skip_spaces();
         match self.next_byte()? {
             b'[' => {
@@ -439,5 +465,18 @@ mod tests {
         ] {
             assert_eq!(parse(text), None, "{text:?}");
         }
+    }
+
+    #[test]
+    fn nesting_is_bounded_without_exhausting_the_stack() {
+        let flow = format!("a: {}x{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(parse(&flow), None);
+        let block: String = (0..1_000)
+            .map(|i| format!("{}k:\n", " ".repeat(i)))
+            .collect();
+        assert_eq!(parse(&block), None);
+        // Up to the limit, nesting is read.
+        let ok = format!("a: {}x{}\n", "[".repeat(60), "]".repeat(60));
+        same(&ok);
     }
 }
