@@ -77,12 +77,29 @@ impl Line<'_> {
     fn end(&mut self) {
         self.out.extend_from_slice(self.style.end);
     }
+    /// Where the event happened: `node`, `namespace`, `pod`, `container` (empty when the
+    /// process is not in a known container).
+    fn place(&mut self, e: &Enriched<'_>) {
+        let (ns, pod, ctr) = placement(e);
+        self.str("node", e.node);
+        self.str("namespace", ns);
+        self.str("pod", pod);
+        self.str("container", ctr);
+    }
     /// The event's time stamp as a quoted string, written in place (digits need no escaping).
     fn stamp(&mut self, key: &str, e: &Enriched<'_>) {
         self.key(key);
         self.out.push(b'"');
         push_stamp(self.out, e);
         self.out.push(b'"');
+    }
+}
+
+/// Namespace, pod and container of the event's process, empty when unattributed.
+fn placement<'e>(e: &Enriched<'e>) -> (&'e str, &'e str, &'e str) {
+    match e.info {
+        Some(i) => (i.namespace.as_str(), i.pod.as_str(), i.container.as_str()),
+        None => ("", "", ""),
     }
 }
 
@@ -165,19 +182,12 @@ pub fn write_event(out: &mut Vec<u8>, e: &Enriched<'_>, opts: &OutputOptions) {
 }
 
 fn fields(s: &mut Line<'_>, e: &Enriched<'_>, with_id: bool) {
-    let (ns, pod, ctr) = match e.info {
-        Some(i) => (i.namespace.as_str(), i.pod.as_str(), i.container.as_str()),
-        None => ("", "", ""),
-    };
     s.start();
     s.stamp("timestamp", e);
     match e.event {
         AuditEvent::Seccomp(ev) => {
             s.str("type", "seccomp");
-            s.str("node", e.node);
-            s.str("namespace", ns);
-            s.str("pod", pod);
-            s.str("container", ctr);
+            s.place(e);
             s.str("executable", &ev.exe);
             s.num("pid", u64::from(ev.pid));
             s.num("syscallID", ev.syscall);
@@ -190,28 +200,15 @@ fn fields(s: &mut Line<'_>, e: &Enriched<'_>, with_id: bool) {
                 .and_then(|i| i.record_profile.as_deref())
                 .unwrap_or_default();
             s.str("profile", profile);
-            s.str("node", e.node);
-            s.str("namespace", ns);
-            s.str("pod", pod);
-            s.str("container", ctr);
-            let mut perm = String::new();
-            for (i, p) in ev.perms.iter().enumerate() {
-                if i > 0 {
-                    perm.push(' ');
-                }
-                perm.push_str(p);
-            }
-            s.str("perm", &perm);
+            s.place(e);
+            s.str("perm", &ev.perms.join(" "));
             s.str("scontext", &ev.scontext);
             s.str("tcontext", &ev.tcontext);
             s.str("tclass", &ev.tclass);
         }
         AuditEvent::AppArmor(ev) => {
             s.str("type", "apparmor");
-            s.str("node", e.node);
-            s.str("namespace", ns);
-            s.str("pod", pod);
-            s.str("container", ctr);
+            s.place(e);
             s.str("executable", &ev.comm);
             s.num("pid", u64::from(ev.pid));
             s.str("apparmor", &ev.apparmor);
@@ -232,10 +229,7 @@ fn fields(s: &mut Line<'_>, e: &Enriched<'_>, with_id: bool) {
 /// Emits one enriched event as a structured `tracing` event with message `audit` and the
 /// spec's keys in order (RC-31..RC-33), for daemons whose subscriber writes the log lines.
 pub fn trace_event(e: &Enriched<'_>) {
-    let (namespace, pod, container) = match e.info {
-        Some(i) => (i.namespace.as_str(), i.pod.as_str(), i.container.as_str()),
-        None => ("", "", ""),
-    };
+    let (namespace, pod, container) = placement(e);
     let node = e.node;
     let mut stamp = Vec::with_capacity(32);
     push_stamp(&mut stamp, e);
