@@ -49,6 +49,20 @@ pub fn compile_texts(dir: &Path, base: &Path, modules: &[(String, String)]) -> R
     secilc(base, &paths)
 }
 
+/// Compiles `decl` (declarations the module needs beyond the test base) and `module`
+/// against the test base policy; `Err` carries secilc's message.
+pub fn compile_with_decl(decl: &str, module: &str) -> Result<(), String> {
+    let dir = tempfile::tempdir().unwrap();
+    compile_texts(
+        dir.path(),
+        &test_base(),
+        &[
+            ("decl.cil".into(), decl.into()),
+            ("m.cil".into(), module.into()),
+        ],
+    )
+}
+
 /// Our test base policy.
 pub fn test_base() -> PathBuf {
     fixture("test-base-policy.cil")

@@ -50,14 +50,7 @@ fn se_example_1_errorlogger() {
     let m = render(&p, &Options::default(), &[]);
     assert_eq!(m.render(), EXAMPLE_1);
     // var_log_t is not in the test base: declare it to compile.
-    let dir = tempfile::tempdir().unwrap();
-    let decl = ("decl.cil".to_string(), "(type var_log_t)\n".to_string());
-    compile_texts(
-        dir.path(),
-        &test_base(),
-        &[decl, ("m.cil".into(), m.render())],
-    )
-    .unwrap();
+    compile_with_decl("(type var_log_t)\n", &m.render()).unwrap();
 }
 
 // covers: SE-14, SE-13
@@ -75,14 +68,7 @@ fn se_example_2_nginx_secure_self_label() {
 )
 "
     );
-    let dir = tempfile::tempdir().unwrap();
-    let decl = ("decl.cil".to_string(), "(type node_t)\n".to_string());
-    compile_texts(
-        dir.path(),
-        &test_base(),
-        &[decl, ("m.cil".into(), m.render())],
-    )
-    .unwrap();
+    compile_with_decl("(type node_t)\n", &m.render()).unwrap();
 }
 
 // covers: SE-09, SE-11, SE-06
@@ -131,14 +117,7 @@ fn se_example_4_permissive_in_both_versions() {
     for p in [v1, legacy] {
         let m = render(&p, &Options::default(), &[]);
         assert_eq!(m.render(), expected);
-        let dir = tempfile::tempdir().unwrap();
-        let decl = ("decl.cil".to_string(), "(type var_log_t)\n".to_string());
-        compile_texts(
-            dir.path(),
-            &test_base(),
-            &[decl, ("m.cil".into(), m.render())],
-        )
-        .unwrap();
+        compile_with_decl("(type var_log_t)\n", &m.render()).unwrap();
     }
 }
 
@@ -163,14 +142,7 @@ fn se_example_5_other_system_template() {
 )
 "
     );
-    let dir = tempfile::tempdir().unwrap();
-    let decl = ("decl.cil".to_string(), "(type var_run_t)\n".to_string());
-    compile_texts(
-        dir.path(),
-        &test_base(),
-        &[decl, ("m.cil".into(), m.render())],
-    )
-    .unwrap();
+    compile_with_decl("(type var_run_t)\n", &m.render()).unwrap();
     // With the default SPOD allow list net_container is refused (SE-04).
     let err = to_cil(&p, &Options::default(), &NoParents)
         .unwrap_err()
@@ -271,15 +243,9 @@ fn se_24_raw_profile_wraps_with_a_block_matching_its_usage() {
 )"
     );
     assert_eq!(m.name().usage(), "errorlogger.process");
-    let dir = tempfile::tempdir().unwrap();
-    let decl = (
-        "decl.cil".to_string(),
-        "(type var_log_t)\n(allow errorlogger.process var_log_t (file (read)))\n".to_string(),
-    );
-    compile_texts(
-        dir.path(),
-        &test_base(),
-        &[decl, ("m.cil".into(), m.render())],
+    compile_with_decl(
+        "(type var_log_t)\n(allow errorlogger.process var_log_t (file (read)))\n",
+        &m.render(),
     )
     .unwrap();
     // Era A: `<name>_<namespace>` for block, file and usage alike.

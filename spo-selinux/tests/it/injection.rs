@@ -158,30 +158,14 @@ fn se_25_raw_policy_escapes_are_rejected_and_would_really_escape() {
     }
     // The comment trick really escapes the block for the compiler (so the lexer-aware check
     // matters): wrapped by hand, secilc accepts it and declares a global type.
-    let dir = tempfile::tempdir().unwrap();
+    let probe = "(allow injected_t injected_t (file (read)))\n";
     let wrapped =
         "(block victim\n    (blockinherit container) ;(\n    )(type injected_t)(macro m () ;)\n)";
-    let probe = "(allow injected_t injected_t (file (read)))\n";
-    compile_texts(
-        dir.path(),
-        &test_base(),
-        &[
-            ("w.cil".into(), wrapped.into()),
-            ("p.cil".into(), probe.into()),
-        ],
-    )
-    .expect("the escape compiles, proving it is one");
+    compile_with_decl(wrapped, probe).expect("the escape compiles, proving it is one");
     let wrapped =
         "(block victim\n    (blockinherit container) ;c\r)(type injected_t)(macro m ()\n)";
-    compile_texts(
-        dir.path(),
-        &test_base(),
-        &[
-            ("w.cil".into(), wrapped.into()),
-            ("p.cil".into(), probe.into()),
-        ],
-    )
-    .expect("the carriage-return escape compiles, proving it is one");
+    compile_with_decl(wrapped, probe)
+        .expect("the carriage-return escape compiles, proving it is one");
 }
 
 proptest! {
