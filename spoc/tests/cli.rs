@@ -2,11 +2,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
-use common::{spoc, text, write};
+use common::{spoc, text, write, NoPrintkLimit};
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
 
 const HEADER: &str = "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\n";
 
@@ -322,7 +322,7 @@ fn cli_12_cli_13_run_passes_status_through_and_names_denials() {
     let out = spoc(&["run", "-p", p, "--", "/bin/sh", "-c", "exit 7"]);
     assert_eq!(out.status.code(), Some(7), "{out:?}");
     let target = tmp.path().join("newdir");
-    let out = spoc(&["run", "-p", p, "--", "/bin/mkdir", target.to_str().unwrap()]);
+    let out = run_mkdir(&[], Path::new(p), &target);
     assert_eq!(out.status.code(), Some(1));
     assert!(!target.exists());
     let err = text(&out.stderr);
@@ -333,32 +333,6 @@ fn cli_12_cli_13_run_passes_status_through_and_names_denials() {
         .status()
         .unwrap()
         .success());
-}
-
-/// Sets `printk_ratelimit` to 0 while alive (kernel audit records reach /dev/kmsg through
-/// printk, whose rate limit drops bursts), holding the lock the audit tests share.
-struct NoPrintkLimit {
-    old: String,
-    _lock: std::fs::File,
-}
-
-impl NoPrintkLimit {
-    const KNOB: &'static str = "/proc/sys/kernel/printk_ratelimit";
-    fn new() -> Self {
-        use std::os::fd::AsRawFd;
-        let lock = std::fs::File::create("/tmp/spo-auditd-test.lock").unwrap();
-        // SAFETY: flock on a valid descriptor.
-        unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
-        let old = std::fs::read_to_string(Self::KNOB).unwrap_or_else(|_| "5".into());
-        let _ = std::fs::write(Self::KNOB, "0");
-        NoPrintkLimit { old, _lock: lock }
-    }
-}
-
-impl Drop for NoPrintkLimit {
-    fn drop(&mut self) {
-        let _ = std::fs::write(Self::KNOB, self.old.trim());
-    }
 }
 
 // covers: CLI-12 — spoc run names the syscalls the profile denied, from the audit records.
@@ -372,14 +346,7 @@ fn cli_12_run_reports_denied_syscalls_from_audit_records() {
     let tmp = tempfile::tempdir().unwrap();
     let p = write(tmp.path(), "run.yaml", &profile("run", RUNNABLE));
     let target = tmp.path().join("newdir");
-    let out = spoc(&[
-        "run",
-        "-p",
-        p.to_str().unwrap(),
-        "--",
-        "/bin/mkdir",
-        target.to_str().unwrap(),
-    ]);
+    let out = run_mkdir(&[], &p, &target);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(
@@ -387,20 +354,21 @@ fn cli_12_run_reports_denied_syscalls_from_audit_records() {
         "{err}"
     );
     // --no-audit turns the report off.
-    let out = spoc(&[
-        "run",
-        "--no-audit",
-        "-p",
-        p.to_str().unwrap(),
-        "--",
-        "/bin/mkdir",
-        target.to_str().unwrap(),
-    ]);
+    let out = run_mkdir(&["--no-audit"], &p, &target);
     assert!(
         !text(&out.stderr).contains("spoc: seccomp:"),
         "{}",
         text(&out.stderr)
     );
+}
+
+/// `spoc run [extra…] -p profile -- /bin/mkdir target`.
+fn run_mkdir(extra: &[&str], profile: &Path, target: &Path) -> Output {
+    let mut args = vec!["run"];
+    args.extend_from_slice(extra);
+    args.extend(["-p", profile.to_str().unwrap(), "--", "/bin/mkdir"]);
+    args.push(target.to_str().unwrap());
+    spoc(&args)
 }
 
 fn unsafe_is_root() -> bool {
@@ -421,14 +389,7 @@ fn run_reports_a_kill_and_exits_128_plus_signal() {
         r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_KILL_PROCESS"}]}"#,
     );
     let target = tmp.path().join("k");
-    let out = spoc(&[
-        "run",
-        "-p",
-        p.to_str().unwrap(),
-        "--",
-        "/bin/mkdir",
-        target.to_str().unwrap(),
-    ]);
+    let out = run_mkdir(&[], &p, &target);
     assert_eq!(out.status.code(), Some(128 + 31), "{out:?}");
     assert!(
         text(&out.stderr).contains("killed by SIGSYS"),

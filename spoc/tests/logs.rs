@@ -3,7 +3,8 @@
 //! shared with spo-recorder's tests.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::os::fd::AsRawFd;
+mod common;
+
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -178,18 +179,6 @@ fn rc_27_enrich_follows_appended_lines() {
 }
 
 /// Machine-wide lock for tests touching auditd or kernel log settings.
-fn audit_lock() -> std::fs::File {
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open("/tmp/spo-auditd-test.lock")
-        .unwrap();
-    // SAFETY: flock on an owned, open descriptor.
-    assert_eq!(unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) }, 0);
-    f
-}
-
 fn auditd_pid() -> Option<u32> {
     let out = Command::new("auditctl").arg("-s").output().ok()?;
     String::from_utf8_lossy(&out.stdout)
@@ -238,7 +227,7 @@ fn cli_02_record_logs_with_auditd() {
         eprintln!("SKIP: needs root and auditd");
         return;
     }
-    let _lock = audit_lock();
+    let _lock = common::audit_lock();
     if auditd_pid().is_some_and(|p| p != 0) {
         eprintln!("SKIP: another auditd is running");
         return;
@@ -290,14 +279,11 @@ fn cli_02_record_logs_from_kmsg_without_auditd() {
         eprintln!("SKIP: needs root");
         return;
     }
-    let _lock = audit_lock();
+    let _guard = common::NoPrintkLimit::new();
     if auditd_pid().is_some_and(|p| p != 0) {
         eprintln!("SKIP: an auditd is running");
         return;
     }
-    let knob = "/proc/sys/kernel/printk_ratelimit";
-    let old = std::fs::read_to_string(knob).unwrap();
-    std::fs::write(knob, "0").unwrap();
     let d = tempfile::tempdir().unwrap();
     let out_file = d.path().join("ls.json");
     let out = spoc()
@@ -314,7 +300,6 @@ fn cli_02_record_logs_from_kmsg_without_auditd() {
         .args(["--", "ls", "/"])
         .output()
         .unwrap();
-    std::fs::write(knob, old.trim()).unwrap();
     assert!(
         out.status.success(),
         "{}",

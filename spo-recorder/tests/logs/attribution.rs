@@ -74,6 +74,36 @@ fn rc_29_real_process_in_a_cgroup_v2_container_scope() {
 }
 
 /// Writes a fake `/proc/<pid>/{stat,cgroup}`.
+/// A resolver that knows container [`ID`] as `[namespace, pod, container]`, recorded into
+/// `record_profile`.
+pub fn resolver_for(place: [&str; 3], record_profile: &str) -> StaticResolver {
+    let mut resolver = StaticResolver::new();
+    resolver.insert(
+        ID,
+        ContainerInfo {
+            namespace: place[0].into(),
+            pod: place[1].into(),
+            container: place[2].into(),
+            record_profile: Some(record_profile.into()),
+        },
+    );
+    resolver
+}
+
+/// Enricher options for node `n1` that read the fake `/proc` at `proc_root` and backlog
+/// lines of processes not visible yet.
+pub fn backlog_options(proc_root: &Path) -> EnricherOptions {
+    EnricherOptions {
+        node: "n1".into(),
+        attribution: AttributorOptions {
+            proc_root: proc_root.to_path_buf(),
+            ..AttributorOptions::default()
+        },
+        unattributed: Unattributed::Backlog,
+        ..EnricherOptions::default()
+    }
+}
+
 pub fn fake_proc(root: &Path, pid: u32, start: u64, cgroup: &str) {
     let d = root.join(pid.to_string());
     std::fs::create_dir_all(&d).unwrap();
@@ -149,26 +179,8 @@ fn seccomp_line(pid: u32, serial: u64, nr: u32) -> String {
 #[test]
 fn rc_30_unattributable_lines_are_backlogged_and_replayed() {
     let d = tempfile::tempdir().unwrap();
-    let mut resolver = StaticResolver::new();
-    resolver.insert(
-        ID,
-        ContainerInfo {
-            namespace: "ns".into(),
-            pod: "p".into(),
-            container: "c".into(),
-            record_profile: Some("rec_c_abcde_1".into()),
-        },
-    );
-    let opts = EnricherOptions {
-        node: "n1".into(),
-        attribution: AttributorOptions {
-            proc_root: d.path().to_path_buf(),
-            ..AttributorOptions::default()
-        },
-        unattributed: Unattributed::Backlog,
-        ..EnricherOptions::default()
-    };
-    let mut e = Enricher::new(opts, resolver, None);
+    let resolver = resolver_for(["ns", "p", "c"], "rec_c_abcde_1");
+    let mut e = Enricher::new(backlog_options(d.path()), resolver, None);
     let mut out: Vec<(u64, String)> = Vec::new();
     let t0 = Instant::now();
     // The process is not visible yet: both lines wait.

@@ -8,11 +8,11 @@ use prometheus_client::encoding::text::encode;
 use prometheus_client::registry::Registry;
 use spo_core::events::AuditEvent;
 use spo_recorder::enricher::{
-    write_event, AttributorOptions, ContainerInfo, Enricher, EnricherMetrics, EnricherOptions,
-    Filters, OutputFormat, OutputOptions, StaticResolver, Unattributed,
+    write_event, AttributorOptions, Enricher, EnricherMetrics, EnricherOptions, Filters,
+    OutputFormat, OutputOptions, StaticResolver, Unattributed,
 };
 
-use crate::attribution::{fake_proc, ID};
+use crate::attribution::{backlog_options, fake_proc, resolver_for, ID};
 
 const PID: u32 = 1_847_839;
 
@@ -24,27 +24,12 @@ fn setup(filters: &str) -> (tempfile::TempDir, Enricher<StaticResolver>, Registr
         42,
         &format!("0::/kubepods.slice/cri-containerd-{ID}.scope\n"),
     );
-    let mut resolver = StaticResolver::new();
-    resolver.insert(
-        ID,
-        ContainerInfo {
-            namespace: "default".into(),
-            pod: "my-pod".into(),
-            container: "redis".into(),
-            record_profile: Some("rec_redis_abcde_1".into()),
-        },
-    );
+    let resolver = resolver_for(["default", "my-pod", "redis"], "rec_redis_abcde_1");
     let mut registry = Registry::default();
     let metrics = EnricherMetrics::register(&mut registry);
     let opts = EnricherOptions {
-        node: "n1".into(),
-        attribution: AttributorOptions {
-            proc_root: d.path().to_path_buf(),
-            ..AttributorOptions::default()
-        },
-        unattributed: Unattributed::Backlog,
         filters: Filters::parse(filters).unwrap(),
-        ..EnricherOptions::default()
+        ..backlog_options(d.path())
     };
     (d, Enricher::new(opts, resolver, Some(metrics)), registry)
 }

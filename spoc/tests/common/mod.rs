@@ -40,3 +40,43 @@ pub fn write_executable(path: &Path, content: &str) {
         .unwrap();
     assert!(st.success());
 }
+
+/// Serialises the tests that use the kernel's audit machinery (auditd, /dev/kmsg, the printk
+/// rate limit) across test binaries: an exclusive lock held while the file lives.
+pub fn audit_lock() -> std::fs::File {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open("/tmp/spo-auditd-test.lock")
+        .unwrap();
+    // SAFETY: flock on an owned, open descriptor.
+    assert_eq!(unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) }, 0);
+    f
+}
+
+/// Turns the kernel's printk rate limit off (so every audit record reaches /dev/kmsg) while
+/// holding [`audit_lock`]; the old value comes back on drop, also when a test fails.
+pub struct NoPrintkLimit {
+    old: String,
+    _lock: std::fs::File,
+}
+
+impl NoPrintkLimit {
+    const KNOB: &'static str = "/proc/sys/kernel/printk_ratelimit";
+
+    /// Takes the lock and sets the limit to 0.
+    pub fn new() -> Self {
+        let lock = audit_lock();
+        let old = std::fs::read_to_string(Self::KNOB).unwrap_or_else(|_| "5".into());
+        let _ = std::fs::write(Self::KNOB, "0");
+        NoPrintkLimit { old, _lock: lock }
+    }
+}
+
+impl Drop for NoPrintkLimit {
+    fn drop(&mut self) {
+        let _ = std::fs::write(Self::KNOB, self.old.trim());
+    }
+}
