@@ -251,24 +251,7 @@ fn cli_02_record_logs_with_auditd() {
     }
     let d = tempfile::tempdir().unwrap();
     let out_file = d.path().join("ls.yaml");
-    let out = spoc()
-        .args([
-            "record",
-            "--recorder",
-            "logs",
-            "--no-base-syscalls",
-            "--privileged",
-            "-o",
-        ])
-        .arg(&out_file)
-        .args(["--", "ls", "/"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    record_ls_with_logs(&["--no-base-syscalls"], &out_file);
     check_ls_profile(&out_file);
     drop(auditd);
 }
@@ -286,25 +269,7 @@ fn cli_02_record_logs_from_kmsg_without_auditd() {
     }
     let d = tempfile::tempdir().unwrap();
     let out_file = d.path().join("ls.json");
-    let out = spoc()
-        .args([
-            "record",
-            "--recorder",
-            "logs",
-            "-t",
-            "raw-seccomp",
-            "--privileged",
-            "-o",
-        ])
-        .arg(&out_file)
-        .args(["--", "ls", "/"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    record_ls_with_logs(&["-t", "raw-seccomp"], &out_file);
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
     let names: Vec<&str> = v["syscalls"][0]["names"]
@@ -319,6 +284,24 @@ fn cli_02_record_logs_from_kmsg_without_auditd() {
     );
     // Base syscalls are added by default.
     assert!(names.len() >= 83, "{}", names.len());
+}
+
+/// `spoc record --recorder logs [options…] --privileged -o out_file -- ls /`, which must
+/// succeed.
+fn record_ls_with_logs(options: &[&str], out_file: &Path) {
+    let out = spoc()
+        .args(["record", "--recorder", "logs"])
+        .args(options)
+        .args(["--privileged", "-o"])
+        .arg(out_file)
+        .args(["--", "ls", "/"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// True when process `pid` has `path` open.
