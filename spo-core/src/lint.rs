@@ -22,7 +22,7 @@
 //! assert!(cfg.finish(vec![f], None).is_empty());
 //! ```
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -201,10 +201,6 @@ pub struct LintConfig {
     /// SELinux system templates a profile may inherit; `None` means not checked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_system_profiles: Option<Vec<String>>,
-    #[serde(skip)]
-    levels: HashMap<String, Level>,
-    #[serde(skip)]
-    deny_warnings: bool,
 }
 
 impl LintConfig {
@@ -214,7 +210,7 @@ impl LintConfig {
             return Ok(LintConfig::default());
         }
         let de = serde_yaml::Deserializer::from_str(text);
-        let mut cfg: LintConfig = serde_path_to_error::deserialize(de).map_err(|e| {
+        let cfg: LintConfig = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
             if path == "." || path.is_empty() {
                 e.inner().to_string()
@@ -222,33 +218,15 @@ impl LintConfig {
                 format!("{path}: {}", e.inner())
             }
         })?;
-        cfg.rebuild();
         Ok(cfg)
-    }
-
-    fn rebuild(&mut self) {
-        self.levels.clear();
-        self.deny_warnings = false;
-        let lists = [
-            (Level::Info, self.info.clone()),
-            (Level::Warn, self.warn.clone()),
-            (Level::Allow, self.allow.clone()),
-            (Level::Deny, self.deny.clone()),
-        ];
-        for (level, ids) in lists {
-            for id in ids {
-                if level == Level::Deny && id == "warnings" {
-                    self.deny_warnings = true;
-                } else {
-                    self.levels.insert(id, level);
-                }
-            }
-        }
     }
 
     /// Sets the level of one rule (later calls win), or with `("warnings", Deny)` turns
     /// every warning into an error.
     pub fn set_level(&mut self, rule: &str, level: Level) {
+        for l in [&mut self.allow, &mut self.info, &mut self.warn, &mut self.deny] {
+            l.retain(|r| r != rule);
+        }
         let list = match level {
             Level::Allow => &mut self.allow,
             Level::Info => &mut self.info,
@@ -256,21 +234,28 @@ impl LintConfig {
             Level::Deny => &mut self.deny,
         };
         list.push(rule.to_string());
-        if level == Level::Deny && rule == "warnings" {
-            self.deny_warnings = true;
-        } else {
-            self.levels.insert(rule.to_string(), level);
-        }
     }
 
-    /// The configured level of `rule`, if any.
+    /// The configured level of `rule`, if any (`deny` wins over `warn`, `info` and `allow`
+    /// when a file lists a rule twice; [`LintConfig::set_level`] replaces earlier levels).
     pub fn level(&self, rule: &str) -> Option<Level> {
-        self.levels.get(rule).copied()
+        let has = |l: &[String]| l.iter().any(|r| r == rule);
+        if has(&self.deny) {
+            Some(Level::Deny)
+        } else if has(&self.warn) {
+            Some(Level::Warn)
+        } else if has(&self.info) {
+            Some(Level::Info)
+        } else if has(&self.allow) {
+            Some(Level::Allow)
+        } else {
+            None
+        }
     }
 
     /// True when `--deny warnings` (or `deny: [warnings]`) is set.
     pub fn deny_warnings(&self) -> bool {
-        self.deny_warnings
+        self.deny.iter().any(|r| r == "warnings")
     }
 
     /// True when `rule` is turned off, so a linter may skip computing it.
@@ -282,6 +267,7 @@ impl LintConfig {
     /// findings; sorted by path.
     pub fn finish(&self, findings: Vec<Finding>, meta: Option<&ObjectMeta>) -> Vec<Finding> {
         let suppressed = meta.map(suppressed_rules).unwrap_or_default();
+        let deny_warnings = self.deny_warnings();
         let mut out: Vec<Finding> = findings
             .into_iter()
             .filter(|f| !suppressed.iter().any(|s| s == "all" || *s == f.rule))
@@ -293,7 +279,7 @@ impl LintConfig {
                     Some(Level::Deny) => f.severity = Severity::Error,
                     None => {}
                 }
-                if self.deny_warnings && f.severity == Severity::Warning {
+                if deny_warnings && f.severity == Severity::Warning {
                     f.severity = Severity::Error;
                 }
                 Some(f)

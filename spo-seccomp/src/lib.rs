@@ -36,6 +36,7 @@ pub mod compile;
 pub mod error;
 pub mod install;
 pub mod json;
+pub mod lint;
 pub mod merge;
 pub mod model;
 pub mod record;
