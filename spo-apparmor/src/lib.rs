@@ -37,6 +37,7 @@ pub mod ast;
 pub mod capability;
 mod error;
 pub mod install;
+pub mod lint;
 pub mod merge;
 pub mod model;
 pub mod path;

@@ -264,7 +264,7 @@ impl LintConfig {
     }
 
     /// Applies levels, `deny warnings` and the suppression annotation of `meta` to raw
-    /// findings; sorted by path.
+    /// findings; sorted by path (stable).
     pub fn finish(&self, findings: Vec<Finding>, meta: Option<&ObjectMeta>) -> Vec<Finding> {
         let suppressed = meta.map(suppressed_rules).unwrap_or_default();
         let deny_warnings = self.deny_warnings();
@@ -285,7 +285,8 @@ impl LintConfig {
                 Some(f)
             })
             .collect();
-        out.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.rule.cmp(&b.rule)));
+        // Stable: findings of one path keep the order the rules produced them in.
+        out.sort_by(|a, b| a.path.cmp(&b.path));
         out
     }
 }

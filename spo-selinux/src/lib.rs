@@ -41,6 +41,7 @@ pub mod diagnostics;
 pub mod error;
 pub mod inherit;
 pub mod install;
+pub mod lint;
 pub mod model;
 pub mod names;
 pub mod raw;
