@@ -311,6 +311,7 @@ pub fn suppressed_rules(meta: &ObjectMeta) -> Vec<String> {
 #[derive(Debug, Clone, Default)]
 pub struct SourceMap {
     docs: Vec<BTreeMap<String, Span>>,
+    starts: Vec<usize>,
 }
 
 #[derive(Debug)]
@@ -327,6 +328,7 @@ enum Frame {
 
 struct Builder {
     docs: Vec<BTreeMap<String, Span>>,
+    starts: Vec<usize>,
     stack: Vec<Frame>,
 }
 
@@ -375,7 +377,16 @@ impl yaml_rust2::parser::MarkedEventReceiver for Builder {
         match ev {
             Event::DocumentStart => {
                 self.docs.push(BTreeMap::new());
+                self.starts.push(usize::MAX);
                 self.stack.clear();
+            }
+            Event::DocumentEnd | Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+            _ if self.starts.last() == Some(&usize::MAX) => {
+                if let Some(s) = self.starts.last_mut() {
+                    *s = span.line;
+                }
+                self.on_event(ev, mark);
+                return;
             }
             Event::MappingStart(..) => {
                 let (path, item) = if self.stack.is_empty() {
@@ -423,7 +434,6 @@ impl yaml_rust2::parser::MarkedEventReceiver for Builder {
             Event::Alias(_) => {
                 self.value_start(span, true);
             }
-            _ => {}
         }
     }
 }
@@ -433,12 +443,23 @@ impl SourceMap {
     pub fn parse(text: &str) -> SourceMap {
         let mut b = Builder {
             docs: Vec::new(),
+            starts: Vec::new(),
             stack: Vec::new(),
         };
         let mut parser = yaml_rust2::parser::Parser::new_from_str(text);
         // A syntax error leaves what was mapped so far; the decoder reports the error itself.
         let _ = parser.load(&mut b, true);
-        SourceMap { docs: b.docs }
+        SourceMap {
+            docs: b.docs,
+            starts: b.starts,
+        }
+    }
+
+    /// The 0-based index of the document whose content starts at `line` (the first document
+    /// starting at or after it), for callers that know where a document starts but count
+    /// documents differently (e.g. skipping empty ones).
+    pub fn doc_at_line(&self, line: usize) -> Option<usize> {
+        self.starts.iter().position(|s| *s >= line && *s != usize::MAX)
     }
 
     /// The position of `path` in document `doc` (0-based); when the path itself is absent
@@ -511,6 +532,9 @@ mod tests {
             })
         );
         assert_eq!(m.locate(0, "nothing.here"), None);
+        assert_eq!(m.doc_at_line(1), Some(0));
+        assert_eq!(m.doc_at_line(2), Some(1));
+        assert_eq!(m.doc_at_line(11), Some(1));
     }
 
     #[test]

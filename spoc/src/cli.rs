@@ -79,6 +79,19 @@ pub enum Command {
     /// containers. `--output json` prints JSON lines, otherwise text.
     #[command(visible_alias = "e")]
     Enrich(EnrichArgs),
+    /// Lint profiles: mistakes no validator catches, with rule IDs (exit 1 on findings at or
+    /// above the threshold, 2 when an input is unreadable).
+    Lint(LintArgs),
+    /// Semantic diff of two profiles of the same kind (exit 0 equal, 1 different).
+    Diff(DiffArgs),
+    /// Is everything profile A allows also allowed by profile B? (exit 0 yes, 1 no; the
+    /// witnesses are printed).
+    Subset(SubsetArgs),
+    /// The intersection of two SeccompProfiles: what both allow.
+    Intersect(IntersectArgs),
+    /// The compiled filter of a SeccompProfile: instruction counts per architecture and the
+    /// instructions a syscall executes in the linear and the binary-tree layout.
+    Inspect(InspectArgs),
 }
 
 /// `spoc install` / `spoc remove` (AppArmor only).
@@ -294,6 +307,100 @@ pub struct EnrichArgs {
 pub struct CompletionsArgs {
     /// The shell.
     pub shell: clap_complete::Shell,
+}
+
+/// `spoc lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Files or directories (searched recursively for *.yaml, *.yml and *.json); `-` is stdin.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Report format.
+    #[arg(long = "format", value_enum, default_value_t = LintFormat::Text)]
+    pub report_format: LintFormat,
+    /// Report a rule as an error (repeatable); `--deny warnings` makes every warning an error.
+    #[arg(long, value_name = "RULE|warnings")]
+    pub deny: Vec<String>,
+    /// Turn a rule off (repeatable).
+    #[arg(long, value_name = "RULE")]
+    pub allow: Vec<String>,
+    /// Report a rule as a warning (repeatable).
+    #[arg(long, value_name = "RULE")]
+    pub warn: Vec<String>,
+    /// Configuration file (default: the nearest .spoc-lint.yaml above each file).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore .spoc-lint.yaml files.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// SPOD-style `allowedSyscalls` policy (adds to the configuration's).
+    #[arg(long, value_delimiter = ',')]
+    pub allowed_syscalls: Vec<String>,
+    /// Actions counted as allowing for `--allowed-syscalls`.
+    #[arg(long, value_delimiter = ',')]
+    pub allowed_actions: Vec<String>,
+    /// SELinux system templates profiles may inherit (`allowedSystemProfiles`).
+    #[arg(long, value_delimiter = ',')]
+    pub allowed_system_profiles: Vec<String>,
+    /// Extra directories of SeccompProfiles for `baseProfileName` (each file's directory is
+    /// searched too).
+    #[arg(long)]
+    pub profiles_dir: Vec<PathBuf>,
+}
+
+/// `spoc lint --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// rustc-like text (colours on a terminal).
+    Text,
+    /// A JSON array of findings.
+    Json,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
+    /// JUnit XML (GitLab, Jenkins).
+    Junit,
+    /// GitHub Actions workflow commands.
+    Github,
+}
+
+/// `spoc diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old profile.
+    pub a: PathBuf,
+    /// The new profile.
+    pub b: PathBuf,
+}
+
+/// `spoc subset`.
+#[derive(Debug, Args)]
+pub struct SubsetArgs {
+    /// The profile that should be within B.
+    pub a: PathBuf,
+    /// The bigger profile (e.g. a node baseline).
+    pub b: PathBuf,
+}
+
+/// `spoc intersect`.
+#[derive(Debug, Args)]
+pub struct IntersectArgs {
+    /// First profile.
+    pub a: PathBuf,
+    /// Second profile.
+    pub b: PathBuf,
+    /// Output file (written atomically); stdout when absent.
+    #[arg(short = 'o', long = "output-file")]
+    pub output_file: Option<PathBuf>,
+}
+
+/// `spoc inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The SeccompProfile (or raw seccomp JSON).
+    pub profile: PathBuf,
+    /// Only this syscall.
+    #[arg(long)]
+    pub syscall: Option<String>,
 }
 
 #[cfg(test)]

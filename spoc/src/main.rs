@@ -39,6 +39,11 @@ fn main() -> ExitCode {
         Command::Install(args) => cmd::install::run(&args),
         Command::Remove(args) => cmd::remove::run(&args),
         Command::Enrich(args) => cmd::enrich::run(&args, &cli.global),
+        Command::Lint(args) => cmd::lint::run(&args),
+        Command::Diff(args) => cmd::diff::run(&args, &cli.global),
+        Command::Subset(args) => cmd::subset::run(&args, &cli.global),
+        Command::Intersect(args) => cmd::subset::run_intersect(&args, &cli.global),
+        Command::Inspect(args) => cmd::inspect::run(&args, &cli.global),
         Command::Record(args) => match args.recorder {
             cli::Recorder::Bpf => cmd::record::run(&args, &cli.global),
             cli::Recorder::Logs => cmd::record_logs::run(&args, &cli.global),

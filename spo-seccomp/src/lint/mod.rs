@@ -518,7 +518,11 @@ fn instruction_limit(spec: &SeccompSpec, out: &mut Vec<Finding>) {
         return;
     }
     let mut per: Vec<String> = Vec::new();
-    for a in spec.effective_architectures() {
+    let arches = spec.effective_architectures();
+    if arches.len() == 1 {
+        per.push(format!("{}: {}", arches[0], total.len()));
+    }
+    for a in arches.iter().copied().filter(|_| arches.len() > 1) {
         let mut one = spec.clone();
         one.architectures = vec![a];
         if let Ok(f) = crate::compile::compile(&one) {

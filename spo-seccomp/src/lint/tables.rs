@@ -394,7 +394,11 @@ pub const BLOCKED: &[(&str, &str)] = &[
     ("pivot_root", "mount/namespace escape: changes the root filesystem"),
     ("process_vm_readv", "ptrace: reads the memory of other processes"),
     ("process_vm_writev", "ptrace: writes the memory of other processes"),
-    ("ptrace", "ptrace: inspects and controls other processes, bypasses seccomp on old kernels"),
+    (
+        "ptrace",
+        "ptrace: inspects and controls other processes (Docker allows it only on kernels >= 4.8, \
+         where it can no longer bypass seccomp)",
+    ),
     ("query_module", "kernel modules: obsolete"),
     ("quotactl", "quota: not namespaced"),
     ("reboot", "reboot: restarts the host or loads a new kernel"),

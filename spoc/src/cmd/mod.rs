@@ -11,3 +11,7 @@ pub mod remove;
 pub mod run;
 pub mod validate;
 pub mod version;
+pub mod diff;
+pub mod inspect;
+pub mod lint;
+pub mod subset;

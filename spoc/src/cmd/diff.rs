@@ -1,0 +1,11 @@
+//! `spoc diff` (work in progress).
+
+use anyhow::Result;
+
+use crate::cli::Global;
+use crate::Outcome;
+
+/// Not implemented yet.
+pub fn run(_args: &crate::cli::DiffArgs, _global: &Global) -> Result<Outcome> {
+    anyhow::bail!("not implemented yet")
+}
