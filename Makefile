@@ -26,6 +26,7 @@ deps:
 	fi
 	@rustup component list --installed 2>/dev/null | grep -q rustfmt || rustup component add rustfmt
 	@rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add clippy
+	@bash scripts/pip-test-deps.sh
 
 build: deps
 	$(CARGO) build --workspace

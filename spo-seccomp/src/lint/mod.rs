@@ -303,7 +303,9 @@ fn names_per_arch(spec: &SeccompSpec, out: &mut Vec<Finding>) {
                         format!("syscall {name:?} does not exist on any architecture"),
                         match suggest(name, &arches) {
                             Some(s) => format!("did you mean {s:?}?"),
-                            None => "remove the name or fix its spelling".to_string(),
+                            None => "remove the name or fix its spelling (a syscall newer than \
+                                     the syscall table is reported too)"
+                                .to_string(),
                         },
                     )
                 } else {

@@ -365,7 +365,8 @@ fn load(text: &str, path: &Path) -> Result<Vec<Loaded>, String> {
 }
 
 /// The Docker/moby dialect of raw seccomp JSON as plain OCI JSON, for an unprivileged
-/// container on the profile's first architecture: `archMap` becomes `architectures`, rules
+/// container on the profile's first architecture: `archMap`'s first entry becomes
+/// `architectures` (architectures spo does not know are left out), rules
 /// that apply only with capabilities or on other architectures are dropped (their indices
 /// shift, so findings on rules after them point at the document), `comment` is removed.
 fn docker_view(value: &serde_json::Value) -> Option<String> {
@@ -375,7 +376,9 @@ fn docker_view(value: &serde_json::Value) -> Option<String> {
     let arch_map = obj.remove("archMap");
     let mut arches: Vec<String> = Vec::new();
     if let Some(Value::Array(entries)) = &arch_map {
-        for e in entries {
+        // At run time the filter covers the node's architecture and its sub-architectures:
+        // the first entry's.
+        for e in entries.iter().take(1) {
             if let Some(a) = e.get("architecture").and_then(Value::as_str) {
                 arches.push(a.to_string());
             }
@@ -383,6 +386,7 @@ fn docker_view(value: &serde_json::Value) -> Option<String> {
                 arches.extend(sub.iter().filter_map(Value::as_str).map(str::to_owned));
             }
         }
+        arches.retain(|a| serde_json::from_value::<spo_core::Arch>(Value::from(a.as_str())).is_ok());
         if !obj.contains_key("architectures") && !arches.is_empty() {
             obj.insert("architectures".into(), arches.clone().into());
         }
@@ -423,6 +427,7 @@ fn docker_view(value: &serde_json::Value) -> Option<String> {
                 for k in ["includes", "excludes", "comment"] {
                     o.remove(k);
                 }
+                o.retain(|_, v| !v.is_null());
             }
         }
     }
