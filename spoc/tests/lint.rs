@@ -292,3 +292,21 @@ fn docker_default_profile_is_linted() {
     // Syscalls newer than the syscall table (mseal, …) are errors: exit 1 or 0.
     assert!(code == 0 || code == 1, "{code}");
 }
+
+// covers: issue 11 (one documentation section per rule)
+#[test]
+fn every_rule_has_a_documentation_section() {
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/src/lint-rules.md"),
+    )
+    .unwrap();
+    for r in all_rules() {
+        let heading = format!("\n## {}\n", r.id);
+        let at = doc.find(&heading).unwrap_or_else(|| panic!("no section for {}", r.id));
+        let section = &doc[at + heading.len()..];
+        let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+        for part in ["**What.**", "**Why.**", "**How to fix.**", "**Example.**"] {
+            assert!(section.contains(part), "{}: {part}", r.id);
+        }
+    }
+}
