@@ -190,6 +190,11 @@ impl CompiledFilter {
         self.insns.is_empty()
     }
 
+    /// The classic BPF program (for inspection and for tests that load it themselves).
+    pub fn instructions(&self) -> &[libc::sock_filter] {
+        &self.insns
+    }
+
     /// The kernel `SECCOMP_FILTER_FLAG_*` bits the filter is loaded with.
     pub fn flags(&self) -> u32 {
         self.flags

@@ -41,6 +41,7 @@ pub mod merge;
 pub mod model;
 pub mod record;
 pub mod resolve;
+pub mod subset;
 pub mod syscalls;
 pub mod validate;
 
