@@ -33,6 +33,7 @@
 
 pub mod allowed;
 pub mod compile;
+pub mod diff;
 pub mod error;
 pub mod install;
 pub mod json;

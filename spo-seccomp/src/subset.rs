@@ -81,6 +81,11 @@ impl fmt::Display for Outcome {
     }
 }
 
+/// The outcome of `action` with `errnoRet` (EPERM when an ERRNO rule sets none).
+pub fn outcome_of(action: Action, errno: Option<u32>) -> Outcome {
+    Outcome::new(action, errno)
+}
+
 /// One clause: an AND of conditions, and its outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Clause {
@@ -649,6 +654,7 @@ pub fn intersect(a: &SeccompSpec, b: &SeccompSpec) -> (SeccompSpec, Vec<String>)
         }
         out.syscalls.extend(rules);
     }
+    group(&mut out.syscalls);
     // Verify with the checker; deny whatever it cannot prove to be within both.
     for _ in 0..2 {
         let mut bad: BTreeSet<String> = BTreeSet::new();
@@ -667,7 +673,27 @@ pub fn intersect(a: &SeccompSpec, b: &SeccompSpec) -> (SeccompSpec, Vec<String>)
             out.syscalls.push(to_rule(&n, deny, Vec::new()));
         }
     }
+    group(&mut out.syscalls);
     (out, notes)
+}
+
+/// Rules with the same action, errno and conditions as one rule with all their names.
+fn group(rules: &mut Vec<Syscall>) {
+    let mut map: BTreeMap<(Action, Option<u32>, Vec<Arg>), BTreeSet<String>> = BTreeMap::new();
+    for r in rules.drain(..) {
+        map.entry((r.action, r.errno(), r.args))
+            .or_default()
+            .extend(r.names);
+    }
+    *rules = map
+        .into_iter()
+        .map(|((action, errno_ret, args), names)| Syscall {
+            names: names.into_iter().collect(),
+            action,
+            errno_ret,
+            args,
+        })
+        .collect();
 }
 
 #[cfg(test)]
