@@ -35,6 +35,7 @@ pub mod allowed;
 pub mod compile;
 pub mod diff;
 pub mod error;
+pub mod inspect;
 pub mod install;
 pub mod json;
 pub mod lint;
