@@ -14,9 +14,23 @@ use crate::cli::{DiffArgs, Format, Global};
 use crate::input::{self, Item};
 use crate::Outcome;
 
-/// The single profile of `path` (the first document of a multi-document file).
+/// The single profile of `path` (the first document of a multi-document file); Docker's JSON
+/// dialect is read as `spoc lint` reads it.
 pub fn load_one(path: &Path) -> Result<Item> {
-    let mut items = input::load(path)?;
+    let mut items = match input::load(path) {
+        Ok(items) => items,
+        Err(e) => {
+            let docker = input::read_text(path)
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .filter(|v| v.get("archMap").is_some())
+                .and_then(|v| crate::cmd::lint::docker_view(&v));
+            match docker {
+                Some(text) => input::load_text(&text, path)?,
+                None => return Err(e),
+            }
+        }
+    };
     if items.len() > 1 {
         tracing::warn!(file = %path.display(), "several documents: using the first");
     }

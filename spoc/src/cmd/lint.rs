@@ -369,7 +369,7 @@ fn load(text: &str, path: &Path) -> Result<Vec<Loaded>, String> {
 /// `architectures` (architectures spo does not know are left out), rules
 /// that apply only with capabilities or on other architectures are dropped (their indices
 /// shift, so findings on rules after them point at the document), `comment` is removed.
-fn docker_view(value: &serde_json::Value) -> Option<String> {
+pub fn docker_view(value: &serde_json::Value) -> Option<String> {
     use serde_json::Value;
     let mut v = value.clone();
     let obj = v.as_object_mut()?;
