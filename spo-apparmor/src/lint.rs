@@ -75,11 +75,17 @@ pub const RULES: &[RuleInfo] = &[
 
 /// Capabilities that amount to root on the node, with the reason.
 const DANGEROUS_CAPS: &[(&str, &str)] = &[
-    ("sys_admin", "mount, namespaces, bpf, and most of the kernel's admin interfaces"),
+    (
+        "sys_admin",
+        "mount, namespaces, bpf, and most of the kernel's admin interfaces",
+    ),
     ("sys_module", "loads kernel modules"),
     ("sys_rawio", "raw device and I/O port access"),
     ("sys_boot", "reboots the node or loads a new kernel"),
-    ("dac_read_search", "reads any file by handle (the 'shocker' breakout)"),
+    (
+        "dac_read_search",
+        "reads any file by handle (the 'shocker' breakout)",
+    ),
     ("bpf", "loads eBPF programs"),
     ("mac_admin", "changes the LSM policy"),
     ("mac_override", "overrides the LSM policy"),
@@ -105,7 +111,9 @@ pub fn lint(profile: &AppArmorProfile, cfg: &LintConfig) -> Vec<Finding> {
                 "spec.mode",
                 "mode Complain: violations are logged, not blocked",
             )
-            .with_help("remove `mode: Complain` (or `complainMode: true`) once the profile is complete"),
+            .with_help(
+                "remove `mode: Complain` (or `complainMode: true`) once the profile is complete",
+            ),
         );
     }
     if let Some(abs) = &spec.abstract_ {
@@ -163,7 +171,9 @@ fn cap_finding(path: String, name: &str, why: &str) -> Finding {
         path,
         format!("capability {name}: {why}"),
     )
-    .with_help(format!("drop {name}; grant the narrower capability the workload needs"))
+    .with_help(format!(
+        "drop {name}; grant the narrower capability the workload needs"
+    ))
 }
 
 fn ptrace_finding(path: String, what: &str) -> Finding {
@@ -208,7 +218,10 @@ fn raw_policy(policy: &str, out: &mut Vec<Finding>) {
                 for w in &words[1..] {
                     let name = cap_name(w);
                     if name == "sys_ptrace" {
-                        out.push(ptrace_finding("spec.policy".into(), &at("capability sys_ptrace")));
+                        out.push(ptrace_finding(
+                            "spec.policy".into(),
+                            &at("capability sys_ptrace"),
+                        ));
                     } else if let Some((_, why)) = DANGEROUS_CAPS.iter().find(|(n, _)| *n == name) {
                         out.push(cap_finding("spec.policy".into(), &name, &at(why)));
                     }
@@ -300,7 +313,13 @@ mod tests {
         let f = lint(&p, &LintConfig::default());
         assert_eq!(
             ids(&f),
-            [COMPLAIN_MODE.id, WRITE_EVERYTHING.id, MOUNT.id, PTRACE.id, DANGEROUS_CAPABILITY.id],
+            [
+                COMPLAIN_MODE.id,
+                WRITE_EVERYTHING.id,
+                MOUNT.id,
+                PTRACE.id,
+                DANGEROUS_CAPABILITY.id
+            ],
             "{f:#?}"
         );
         assert!(f[1].message.starts_with("policy line 2"));

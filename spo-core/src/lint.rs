@@ -224,7 +224,12 @@ impl LintConfig {
     /// Sets the level of one rule (later calls win), or with `("warnings", Deny)` turns
     /// every warning into an error.
     pub fn set_level(&mut self, rule: &str, level: Level) {
-        for l in [&mut self.allow, &mut self.info, &mut self.warn, &mut self.deny] {
+        for l in [
+            &mut self.allow,
+            &mut self.info,
+            &mut self.warn,
+            &mut self.deny,
+        ] {
             l.retain(|r| r != rule);
         }
         let list = match level {
@@ -323,7 +328,10 @@ enum Frame {
         /// event is marked late).
         item: bool,
     },
-    Seq { path: String, next: usize },
+    Seq {
+        path: String,
+        next: usize,
+    },
 }
 
 struct Builder {
@@ -386,7 +394,6 @@ impl yaml_rust2::parser::MarkedEventReceiver for Builder {
                     *s = span.line;
                 }
                 self.on_event(ev, mark);
-                return;
             }
             Event::MappingStart(..) => {
                 let (path, item) = if self.stack.is_empty() {
@@ -459,7 +466,9 @@ impl SourceMap {
     /// starting at or after it), for callers that know where a document starts but count
     /// documents differently (e.g. skipping empty ones).
     pub fn doc_at_line(&self, line: usize) -> Option<usize> {
-        self.starts.iter().position(|s| *s >= line && *s != usize::MAX)
+        self.starts
+            .iter()
+            .position(|s| *s >= line && *s != usize::MAX)
     }
 
     /// The position of `path` in document `doc` (0-based); when the path itself is absent
@@ -555,7 +564,9 @@ mod tests {
         let mut meta = ObjectMeta::named("p");
         meta.annotations
             .insert(SUPPRESS_ANNOTATION.into(), "q/r, x/y".into());
-        assert!(LintConfig::default().finish(vec![f], Some(&meta)).is_empty());
+        assert!(LintConfig::default()
+            .finish(vec![f], Some(&meta))
+            .is_empty());
     }
 
     #[test]

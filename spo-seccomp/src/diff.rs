@@ -212,10 +212,7 @@ mod tests {
         let mut b = a.clone();
         let mut c3 = Syscall::new(["bpf"], Action::Errno);
         c3.errno_ret = Some(38);
-        b.syscalls = vec![
-            Syscall::new(["read", "mkdir"], Action::Allow),
-            c3,
-        ];
+        b.syscalls = vec![Syscall::new(["read", "mkdir"], Action::Allow), c3];
         b.default_action = Action::KillProcess;
         let d = diff(&a, &b);
         assert!(d.default_action.is_some());

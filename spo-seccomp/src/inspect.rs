@@ -187,11 +187,11 @@ impl SeccompData {
             4 => self.arch,
             8 => lo(self.instruction_pointer),
             12 => hi(self.instruction_pointer),
-            16..=63 if off % 4 == 0 => {
+            16..=63 if off.is_multiple_of(4) => {
                 let i = ((off - 16) / 8) as usize;
                 let v = self.args[i];
                 // Little-endian layout of the u64 arguments.
-                if (off - 16) % 8 == 0 {
+                if (off - 16).is_multiple_of(8) {
                     lo(v)
                 } else {
                     hi(v)
@@ -247,10 +247,10 @@ pub fn run(prog: &[Insn], data: &SeccompData) -> Result<Run, RunError> {
             // BPF_LD
             0x00 => {
                 a = match code & 0xe0 {
-                    0x20 => data.word(k).ok_or(oob)?, // BPF_ABS
-                    0x00 => k,                        // BPF_IMM
+                    0x20 => data.word(k).ok_or(oob)?,         // BPF_ABS
+                    0x00 => k,                                // BPF_IMM
                     0x60 => *mem.get(k as usize).ok_or(oob)?, // BPF_MEM
-                    0x80 => 64,                       // BPF_LEN: sizeof(seccomp_data)
+                    0x80 => 64,                               // BPF_LEN: sizeof(seccomp_data)
                     _ => return Err(RunError::Unsupported { pc, code }),
                 };
             }

@@ -191,12 +191,7 @@ impl View {
     }
 
     fn allows_anything(&self) -> bool {
-        self.default.allows()
-            || self
-                .rules
-                .values()
-                .flatten()
-                .any(|c| c.outcome.allows())
+        self.default.allows() || self.rules.values().flatten().any(|c| c.outcome.allows())
     }
 }
 
@@ -449,9 +444,7 @@ fn check_view(va: &View, vb: &View, arch: Arch, report: &mut SubsetReport) {
         let (indices, pts) = points(&clauses, &mut report.exact);
         if let Some(x) = pts
             .iter()
-            .find(|x| {
-                va.may_allow(name, x) && !vb.surely_allows(name, x) && !(same && matched(x))
-            })
+            .find(|x| va.may_allow(name, x) && !vb.surely_allows(name, x) && !(same && matched(x)))
         {
             report.witnesses.push(Witness {
                 arch,
@@ -637,11 +630,9 @@ pub fn intersect(a: &SeccompSpec, b: &SeccompSpec) -> (SeccompSpec, Vec<String>)
                 for x in allowing(&ca) {
                     for y in allowing(&cb) {
                         match and_conds(&x.conds, &y.conds) {
-                            Some(conds) => rules.push(to_rule(
-                                &name,
-                                min_outcome(x.outcome, y.outcome),
-                                conds,
-                            )),
+                            Some(conds) => {
+                                rules.push(to_rule(&name, min_outcome(x.outcome, y.outcome), conds))
+                            }
                             None => notes.push(format!(
                                 "{name}: conditions {:?} and {:?} cannot be combined in one \
                                  rule; that case is denied",
@@ -658,7 +649,11 @@ pub fn intersect(a: &SeccompSpec, b: &SeccompSpec) -> (SeccompSpec, Vec<String>)
     // Verify with the checker; deny whatever it cannot prove to be within both.
     for _ in 0..2 {
         let mut bad: BTreeSet<String> = BTreeSet::new();
-        for w in subset(&out, a).witnesses.iter().chain(&subset(&out, b).witnesses) {
+        for w in subset(&out, a)
+            .witnesses
+            .iter()
+            .chain(&subset(&out, b).witnesses)
+        {
             if !w.unnamed && w.syscall != "*" {
                 bad.insert(w.syscall.clone());
             }
@@ -727,7 +722,10 @@ mod tests {
             Action::Errno,
             vec![cond("personality", Action::Allow, &[(0, ArgOp::Equal, 8)])],
         );
-        let wide = spec(Action::Errno, vec![Syscall::new(["personality"], Action::Allow)]);
+        let wide = spec(
+            Action::Errno,
+            vec![Syscall::new(["personality"], Action::Allow)],
+        );
         assert!(subset(&narrow, &wide).holds());
         let r = subset(&wide, &narrow);
         assert!(!r.holds());
@@ -735,7 +733,10 @@ mod tests {
         assert_eq!(r.witnesses[0].syscall, "personality");
         assert_ne!(r.witnesses[0].args, vec![(0, 8)]);
         // Ranges: arg0 < 10 is within arg0 <= 20, not the reverse; the witness is 10..=20.
-        let lt = spec(Action::Errno, vec![cond("read", Action::Allow, &[(0, ArgOp::Less, 10)])]);
+        let lt = spec(
+            Action::Errno,
+            vec![cond("read", Action::Allow, &[(0, ArgOp::Less, 10)])],
+        );
         let le = spec(
             Action::Errno,
             vec![cond("read", Action::Allow, &[(0, ArgOp::LessOrEqual, 20)])],
@@ -754,7 +755,10 @@ mod tests {
         // ERRNO values do not change what is allowed.
         let mut e1 = Syscall::new(["clone3"], Action::Errno);
         e1.errno_ret = Some(38);
-        let x = spec(Action::Errno, vec![e1, Syscall::new(["read"], Action::Allow)]);
+        let x = spec(
+            Action::Errno,
+            vec![e1, Syscall::new(["read"], Action::Allow)],
+        );
         assert!(subset(&x, &b).holds() && subset(&b, &x).holds());
         // LOG allows, KILL does not.
         let log = spec(Action::Errno, vec![Syscall::new(["read"], Action::Log)]);

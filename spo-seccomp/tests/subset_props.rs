@@ -223,8 +223,12 @@ fn run_in_child(spec: &SeccompSpec, name: &str, args: [u64; 6]) -> Kernel {
             if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
                 libc::_exit(90);
             }
-            if libc::syscall(libc::SYS_seccomp, 1 as libc::c_ulong, 0 as libc::c_ulong, &prog)
-                != 0
+            if libc::syscall(
+                libc::SYS_seccomp,
+                1 as libc::c_ulong,
+                0 as libc::c_ulong,
+                &prog,
+            ) != 0
             {
                 libc::_exit(91);
             }
@@ -328,7 +332,12 @@ fn unconditional_rule_supersedes_conditional_ones() {
     for (rules, expected) in cases {
         let s = spec_with(Action::Errno, rules);
         for x in [[5u64, 0, 0, 0, 0, 0], [4, 0, 0, 0, 0, 0]] {
-            assert_eq!(run_in_child(&s, "getpid", x), expected, "{:?} {x:?}", s.syscalls);
+            assert_eq!(
+                run_in_child(&s, "getpid", x),
+                expected,
+                "{:?} {x:?}",
+                s.syscalls
+            );
             let model = outcomes(&s, Arch::X86_64, "getpid", &x);
             assert_eq!(model.len(), 1);
             assert_eq!(model[0].allows(), expected == Kernel::Allowed);

@@ -153,8 +153,12 @@ pub fn lint(profile: &SelinuxProfile, cfg: &LintConfig) -> Vec<Finding> {
     for (ty, classes) in &spec.allow {
         if ty == "*" {
             out.push(
-                Finding::new(&WILDCARD, format!("spec.allow.{ty}"), "allow on every type (`*`)")
-                    .with_help("name the target types"),
+                Finding::new(
+                    &WILDCARD,
+                    format!("spec.allow.{ty}"),
+                    "allow on every type (`*`)",
+                )
+                .with_help("name the target types"),
             );
         }
         for (class, perms) in classes {
@@ -181,8 +185,7 @@ pub fn lint(profile: &SelinuxProfile, cfg: &LintConfig) -> Vec<Finding> {
                         .with_help("list the permissions the workload needs"),
                     );
                 }
-                if SENSITIVE_TYPES.contains(&ty.as_str()) && WRITE_PERMS.contains(&perm.as_str())
-                {
+                if SENSITIVE_TYPES.contains(&ty.as_str()) && WRITE_PERMS.contains(&perm.as_str()) {
                     out.push(
                         Finding::new(
                             &SENSITIVE_TYPE,

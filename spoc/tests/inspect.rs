@@ -20,7 +20,14 @@ fn moby() -> String {
 // covers: issue 11 (inspect: per-architecture size, linear vs tree instruction counts)
 #[test]
 fn inspect_counts_instructions_per_layout() {
-    let out = spoc(&["--output", "json", "inspect", "--syscall", "kexec_load", &moby()]);
+    let out = spoc(&[
+        "--output",
+        "json",
+        "inspect",
+        "--syscall",
+        "kexec_load",
+        &moby(),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["kernel_limit"], 4096);

@@ -130,7 +130,11 @@ fn directories_multi_documents_and_unreadable_inputs() {
     let a = std::fs::read_to_string(fixtures().join("seccomp/complain-mode/fail.yaml")).unwrap();
     let b = std::fs::read_to_string(fixtures().join("selinux/permissive/fail.yaml")).unwrap();
     let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n";
-    common::write(&deep, "multi.yaml", &format!("{deployment}---\n{a}---\n{b}"));
+    common::write(
+        &deep,
+        "multi.yaml",
+        &format!("{deployment}---\n{a}---\n{b}"),
+    );
     common::write(&deep, "notes.txt", "not a profile");
     let (code, v) = lint_json(&[tmp.path().to_str().unwrap()]);
     assert_eq!(code, 0);
@@ -145,7 +149,11 @@ fn directories_multi_documents_and_unreadable_inputs() {
     let content = std::fs::read_to_string(deep.join("multi.yaml")).unwrap();
     let lines: Vec<&str> = content.lines().collect();
     let l = v[1]["line"].as_u64().unwrap() as usize;
-    assert!(lines[l - 1].contains("mode: Permissive"), "{}", lines[l - 1]);
+    assert!(
+        lines[l - 1].contains("mode: Permissive"),
+        "{}",
+        lines[l - 1]
+    );
 
     common::write(&deep, "broken.yaml", "kind: [unclosed\n");
     let (code, v) = lint_json(&[tmp.path().to_str().unwrap()]);
@@ -288,7 +296,9 @@ fn docker_default_profile_is_linted() {
     assert!(!rules.iter().any(|r| r.starts_with("input/")), "{v:?}");
     assert!(rules.iter().any(|r| r == "seccomp/dangerous-syscall"));
     // Rules that apply only with capabilities (e.g. CAP_SYS_ADMIN's mount) are left out.
-    assert!(!v.iter().any(|f| f["message"].as_str().unwrap().starts_with("\"mount\"")));
+    assert!(!v
+        .iter()
+        .any(|f| f["message"].as_str().unwrap().starts_with("\"mount\"")));
     // Syscalls newer than the syscall table (mseal, …) are errors: exit 1 or 0.
     assert!(code == 0 || code == 1, "{code}");
 }
@@ -302,7 +312,9 @@ fn every_rule_has_a_documentation_section() {
     .unwrap();
     for r in all_rules() {
         let heading = format!("\n## {}\n", r.id);
-        let at = doc.find(&heading).unwrap_or_else(|| panic!("no section for {}", r.id));
+        let at = doc
+            .find(&heading)
+            .unwrap_or_else(|| panic!("no section for {}", r.id));
         let section = &doc[at + heading.len()..];
         let section = &section[..section.find("\n## ").unwrap_or(section.len())];
         for part in ["**What.**", "**Why.**", "**How to fix.**", "**Example.**"] {

@@ -274,9 +274,10 @@ fn invalid(profile: &SeccompProfile, out: &mut Vec<Finding>) {
         if v.reason.starts_with("unknown syscall") {
             continue;
         }
-        out.push(Finding::new(&INVALID, v.path, v.reason).with_help(
-            "fix the field; `spoc validate` lists every violation of the profile",
-        ));
+        out.push(
+            Finding::new(&INVALID, v.path, v.reason)
+                .with_help("fix the field; `spoc validate` lists every violation of the profile"),
+        );
     }
 }
 
@@ -843,7 +844,10 @@ mod tests {
         let f = lint_resolving(&d, &LintConfig::default(), &map);
         assert_eq!(rules_of(&f), [BASE_PROFILE.id]);
         let mut map = HashMap::new();
-        map.insert("nope".to_string(), profile(Action::Errno, vec![base_rules()]));
+        map.insert(
+            "nope".to_string(),
+            profile(Action::Errno, vec![base_rules()]),
+        );
         assert!(lint_resolving(&d, &LintConfig::default(), &map).is_empty());
         // Without resolution, rules that need the full set are skipped.
         assert!(lint(&d, &LintConfig::default()).is_empty());
@@ -875,15 +879,20 @@ mod tests {
             .filter(|f| f.rule == TOO_MANY_INSTRUCTIONS.id)
             .collect();
         assert_eq!(f.len(), 1);
-        assert!(f[0].message.contains("SCMP_ARCH_X86_64: "), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("SCMP_ARCH_X86_64: "),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
     fn annotation_and_levels_apply() {
         let mut p = profile(Action::Log, vec![]);
-        p.metadata
-            .annotations
-            .insert(spo_core::lint::SUPPRESS_ANNOTATION.into(), COMPLAIN_MODE.id.into());
+        p.metadata.annotations.insert(
+            spo_core::lint::SUPPRESS_ANNOTATION.into(),
+            COMPLAIN_MODE.id.into(),
+        );
         assert!(lint(&p, &LintConfig::default()).is_empty());
     }
 }

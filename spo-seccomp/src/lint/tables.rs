@@ -440,7 +440,10 @@ mod tests {
 
     #[test]
     fn every_table_name_is_a_real_syscall() {
-        let names = ARITY.iter().map(|(n, _)| *n).chain(BLOCKED.iter().map(|(n, _)| *n));
+        let names = ARITY
+            .iter()
+            .map(|(n, _)| *n)
+            .chain(BLOCKED.iter().map(|(n, _)| *n));
         for n in names {
             assert!(
                 spo_core::Arch::ALL

@@ -157,11 +157,7 @@ pub fn run(args: &DiffArgs, global: &Global) -> Result<Outcome> {
     let a = load_one(&args.a)?;
     let b = load_one(&args.b)?;
     if a.kind() != b.kind() {
-        eprintln!(
-            "spoc: cannot diff a {} with a {}",
-            a.kind(),
-            b.kind()
-        );
+        eprintln!("spoc: cannot diff a {} with a {}", a.kind(), b.kind());
         return Ok(Outcome::Code(2));
     }
     let json = global.format == Some(Format::Json);

@@ -42,7 +42,10 @@ fn action_name(ret: u32) -> String {
 pub fn run(args: &InspectArgs, global: &Global) -> Result<Outcome> {
     let item = load_one(&args.profile)?;
     if item.kind() != Kind::SeccompProfile {
-        eprintln!("spoc: inspect shows compiled seccomp filters, not {}", item.kind());
+        eprintln!(
+            "spoc: inspect shows compiled seccomp filters, not {}",
+            item.kind()
+        );
         return Ok(Outcome::Code(2));
     }
     let spec = item.seccomp()?.spec;
@@ -60,9 +63,7 @@ pub fn run(args: &InspectArgs, global: &Global) -> Result<Outcome> {
                 })
                 .collect();
             if costs.is_empty() {
-                eprintln!(
-                    "spoc: syscall {name:?} exists on none of the profile's architectures"
-                );
+                eprintln!("spoc: syscall {name:?} exists on none of the profile's architectures");
                 return Ok(Outcome::Code(1));
             }
             costs
@@ -94,7 +95,10 @@ pub fn run(args: &InspectArgs, global: &Global) -> Result<Outcome> {
     }
     for ac in &report.syscalls {
         println!("{}: instructions executed (arguments 0)", ac.arch);
-        println!("  {:<24} {:>5} {:>7} {:>6}  action", "syscall", "nr", "linear", "tree");
+        println!(
+            "  {:<24} {:>5} {:>7} {:>6}  action",
+            "syscall", "nr", "linear", "tree"
+        );
         for c in &ac.costs {
             println!(
                 "  {:<24} {:>5} {:>7} {:>6}  {}",

@@ -236,9 +236,12 @@ fn lint_file(ctx: &mut Context<'_>, path: &Path) -> FileReport {
     for item in loaded {
         let doc = match item {
             Loaded::Profile(index, p, raw) => {
-                let mut findings = if p.spec.base_profile_name.as_deref().is_some_and(|b| {
-                    !b.is_empty() && !b.starts_with("oci://")
-                }) {
+                let mut findings = if p
+                    .spec
+                    .base_profile_name
+                    .as_deref()
+                    .is_some_and(|b| !b.is_empty() && !b.starts_with("oci://"))
+                {
                     let r = ctx.resolver_for(path);
                     spo_seccomp::lint::lint_resolving(&p, &cfg, r.as_ref())
                 } else {
@@ -386,12 +389,16 @@ pub fn docker_view(value: &serde_json::Value) -> Option<String> {
                 arches.extend(sub.iter().filter_map(Value::as_str).map(str::to_owned));
             }
         }
-        arches.retain(|a| serde_json::from_value::<spo_core::Arch>(Value::from(a.as_str())).is_ok());
+        arches
+            .retain(|a| serde_json::from_value::<spo_core::Arch>(Value::from(a.as_str())).is_ok());
         if !obj.contains_key("architectures") && !arches.is_empty() {
             obj.insert("architectures".into(), arches.clone().into());
         }
     }
-    let primary = arches.first().cloned().unwrap_or_else(|| "SCMP_ARCH_X86_64".into());
+    let primary = arches
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "SCMP_ARCH_X86_64".into());
     let docker_arch = |a: &str| match a {
         "amd64" | "x86_64" => "SCMP_ARCH_X86_64",
         "386" | "x86" => "SCMP_ARCH_X86",
@@ -407,7 +414,11 @@ pub fn docker_view(value: &serde_json::Value) -> Option<String> {
     let mentions_primary = |cond: Option<&Value>| {
         cond.and_then(|c| c.get("arches"))
             .and_then(Value::as_array)
-            .is_some_and(|a| a.iter().filter_map(Value::as_str).any(|x| docker_arch(x) == primary))
+            .is_some_and(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .any(|x| docker_arch(x) == primary)
+            })
     };
     let has = |cond: Option<&Value>, key: &str| {
         cond.and_then(|c| c.get(key))
@@ -537,7 +548,11 @@ fn write_text(out: &mut impl Write, reports: &[FileReport], color: bool) -> Resu
         }
     };
     for r in reports {
-        let lines: Vec<&str> = r.text.as_deref().map(|t| t.lines().collect()).unwrap_or_default();
+        let lines: Vec<&str> = r
+            .text
+            .as_deref()
+            .map(|t| t.lines().collect())
+            .unwrap_or_default();
         for (doc, f) in r.findings() {
             let (label, code) = match f.severity {
                 Severity::Error => ("error", "1;31"),
@@ -666,7 +681,11 @@ fn write_sarif(out: &mut impl Write, reports: &[FileReport]) -> Result<()> {
         .map(|r| {
             s::ReportingDescriptor::builder()
                 .id(r.id)
-                .short_description(s::MultiformatMessageString::builder().text(r.summary).build())
+                .short_description(
+                    s::MultiformatMessageString::builder()
+                        .text(r.summary)
+                        .build(),
+                )
                 .help_uri(format!("docs/src/lint-rules.md#{}", rule_anchor(r.id)))
                 .default_configuration(
                     s::ReportingConfiguration::builder()
@@ -685,7 +704,11 @@ fn write_sarif(out: &mut impl Write, reports: &[FileReport]) -> Result<()> {
                 region.start_column = i64::try_from(sp.column).ok();
             }
             let physical = s::PhysicalLocation::builder()
-                .artifact_location(s::ArtifactLocation::builder().uri(file_uri(&r.file)).build())
+                .artifact_location(
+                    s::ArtifactLocation::builder()
+                        .uri(file_uri(&r.file))
+                        .build(),
+                )
                 .region(region)
                 .build();
             let mut location = s::Location::builder().physical_location(physical).build();
@@ -758,8 +781,15 @@ fn write_junit(out: &mut impl Write, reports: &[FileReport]) -> Result<()> {
                     .span
                     .map(|s| format!("{}:{}:{}", r.file, s.line, s.column))
                     .unwrap_or_else(|| r.file.clone());
-                let help = f.help.as_deref().map(|h| format!(" (help: {h})")).unwrap_or_default();
-                format!("{} [{}] {at} {}: {}{help}", f.severity, f.rule, f.path, f.message)
+                let help = f
+                    .help
+                    .as_deref()
+                    .map(|h| format!(" (help: {h})"))
+                    .unwrap_or_default();
+                format!(
+                    "{} [{}] {at} {}: {}{help}",
+                    f.severity, f.rule, f.path, f.message
+                )
             };
             let errors: Vec<&&Finding> = findings
                 .iter()
@@ -796,7 +826,10 @@ fn write_junit(out: &mut impl Write, reports: &[FileReport]) -> Result<()> {
 
 /// Escapes data of a workflow command (`%`, CR, LF), and with `property` also `:` and `,`.
 fn gh_escape(s: &str, property: bool) -> String {
-    let mut o = s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    let mut o = s
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
     if property {
         o = o.replace(':', "%3A").replace(',', "%2C");
     }

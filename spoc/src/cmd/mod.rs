@@ -2,16 +2,16 @@
 
 pub mod completions;
 pub mod convert;
+pub mod diff;
 pub mod enrich;
+pub mod inspect;
 pub mod install;
+pub mod lint;
 pub mod merge;
 pub mod record;
 pub mod record_logs;
 pub mod remove;
 pub mod run;
+pub mod subset;
 pub mod validate;
 pub mod version;
-pub mod diff;
-pub mod inspect;
-pub mod lint;
-pub mod subset;

@@ -9,7 +9,10 @@ use crate::cmd::diff::load_one;
 use crate::output;
 use crate::Outcome;
 
-fn seccomp_pair(a: &std::path::Path, b: &std::path::Path) -> Result<Option<[spo_seccomp::SeccompProfile; 2]>> {
+fn seccomp_pair(
+    a: &std::path::Path,
+    b: &std::path::Path,
+) -> Result<Option<[spo_seccomp::SeccompProfile; 2]>> {
     let (x, y) = (load_one(a)?, load_one(b)?);
     for (i, p) in [(&x, a), (&y, b)] {
         if i.kind() != Kind::SeccompProfile {
@@ -78,10 +81,8 @@ pub fn run_intersect(args: &IntersectArgs, global: &Global) -> Result<Outcome> {
     for n in &notes {
         eprintln!("spoc: note: {n}");
     }
-    let mut meta = spo_core::ObjectMeta::named(format!(
-        "{}-and-{}",
-        a.metadata.name, b.metadata.name
-    ));
+    let mut meta =
+        spo_core::ObjectMeta::named(format!("{}-and-{}", a.metadata.name, b.metadata.name));
     meta.namespace = a.metadata.namespace.clone();
     let profile = spo_seccomp::SeccompProfile::new(meta, spec);
     let value = profile.to_manifest(spo_core::Version::V1)?;
