@@ -342,6 +342,10 @@ pub struct LintArgs {
     /// SELinux system templates profiles may inherit (`allowedSystemProfiles`).
     #[arg(long, value_delimiter = ',')]
     pub allowed_system_profiles: Vec<String>,
+    /// A SecurityProfilesOperatorDaemon manifest whose `allowedSyscalls`,
+    /// `allowedSeccompActions` and `selinuxOptions.allowedSystemProfiles` are the policy.
+    #[arg(long, value_name = "SPOD.yaml")]
+    pub policy: Option<PathBuf>,
     /// Extra directories of SeccompProfiles for `baseProfileName` (each file's directory is
     /// searched too).
     #[arg(long)]

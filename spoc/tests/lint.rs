@@ -322,3 +322,62 @@ fn every_rule_has_a_documentation_section() {
         }
     }
 }
+
+// covers: SC-37, SC-38, SC-39 (allowedSyscalls / allowedSeccompActions from a SPOD manifest),
+// issue 11 (policy file)
+#[test]
+fn policy_from_a_spod_manifest() {
+    let t = tempfile::tempdir().unwrap();
+    let spod = common::write(
+        t.path(),
+        "spod.yaml",
+        "apiVersion: security-profiles-operator.x-k8s.io/v1alpha1\nkind: SecurityProfilesOperatorDaemon\nmetadata: {name: spod, namespace: security-profiles-operator}\nspec:\n  allowedSyscalls: [execve, exit_group, read, write]\n",
+    );
+    let spod = spod.to_str().unwrap();
+    let fail = fixtures().join("seccomp/disallowed-syscall/fail.yaml");
+    let se = fixtures().join("selinux/template-not-allowed/fail.yaml");
+    let (code, v) = lint_json(&[
+        "--no-config",
+        "--policy",
+        spod,
+        fail.to_str().unwrap(),
+        se.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        rules_of(&v),
+        ["seccomp/disallowed-syscall", "selinux/template-not-allowed"]
+    );
+    assert_eq!(v[0]["message"], "syscall not allowed: mkdir");
+    // SC-38: an allowing default action is a violation; SC-39: an action outside the four.
+    let deny_list = fixtures().join("seccomp/deny-list/fail.yaml");
+    let (_, v) = lint_json(&["--no-config", "--policy", spod, deny_list.to_str().unwrap()]);
+    assert!(v
+        .iter()
+        .any(|f| f["rule"] == "seccomp/disallowed-syscall" && f["path"] == "spec.defaultAction"));
+    let (_, v) = lint_json(&[
+        "--no-config",
+        "--allowed-syscalls",
+        "read",
+        "--allowed-actions",
+        "SCMP_ACT_ERRNO",
+        fixtures()
+            .join("seccomp/cannot-start/pass.yaml")
+            .to_str()
+            .unwrap(),
+    ]);
+    assert!(
+        v.iter()
+            .any(|f| f["message"] == "seccomp action not allowed: SCMP_ACT_ERRNO"),
+        "{v:?}"
+    );
+    // Not a SPOD: exit 2 with the reason.
+    let out = spoc(&[
+        "lint",
+        "--policy",
+        fail.to_str().unwrap(),
+        fail.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no SecurityProfilesOperatorDaemon"));
+}

@@ -825,6 +825,7 @@ mod tests {
         assert!(f[0].message.contains("\"getpid\" takes 0 arguments"));
     }
 
+    // covers: SC-37, SC-16 (allowedSyscalls policy; a missing base is a finding)
     #[test]
     fn policy_and_base_chain() {
         let mut cfg = LintConfig {

@@ -72,6 +72,7 @@ impl FileReport {
 /// Configurations and base-profile resolvers, cached per directory.
 struct Context<'a> {
     args: &'a LintArgs,
+    policy: Option<Policy>,
     explicit: Option<Rc<LintConfig>>,
     configs: HashMap<PathBuf, Rc<LintConfig>>,
     resolvers: HashMap<PathBuf, Rc<DirResolver>>,
@@ -79,13 +80,22 @@ struct Context<'a> {
 
 impl<'a> Context<'a> {
     fn new(args: &'a LintArgs) -> Result<Self, String> {
+        let policy = match &args.policy {
+            Some(p) => Some(read_policy(p)?),
+            None => None,
+        };
         let explicit = match &args.config {
-            Some(p) => Some(Rc::new(overlay(read_config(p)?, args))),
-            None if args.no_config => Some(Rc::new(overlay(LintConfig::default(), args))),
+            Some(p) => Some(Rc::new(overlay(read_config(p)?, args, policy.as_ref()))),
+            None if args.no_config => Some(Rc::new(overlay(
+                LintConfig::default(),
+                args,
+                policy.as_ref(),
+            ))),
             None => None,
         };
         Ok(Context {
             args,
+            policy,
             explicit,
             configs: HashMap::new(),
             resolvers: HashMap::new(),
@@ -118,7 +128,7 @@ impl<'a> Context<'a> {
             Some(p) => read_config(&p)?,
             None => LintConfig::default(),
         };
-        let c = Rc::new(overlay(base, self.args));
+        let c = Rc::new(overlay(base, self.args, self.policy.as_ref()));
         self.configs.insert(dir.to_path_buf(), c.clone());
         Ok(c)
     }
@@ -137,8 +147,66 @@ fn read_config(path: &Path) -> Result<LintConfig, String> {
     LintConfig::from_yaml(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// The command-line flags on top of a file's configuration.
-fn overlay(mut cfg: LintConfig, args: &LintArgs) -> LintConfig {
+/// The policy fields of a SecurityProfilesOperatorDaemon.
+#[derive(Debug, Clone, Default)]
+struct Policy {
+    allowed_syscalls: Vec<String>,
+    allowed_actions: Vec<String>,
+    allowed_system_profiles: Vec<String>,
+}
+
+fn read_policy(path: &Path) -> Result<Policy, String> {
+    let at = |e: String| format!("{}: {e}", path.display());
+    let text = std::fs::read_to_string(path).map_err(|e| at(e.to_string()))?;
+    let docs = spo_core::parse_documents(&text).map_err(|e| at(e.to_string()))?;
+    let doc = docs
+        .iter()
+        .find(|d| d.kind == Kind::SecurityProfilesOperatorDaemon)
+        .ok_or_else(|| at("no SecurityProfilesOperatorDaemon in the file".into()))?;
+    let list = |v: Option<&serde_json::Value>, field: &str| -> Result<Vec<String>, String> {
+        match v {
+            None | Some(serde_json::Value::Null) => Ok(Vec::new()),
+            Some(serde_json::Value::Array(a)) => a
+                .iter()
+                .map(|x| {
+                    x.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| at(format!("{field}: expected a list of strings")))
+                })
+                .collect(),
+            Some(_) => Err(at(format!("{field}: expected a list of strings"))),
+        }
+    };
+    let spec = &doc.spec;
+    let mut templates = list(
+        spec.get("selinuxOptions")
+            .and_then(|o| o.get("allowedSystemProfiles")),
+        "spec.selinuxOptions.allowedSystemProfiles",
+    )?;
+    if templates.is_empty() {
+        templates.push(spo_selinux::model::CONTAINER_TEMPLATE.to_string()); // the SPOD default
+    }
+    Ok(Policy {
+        allowed_syscalls: list(spec.get("allowedSyscalls"), "spec.allowedSyscalls")?,
+        allowed_actions: list(
+            spec.get("allowedSeccompActions"),
+            "spec.allowedSeccompActions",
+        )?,
+        allowed_system_profiles: templates,
+    })
+}
+
+/// The policy file and the command-line flags on top of a file's configuration.
+fn overlay(mut cfg: LintConfig, args: &LintArgs, policy: Option<&Policy>) -> LintConfig {
+    if let Some(p) = policy {
+        cfg.allowed_syscalls
+            .extend(p.allowed_syscalls.iter().cloned());
+        cfg.allowed_seccomp_actions
+            .extend(p.allowed_actions.iter().cloned());
+        cfg.allowed_system_profiles
+            .get_or_insert_with(Vec::new)
+            .extend(p.allowed_system_profiles.iter().cloned());
+    }
     for r in &args.allow {
         cfg.set_level(r, Level::Allow);
     }
