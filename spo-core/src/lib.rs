@@ -13,6 +13,7 @@
 //! | [`arch`] | seccomp architectures and kernel audit arch values |
 //! | [`events`] | recording events (seccomp, AVC, AppArmor records; AppArmor observations) |
 //! | [`recording`] | the ProfileRecording spec and its v1alpha1 spellings (VER-03, VER-07) |
+//! | [`lint`] | lint findings shared by every kind: `Finding`, `Severity`, `LintConfig`, rule metadata, source spans |
 //! | [`yaml_subset`] | a fast parser for the block-style YAML profiles are written in (falls back to the full parser) |
 //!
 //! ```

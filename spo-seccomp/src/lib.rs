@@ -14,6 +14,10 @@
 //! | [`install`] | the node file: atomic, no symlink following, only when changed | SC-06, SC-07, SC-11, SC-12, ARCH-12 |
 //! | [`record`] | profiles from recorded syscall sets | CLI-02..CLI-04, RC-19 |
 //! | [`syscalls`] | syscall tables per architecture; the 83 base syscalls | |
+//! | [`lint`] | lint rules: findings with rule IDs, for `spoc lint` and CI tools | SC-16, SC-37..SC-39 |
+//! | [`diff`] | semantic diff, normalised per syscall and architecture | |
+//! | [`subset`] | subset with witnesses, intersection (argument conditions, per architecture) | |
+//! | [`inspect`] | filter sizes; instructions a syscall executes, from the compiled program | |
 //!
 //! Only [`compile::CompiledFilter::apply_to_command`] and [`install`] touch the system.
 //!

@@ -774,6 +774,24 @@ mod tests {
     }
 
     #[test]
+    fn masked_conditions_are_sampled() {
+        let mut masked = Syscall::new(["read"], Action::Allow);
+        masked.args = vec![Arg {
+            index: 0,
+            value: 0xf0,
+            value_two: 0x10,
+            op: ArgOp::MaskedEqual,
+        }];
+        let narrow = spec(Action::Errno, vec![masked]);
+        let wide = spec(Action::Errno, vec![Syscall::new(["read"], Action::Allow)]);
+        let r = subset(&narrow, &wide);
+        assert!(r.holds() && !r.exact);
+        let r = subset(&wide, &narrow);
+        let w = &r.witnesses[0];
+        assert_ne!(w.args[0].1 & 0xf0, 0x10, "{w}");
+    }
+
+    #[test]
     fn intersection_is_within_both() {
         let a = spec(
             Action::Errno,

@@ -852,6 +852,18 @@ mod tests {
         assert!(lint_resolving(&d, &LintConfig::default(), &map).is_empty());
         // Without resolution, rules that need the full set are skipped.
         assert!(lint(&d, &LintConfig::default()).is_empty());
+        // covers: SC-22 (a cycle is a finding naming the chain)
+        let mut cyc = HashMap::new();
+        let mut x = profile(Action::Errno, vec![base_rules()]);
+        x.metadata.name = "x".into();
+        x.spec.base_profile_name = Some("y".into());
+        let mut y = x.clone();
+        y.metadata.name = "y".into();
+        y.spec.base_profile_name = Some("x".into());
+        cyc.insert("y".to_string(), y);
+        let f = lint_resolving(&x, &LintConfig::default(), &cyc);
+        assert_eq!(rules_of(&f), [BASE_PROFILE.id]);
+        assert_eq!(f[0].message, "base profile cycle: x → y → x");
     }
 
     #[test]
