@@ -145,6 +145,10 @@ const ENOSYS: u32 = 38;
 /// Per-architecture name → number tables, built once from the crate's syscall tables.
 /// The single place this module looks syscall numbers up (switch here when the tables move).
 fn syscall_number(name: &str, arch: Arch) -> Option<u32> {
+    table(arch).get(name).copied()
+}
+
+fn table(arch: Arch) -> &'static HashMap<String, u32> {
     static TABLES: OnceLock<std::sync::Mutex<HashMap<Arch, &'static HashMap<String, u32>>>> =
         OnceLock::new();
     let arch = arch.resolved();
@@ -159,7 +163,7 @@ fn syscall_number(name: &str, arch: Arch) -> Option<u32> {
             Box::leak(Box::new(map))
         })
     };
-    table.get(name).copied()
+    table
 }
 
 fn exists(name: &str, arch: Arch) -> bool {
@@ -343,17 +347,14 @@ fn names_per_arch(spec: &SeccompSpec, out: &mut Vec<Finding>) {
 /// The closest known name (edit distance ≤ 2) on `arches`.
 fn suggest(name: &str, arches: &[Arch]) -> Option<String> {
     let arch = *arches.first()?;
-    let t = crate::syscalls::SyscallTable::new(arch);
-    let mut best: Option<(usize, String)> = None;
-    for nr in 0..crate::syscalls::SyscallTable::MAX_NR {
-        if let Some(cand) = t.name(u64::from(nr)) {
-            let d = edit_distance(name, cand);
-            if d <= 2 && best.as_ref().is_none_or(|(bd, _)| d < *bd) {
-                best = Some((d, cand.to_string()));
-            }
+    let mut best: Option<(usize, &str)> = None;
+    for cand in table(arch).keys() {
+        let d = edit_distance(name, cand);
+        if d <= 2 && best.is_none_or(|(bd, b)| (d, cand.as_str()) < (bd, b)) {
+            best = Some((d, cand));
         }
     }
-    best.map(|(_, s)| s)
+    best.map(|(_, s)| s.to_string())
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
