@@ -223,6 +223,22 @@ fn sarif_validates_against_the_sarif_2_1_0_schema() {
     );
     let (ok, msg) = python(&script, &report);
     assert!(ok, "{msg}");
+    // Relative paths, as in a CI checkout: URIs relative to %SRCROOT%.
+    let out = Command::new(env!("CARGO_BIN_EXE_spoc"))
+        .args(["lint", "--format", "sarif", "seccomp"])
+        .current_dir(fixtures())
+        .output()
+        .unwrap();
+    let rel: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let loc = &rel["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!(loc["uriBaseId"], "%SRCROOT%");
+    assert!(
+        loc["uri"].as_str().unwrap().starts_with("seccomp/"),
+        "{loc}"
+    );
+    let rel_file = common::write(tmp.path(), "rel.sarif", &text(&out.stdout));
+    let (ok, msg) = python(&script, &rel_file);
+    assert!(ok, "{msg}");
     // The check can fail: a result without a message is rejected.
     let mut bad = v.clone();
     bad["runs"][0]["results"][0]

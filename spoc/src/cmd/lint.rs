@@ -754,7 +754,15 @@ fn write_sarif(out: &mut impl Write, reports: &[FileReport]) -> Result<()> {
                         .text(r.summary)
                         .build(),
                 )
-                .help_uri(format!("docs/src/lint-rules.md#{}", rule_anchor(r.id)))
+                .help(
+                    s::MultiformatMessageString::builder()
+                        .text(format!(
+                            "{} — see docs/src/lint-rules.md#{} in the spo repository",
+                            r.summary,
+                            rule_anchor(r.id)
+                        ))
+                        .build(),
+                )
                 .default_configuration(
                     s::ReportingConfiguration::builder()
                         .level(serde_json::Value::from(level(r.severity)))
@@ -771,12 +779,15 @@ fn write_sarif(out: &mut impl Write, reports: &[FileReport]) -> Result<()> {
                 region.start_line = i64::try_from(sp.line).ok();
                 region.start_column = i64::try_from(sp.column).ok();
             }
+            let mut artifact = s::ArtifactLocation::builder()
+                .uri(file_uri(&r.file))
+                .build();
+            if !r.file.starts_with('/') {
+                // Relative to the checkout, as code scanning expects.
+                artifact.uri_base_id = Some("%SRCROOT%".to_string());
+            }
             let physical = s::PhysicalLocation::builder()
-                .artifact_location(
-                    s::ArtifactLocation::builder()
-                        .uri(file_uri(&r.file))
-                        .build(),
-                )
+                .artifact_location(artifact)
                 .region(region)
                 .build();
             let mut location = s::Location::builder().physical_location(physical).build();
