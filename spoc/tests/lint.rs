@@ -397,3 +397,30 @@ fn policy_from_a_spod_manifest() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("no SecurityProfilesOperatorDaemon"));
 }
+
+// covers: issue 11 (many files are linted on all cores; the report keeps the file order)
+#[test]
+fn many_files_keep_their_order() {
+    let t = tempfile::tempdir().unwrap();
+    let warn = std::fs::read_to_string(fixtures().join("seccomp/complain-mode/fail.yaml")).unwrap();
+    let err = std::fs::read_to_string(fixtures().join("seccomp/cannot-start/fail.yaml")).unwrap();
+    for i in 0..150 {
+        let body = if i % 3 == 0 { &err } else { &warn };
+        common::write(t.path(), &format!("p{i:03}.yaml"), body);
+    }
+    let (code, v) = lint_json(&[t.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(v.len(), 150);
+    for (i, f) in v.iter().enumerate() {
+        assert!(f["file"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("p{i:03}.yaml")));
+        let expected = if i % 3 == 0 {
+            "seccomp/cannot-start"
+        } else {
+            "seccomp/complain-mode"
+        };
+        assert_eq!(f["rule"], expected);
+    }
+}

@@ -540,6 +540,53 @@ fn add_spans(report: &mut FileReport, text: &str) {
     }
 }
 
+/// Lints `files` on all cores (each worker with its own configuration and resolver caches),
+/// keeping their order.
+fn lint_files(ctx: &mut Context<'_>, files: &[PathBuf]) -> Vec<FileReport> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len() / 64)
+        .max(1);
+    if workers == 1 {
+        return files.iter().map(|f| lint_file(ctx, f)).collect();
+    }
+    let chunk = files.len().div_ceil(workers);
+    let (args, policy, explicit) = (
+        ctx.args,
+        ctx.policy.clone(),
+        ctx.explicit.as_deref().cloned(),
+    );
+    std::thread::scope(|s| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|c| {
+                let (policy, explicit) = (policy.clone(), explicit.clone());
+                s.spawn(move || {
+                    let mut ctx = Context {
+                        args,
+                        policy,
+                        explicit: explicit.map(Rc::new),
+                        configs: HashMap::new(),
+                        resolvers: HashMap::new(),
+                    };
+                    c.iter().map(|f| lint_file(&mut ctx, f)).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(files.chunks(chunk))
+            .flat_map(|(h, c)| {
+                h.join().unwrap_or_else(|_| {
+                    c.iter()
+                        .map(|f| unreadable(f.display().to_string(), "the linter panicked".into()))
+                        .collect()
+                })
+            })
+            .collect()
+    })
+}
+
 /// Lints every path; prints the report in the chosen format.
 pub fn run(args: &LintArgs) -> Result<Outcome> {
     let mut ctx = match Context::new(args) {
@@ -556,7 +603,7 @@ pub fn run(args: &LintArgs) -> Result<Outcome> {
         }
     }
     let files = collect(&args.paths);
-    let reports: Vec<FileReport> = files.iter().map(|f| lint_file(&mut ctx, f)).collect();
+    let reports = lint_files(&mut ctx, &files);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match args.report_format {
