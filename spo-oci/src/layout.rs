@@ -401,7 +401,7 @@ mod tests {
         let a = PathBuf::from("a.yaml");
         let b = PathBuf::from("b.yaml");
         assert_eq!(
-            pair(&[a.clone()], &[]).unwrap(),
+            pair(std::slice::from_ref(&a), &[]).unwrap(),
             vec![(Platform::host(), a.clone())]
         );
         assert_eq!(
@@ -416,12 +416,13 @@ mod tests {
             pair(&[], &[]).unwrap(),
             vec![(Platform::host(), PathBuf::from(DEFAULT_PROFILE))]
         );
-        assert!(
-            pair(&[a.clone()], &[plat("linux/arm64"), plat("linux/amd64")])
-                .unwrap_err()
-                .to_string()
-                .starts_with("number of profiles and platforms do not match")
-        );
+        assert!(pair(
+            std::slice::from_ref(&a),
+            &[plat("linux/arm64"), plat("linux/amd64")]
+        )
+        .unwrap_err()
+        .to_string()
+        .starts_with("number of profiles and platforms do not match"));
         assert_eq!(
             pair(
                 &[a.clone(), b.clone()],

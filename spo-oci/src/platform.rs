@@ -84,12 +84,12 @@ impl Platform {
         }
         let arch = match parts.get(1) {
             None => host_arch().to_owned(),
-            Some(a) if a.is_empty() => return Err(err("empty architecture")),
+            Some(&"") => return Err(err("empty architecture")),
             Some(a) => normalize_arch(a).to_owned(),
         };
         let variant = match parts.get(2) {
             None => None,
-            Some(v) if v.is_empty() => return Err(err("empty variant")),
+            Some(&"") => return Err(err("empty variant")),
             Some(v) => Some((*v).to_owned()),
         };
         for part in [os, &arch]

@@ -431,25 +431,42 @@ impl Registry {
         let data = self
             .retry("pull blob", r, || async {
                 let mut s = self.client.pull_blob_stream(r, &desc).await?;
-                if s.content_length.is_some_and(|n| n > limit) {
-                    return Ok(Err(s.content_length.unwrap_or(limit)));
+                if let Some(n) = s.content_length.filter(|n| *n > limit) {
+                    return Ok(Err(BlobStop::TooLarge(n)));
                 }
                 let mut buf = Vec::with_capacity(usize::try_from(d.size()).unwrap_or(0));
                 while let Some(chunk) = s.stream.next().await {
-                    let chunk = chunk?;
-                    if (buf.len() + chunk.len()) as u64 > limit {
-                        return Ok(Err((buf.len() + chunk.len()) as u64));
+                    let chunk = match chunk {
+                        Ok(c) => c,
+                        // The client's verifying stream reports a digest mismatch at the end:
+                        // bad content, not a transient failure.
+                        Err(e) if e.to_string().to_ascii_lowercase().contains("digest") => {
+                            return Ok(Err(BlobStop::Digest(e.to_string())))
+                        }
+                        Err(e) => return Err(e.into()),
+                    };
+                    let total = (buf.len() + chunk.len()) as u64;
+                    if total > limit {
+                        return Ok(Err(BlobStop::TooLarge(total)));
                     }
                     buf.extend_from_slice(&chunk);
                 }
                 Ok(Ok(buf))
             })
             .await?;
-        let data = data.map_err(|size| RegistryError::TooLarge {
-            what: what.clone(),
-            size,
-            limit,
-        })?;
+        let data = match data {
+            Ok(d) => d,
+            Err(BlobStop::TooLarge(size)) => {
+                return Err(RegistryError::TooLarge { what, size, limit })
+            }
+            Err(BlobStop::Digest(msg)) => {
+                return Err(RegistryError::DigestMismatch {
+                    what,
+                    expected,
+                    actual: msg,
+                })
+            }
+        };
         let got = sha256_digest(&data);
         if got != expected {
             return Err(RegistryError::DigestMismatch {
@@ -473,6 +490,11 @@ impl Registry {
         let m = layout::parse_manifest(&raw)?;
         Ok((pinned, m))
     }
+}
+
+enum BlobStop {
+    TooLarge(u64),
+    Digest(String),
 }
 
 fn bytes_of(data: &[u8]) -> Vec<u8> {

@@ -80,6 +80,14 @@ pub fn run(args: &PushArgs) -> Result<Outcome> {
         .collect::<Result<Vec<_>>>()?;
     let pairs = layout::pair(&args.profiles, &platforms).map_err(oci::usage)?;
     let annotations = layout::parse_annotations(&args.annotations).map_err(oci::usage)?;
+    // `oci://` bases named by pushed profiles are checked against the same registry
+    // settings; their signatures are the consumer's to verify.
+    oci::configure_bases(&oci::OciBaseArgs {
+        plain_http: args.registry.plain_http,
+        ca_file: args.registry.ca_file.clone(),
+        verify_key: None,
+        disable_signature_verification: true,
+    });
     // Everything local is checked before anything leaves the machine.
     let mut layers = Vec::with_capacity(pairs.len());
     let mut invalid = Vec::new();
@@ -87,7 +95,7 @@ pub fn run(args: &PushArgs) -> Result<Outcome> {
         let text = input::read_text(path)?;
         match validate_file(path, &text) {
             Ok(v) => invalid.extend(v),
-            Err(e) => invalid.push(format!("{e:#}")),
+            Err(e) => invalid.push(format!("{}: {e:#}", path.display())),
         }
         layers.push(Layer {
             platform: platform.clone(),

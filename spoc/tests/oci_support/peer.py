@@ -1,0 +1,191 @@
+"""Independent peers for spoc's OCI tests: oras-py (the ORAS project's Python client) moves
+artifacts; Python `cryptography` + PyNaCl implement cosign's key format and signature checks
+without any of spoc's code. Usage: peer.py COMMAND ARGS... (see the functions below)."""
+import base64
+import hashlib
+import json
+import os
+import sys
+
+import oras.client
+import oras.container
+import oras.oci
+
+
+def client(host, user=None, password=None, tls_ca=None):
+    insecure = tls_ca is None
+    c = oras.client.OrasClient(hostname=host, insecure=insecure,
+                               auth_backend="basic" if user else "token")
+    if tls_ca:
+        c.session.verify = tls_ca
+    if user:
+        c.login(username=user, password=password, hostname=host, insecure=insecure)
+    return c
+
+
+def digest(data):
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def upload(c, target, data, tmpdir):
+    """Uploads `data` as a blob of `target`'s repository; returns its descriptor base."""
+    path = os.path.join(tmpdir, digest(data).replace(":", "_"))
+    with open(path, "wb") as f:
+        f.write(data)
+    layer = {"mediaType": "application/octet-stream", "digest": digest(data), "size": len(data)}
+    r = c.upload_blob(path, c.get_container(target), layer)
+    assert r.status_code in (200, 201, 202), (r.status_code, r.text)
+    return layer
+
+
+def push_layers(host, target, layers, tmpdir, media_type="application/vnd.oci.image.layer.v1.tar",
+                artifact_type="application/vnd.unknown.config.v1+json"):
+    """Pushes upstream SPO's exact layout: empty config, one layer per (title, platform, data)."""
+    c = client(host)
+    upload(c, target, b"{}", tmpdir)
+    descs = []
+    for title, platform, data in layers:
+        d = upload(c, target, data, tmpdir)
+        d["mediaType"] = media_type
+        d["annotations"] = {"org.opencontainers.image.title": title}
+        if platform:
+            os_, arch = platform.split("/")[:2]
+            d["platform"] = {"architecture": arch, "os": os_}
+        descs.append(d)
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": artifact_type,
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json",
+                   "digest": digest(b"{}"), "size": 2, "data": "e30="},
+        "layers": descs,
+        "annotations": {"org.opencontainers.image.created": "2024-01-01T00:00:00Z"},
+    }
+    r = c.upload_manifest(manifest, c.get_container(target))
+    assert r.status_code in (200, 201), (r.status_code, r.text)
+
+
+def cmd_push_upstream(host, target, tmpdir, *pairs):
+    """push-upstream HOST TARGET TMPDIR FILE PLATFORM [FILE PLATFORM]..."""
+    layers = []
+    for f, p in zip(pairs[::2], pairs[1::2]):
+        title = "profile-%s.yaml" % p.replace("/", "-")
+        layers.append((title, p, open(f, "rb").read()))
+    push_layers(host, target, layers, tmpdir)
+
+
+def cmd_push_file(host, target, tmpdir, title, path, media_type):
+    """push-file HOST TARGET TMPDIR TITLE FILE MEDIATYPE: one layer, no platform."""
+    push_layers(host, target, [(title, None, open(path, "rb").read())], tmpdir, media_type)
+
+
+def cmd_pull(host, target, outdir):
+    """pull HOST TARGET OUTDIR: oras-py's own pull; prints the files it wrote."""
+    files = client(host).pull(target=target, outdir=outdir)
+    for f in sorted(files):
+        print(os.path.basename(f))
+
+
+def cmd_manifest(host, target):
+    print(json.dumps(client(host).remote.get_manifest(target)))
+
+
+# --- cosign's key format and signatures, implemented independently ---------------------------
+
+def _scrypt_key(password, salt, n, r, p):
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+    return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(password)
+
+
+def _pem_body(text, label):
+    lines = text.strip().splitlines()
+    assert lines[0] == "-----BEGIN %s-----" % label, lines[0]
+    assert lines[-1] == "-----END %s-----" % label, lines[-1]
+    return base64.b64decode("".join(lines[1:-1]))
+
+
+def open_cosign_key(path, password):
+    import nacl.secret
+    from cryptography.hazmat.primitives.serialization import load_der_private_key
+    doc = json.loads(_pem_body(open(path).read(), "ENCRYPTED SIGSTORE PRIVATE KEY"))
+    assert doc["kdf"]["name"] == "scrypt" and doc["cipher"]["name"] == "nacl/secretbox", doc
+    prm = doc["kdf"]["params"]
+    key = _scrypt_key(password.encode(), base64.b64decode(doc["kdf"]["salt"]),
+                      prm["N"], prm["r"], prm["p"])
+    der = nacl.secret.SecretBox(key).decrypt(base64.b64decode(doc["ciphertext"]),
+                                             base64.b64decode(doc["cipher"]["nonce"]))
+    return load_der_private_key(der, password=None)
+
+
+def cmd_check_key(key_path, pub_path, password):
+    """check-key KEY PUB PASSWORD: opens a cosign.key and checks it matches cosign.pub."""
+    from cryptography.hazmat.primitives import serialization
+    priv = open_cosign_key(key_path, password)
+    mine = priv.public_key().public_bytes(serialization.Encoding.PEM,
+                                          serialization.PublicFormat.SubjectPublicKeyInfo)
+    theirs = serialization.load_pem_public_key(open(pub_path, "rb").read()).public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert mine == theirs, "public key does not match the private key"
+    print("ok", priv.curve.name)
+
+
+def cmd_keygen(key_path, pub_path, password):
+    """keygen KEY PUB PASSWORD: writes a cosign-format key pair (scrypt N=2^15, secretbox)."""
+    import nacl.secret
+    import nacl.utils
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    priv = ec.generate_private_key(ec.SECP256R1())
+    der = priv.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+    salt = os.urandom(32)
+    key = _scrypt_key(password.encode(), salt, 32768, 8, 1)
+    nonce = nacl.utils.random(24)
+    ct = nacl.secret.SecretBox(key).encrypt(der, nonce).ciphertext
+    doc = {"kdf": {"name": "scrypt", "params": {"N": 32768, "r": 8, "p": 1},
+                   "salt": base64.b64encode(salt).decode()},
+           "cipher": {"name": "nacl/secretbox", "nonce": base64.b64encode(nonce).decode()},
+           "ciphertext": base64.b64encode(ct).decode()}
+    body = base64.b64encode(json.dumps(doc).encode()).decode()
+    with open(key_path, "w") as f:
+        f.write("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n")
+        for i in range(0, len(body), 64):
+            f.write(body[i:i + 64] + "\n")
+        f.write("-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n")
+    with open(pub_path, "wb") as f:
+        f.write(priv.public_key().public_bytes(serialization.Encoding.PEM,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo))
+
+
+def cmd_cosign_verify(host, repo, manifest_digest, pub_path):
+    """cosign-verify HOST REPO DIGEST PUB: what `cosign verify --key` checks, done with
+    oras-py + cryptography: the sha256-<hex>.sig manifest, its SimpleSigning layers, the
+    ECDSA signature over the payload, and the payload naming DIGEST."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    c = client(host)
+    tag = manifest_digest.replace(":", "-") + ".sig"
+    m = c.get_manifest("%s/%s:%s" % (host, repo, tag))
+    pub = serialization.load_pem_public_key(open(pub_path, "rb").read())
+    container = c.get_container("%s/%s:%s" % (host, repo, tag))
+    for layer in m["layers"]:
+        assert layer["mediaType"] == "application/vnd.dev.cosign.simplesigning.v1+json"
+        payload = c.get_blob(container, layer["digest"]).content
+        assert digest(payload) == layer["digest"]
+        sig = base64.b64decode(layer["annotations"]["dev.cosignproject.cosign/signature"])
+        try:
+            pub.verify(sig, payload, ec.ECDSA(hashes.SHA256()))
+        except Exception:
+            continue
+        p = json.loads(payload)
+        assert p["critical"]["type"] == "cosign container image signature"
+        assert p["critical"]["image"]["docker-manifest-digest"] == manifest_digest
+        assert p["critical"]["identity"]["docker-reference"] == "%s/%s" % (host, repo)
+        print("verified")
+        return
+    sys.exit("no valid signature")
+
+
+if __name__ == "__main__":
+    name = sys.argv[1].replace("-", "_")
+    globals()["cmd_" + name](*sys.argv[2:])
