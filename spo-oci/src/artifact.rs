@@ -22,9 +22,9 @@ pub enum Verification {
     Disabled,
     /// A cosign signature by this key must exist.
     Key(VerifyingKey),
-    /// No key was configured: every pull fails verification with a message saying how to
-    /// give a key or disable verification (keyless verification is not available yet).
-    Keyless,
+    /// A keyless (Fulcio) signature whose certificate chains to a trusted root and whose
+    /// identity and issuer match.
+    Keyless(crate::keyless::KeylessPolicy),
 }
 
 /// A pulled profile.
@@ -82,23 +82,10 @@ impl Registry {
         digest: &str,
         verification: &Verification,
     ) -> Result<(), OciError> {
-        let key = match verification {
-            Verification::Disabled => {
-                tracing::warn!("signature verification disabled");
-                return Ok(());
-            }
-            Verification::Keyless => {
-                return Err(SignError::Verify {
-                    digest: digest.into(),
-                    reason: "no verification key given: pass --verify-key cosign.pub, or \
-                             --disable-signature-verification (keyless verification is not \
-                             supported by this build)"
-                        .into(),
-                }
-                .into())
-            }
-            Verification::Key(k) => k,
-        };
+        if let Verification::Disabled = verification {
+            tracing::warn!("signature verification disabled");
+            return Ok(());
+        }
         let layers = self.signatures(pinned, digest).await?;
         if layers.is_empty() {
             return Err(SignError::Verify {
@@ -112,7 +99,29 @@ impl Registry {
         }
         let mut last = None;
         for l in &layers {
-            match sign::verify(key, &l.payload, &l.signature, digest) {
+            let result = match verification {
+                Verification::Disabled => Ok(()),
+                Verification::Key(key) => sign::verify(key, &l.payload, &l.signature, digest),
+                Verification::Keyless(policy) => match &l.certificate {
+                    None => Err(SignError::Verify {
+                        digest: digest.into(),
+                        reason: "the signature has no certificate (key-based signature: pass \
+                                 --verify-key)"
+                            .into(),
+                    }),
+                    Some(cert) => crate::keyless::verify(
+                        policy,
+                        &l.payload,
+                        &l.signature,
+                        cert,
+                        l.chain.as_deref(),
+                        digest,
+                        std::time::SystemTime::now(),
+                    )
+                    .map(|id| tracing::info!(identity = %id, "keyless signature verified")),
+                },
+            };
+            match result {
                 Ok(()) => {
                     tracing::info!(%digest, "signature verified");
                     return Ok(());
@@ -162,9 +171,16 @@ impl Registry {
                 continue;
             };
             let payload = self.blob(&sig_pinned, l, MAX_PAYLOAD).await?;
+            let ann = l.annotations().as_ref();
             out.push(SignatureLayer {
                 payload,
                 signature: sig.clone(),
+                certificate: ann
+                    .and_then(|a| a.get(sign::CERTIFICATE_ANNOTATION))
+                    .cloned(),
+                chain: ann
+                    .and_then(|a| a.get(crate::keyless::CHAIN_ANNOTATION))
+                    .cloned(),
             });
         }
         Ok(out)
@@ -183,6 +199,8 @@ impl Registry {
         let layer = SignatureLayer {
             signature: sign::sign(key, &payload),
             payload,
+            certificate: None,
+            chain: None,
         };
         let mut layers = self.signatures(&pinned, digest).await?;
         layers.push(layer);

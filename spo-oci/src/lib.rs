@@ -10,6 +10,7 @@
 
 pub mod artifact;
 pub mod auth;
+pub mod keyless;
 pub mod layout;
 pub mod platform;
 pub mod registry;

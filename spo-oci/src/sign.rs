@@ -335,6 +335,10 @@ pub struct SignatureLayer {
     pub payload: Vec<u8>,
     /// Base64 DER signature.
     pub signature: String,
+    /// Keyless: the signer's certificate (PEM).
+    pub certificate: Option<String>,
+    /// Keyless: the chain above it (PEM).
+    pub chain: Option<String>,
 }
 
 /// The signature manifest (cosign's layout) for `layers`; returns (manifest JSON, config).
@@ -349,12 +353,22 @@ pub fn signature_manifest(layers: &[SignatureLayer]) -> (Vec<u8>, Vec<u8>) {
             "size": config.len(),
             "digest": sha256_digest(&config),
         },
-        "layers": layers.iter().zip(&digests).map(|(l, d)| serde_json::json!({
-            "mediaType": SIMPLESIGNING_MEDIA_TYPE,
-            "size": l.payload.len(),
-            "digest": d,
-            "annotations": {SIGNATURE_ANNOTATION: l.signature},
-        })).collect::<Vec<_>>(),
+        "layers": layers.iter().zip(&digests).map(|(l, d)| {
+            let mut ann = serde_json::Map::new();
+            ann.insert(SIGNATURE_ANNOTATION.into(), l.signature.clone().into());
+            if let Some(c) = &l.certificate {
+                ann.insert(CERTIFICATE_ANNOTATION.into(), c.clone().into());
+            }
+            if let Some(c) = &l.chain {
+                ann.insert(crate::keyless::CHAIN_ANNOTATION.into(), c.clone().into());
+            }
+            serde_json::json!({
+                "mediaType": SIMPLESIGNING_MEDIA_TYPE,
+                "size": l.payload.len(),
+                "digest": d,
+                "annotations": ann,
+            })
+        }).collect::<Vec<_>>(),
     });
     (serde_json::to_vec(&v).unwrap_or_default(), config)
 }
@@ -402,6 +416,8 @@ mod tests {
         let l = SignatureLayer {
             payload: b"{}".to_vec(),
             signature: "c2ln".into(),
+            certificate: None,
+            chain: None,
         };
         let (m, config) = signature_manifest(&[l]);
         let v: serde_json::Value = serde_json::from_slice(&m).unwrap();

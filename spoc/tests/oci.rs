@@ -8,7 +8,7 @@ mod oci_support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use oci_support::{peer, peer_ok, skopeo_raw, Fault, Mode, Proxy, Registry};
+use oci_support::{peer, peer_ok, skopeo_raw, test_fulcio, Fault, Mode, Proxy, Registry};
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -439,7 +439,7 @@ fn pull_refuses_unsigned_and_wrongly_signed_unless_disabled_cli_23() {
     fails(
         &spoc(&["pull", "--plain-http", &unsigned, "-o", t]),
         1,
-        "no verification key given",
+        "the artifact is not signed",
     );
     fails(
         &spoc(&[
@@ -929,7 +929,7 @@ fn oci_base_profiles_resolve_in_mixed_chains_sc_17_sc_18() {
     fails(
         &spoc(&["convert", "--resolve", "--oci-plain-http", s(&app)]),
         1,
-        "no verification key given",
+        "the signature has no certificate",
     );
     ok(&spoc(&[
         "convert",
@@ -1052,5 +1052,139 @@ fn cosign_key_format_interop_with_an_independent_implementation() {
         ),
         2,
         "exists",
+    );
+}
+
+// covers: CLI-23, CLI-24 (keyless: certificate chain to a configured Fulcio root, identity and
+// issuer regexps), SC-18 for oci:// bases. The signature is written by the independent Python
+// implementation with a leaf certificate from a test Fulcio made by openssl.
+#[test]
+fn keyless_signatures_check_root_identity_and_issuer_cli_24() {
+    let reg = Registry::start(Mode::Plain);
+    let d = tempfile::tempdir().unwrap();
+    let (root, chain, leaf, leaf_key) =
+        test_fulcio(d.path(), "dev@example.com", "https://issuer.example");
+    let content = seccomp("k", &["read"], None);
+    let p = write(d.path(), "p.yaml", &content);
+    let r = reg.reference("keyless/p:v1");
+    ok(&spoc(&["push", "--plain-http", "-f", s(&p), &r]));
+    let digest = digest_of(&r);
+    let tmp = d.path().join("peer");
+    std::fs::create_dir(&tmp).unwrap();
+    peer_ok(&[
+        "keyless-sign",
+        &reg.addr,
+        "keyless/p",
+        &digest,
+        s(&leaf_key),
+        s(&leaf),
+        s(&chain),
+        s(&tmp),
+    ]);
+    let target = d.path().join("out.yaml");
+    let t = s(&target);
+    ok(&spoc(&[
+        "pull",
+        "--plain-http",
+        "--fulcio-root",
+        s(&root),
+        "--allowed-identity-regexp",
+        r"^dev@example\.com$",
+        "--allowed-oidc-issuer-regexp",
+        r"^https://issuer\.example$",
+        &r,
+        "-o",
+        t,
+    ]));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), content);
+    std::fs::remove_file(&target).unwrap();
+    fails(
+        &spoc(&[
+            "pull",
+            "--plain-http",
+            "--fulcio-root",
+            s(&root),
+            "-i",
+            "^ops@example",
+            &r,
+            "-o",
+            t,
+        ]),
+        1,
+        "does not match --allowed-identity-regexp",
+    );
+    fails(
+        &spoc_env(
+            &[
+                "pull",
+                "--plain-http",
+                "--fulcio-root",
+                s(&root),
+                &r,
+                "-o",
+                t,
+            ],
+            &[(
+                "ALLOWED_OIDC_ISSUER_REGEXP",
+                "^https://accounts\\.google\\.com$",
+            )],
+        ),
+        1,
+        "does not match --allowed-oidc-issuer-regexp",
+    );
+    // Default trust: the public-good Fulcio root, which did not issue this certificate.
+    fails(
+        &spoc(&["pull", "--plain-http", &r, "-o", t]),
+        1,
+        "does not chain to a trusted Fulcio root",
+    );
+    // Another root: refused too.
+    let other = d.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    let (other_root, ..) = test_fulcio(&other, "dev@example.com", "https://issuer.example");
+    fails(
+        &spoc(&[
+            "pull",
+            "--plain-http",
+            "--fulcio-root",
+            s(&other_root),
+            &r,
+            "-o",
+            t,
+        ]),
+        1,
+        "does not chain to a trusted Fulcio root",
+    );
+    assert!(!target.exists());
+    // The same policy for an oci:// base (SC-18).
+    let app = write(
+        d.path(),
+        "app.yaml",
+        &seccomp("app", &["write"], Some(&format!("oci://{r}"))),
+    );
+    let out = ok(&spoc(&[
+        "convert",
+        "--resolve",
+        "--oci-plain-http",
+        "--oci-fulcio-root",
+        s(&root),
+        "--oci-allowed-identity-regexp",
+        "example.com",
+        s(&app),
+    ]));
+    assert!(out.contains("read") && out.contains("write"), "{out}");
+    fails(
+        &spoc(&[
+            "convert",
+            "--resolve",
+            "--oci-plain-http",
+            "--oci-fulcio-root",
+            s(&root),
+            "--oci-allowed-identity-regexp",
+            "^nobody$",
+            s(&app),
+        ]),
+        1,
+        "does not match",
     );
 }

@@ -69,6 +69,23 @@ pub struct OciBaseArgs {
         hide_env_values = true
     )]
     pub disable_signature_verification: bool,
+    /// Fulcio root(s) (PEM) for keyless signatures of `oci://` bases (default: public-good).
+    #[arg(long = "oci-fulcio-root", env = "SPOC_FULCIO_ROOT", value_name = "PEM")]
+    pub fulcio_root: Option<PathBuf>,
+    /// Keyless: identity regexp for `oci://` bases (SPOD `allowedIdentityRegexp`).
+    #[arg(
+        long = "oci-allowed-identity-regexp",
+        env = "ALLOWED_IDENTITIES_REGEXP",
+        default_value = ".*"
+    )]
+    pub allowed_identity_regexp: String,
+    /// Keyless: OIDC issuer regexp for `oci://` bases (SPOD `allowedOidcIssuerRegexp`).
+    #[arg(
+        long = "oci-allowed-oidc-issuer-regexp",
+        env = "ALLOWED_OIDC_ISSUER_REGEXP",
+        default_value = ".*"
+    )]
+    pub allowed_oidc_issuer_regexp: String,
 }
 
 /// A usage error (exit 2).
@@ -125,8 +142,22 @@ pub fn options(
     })
 }
 
-/// The verification policy from flags.
-pub fn verification(disable: bool, key: Option<&Path>) -> Result<Verification> {
+/// Keyless verification settings.
+pub struct KeylessFlags<'a> {
+    /// Fulcio root bundle (PEM); the public-good root when `None`.
+    pub fulcio_root: Option<&'a Path>,
+    /// Identity regexp.
+    pub identity: &'a str,
+    /// OIDC issuer regexp.
+    pub issuer: &'a str,
+}
+
+/// The verification policy from flags: disabled, a key, or keyless (Fulcio).
+pub fn verification(
+    disable: bool,
+    key: Option<&Path>,
+    keyless: &KeylessFlags<'_>,
+) -> Result<Verification> {
     if disable {
         return Ok(Verification::Disabled);
     }
@@ -138,7 +169,22 @@ pub fn verification(disable: bool, key: Option<&Path>) -> Result<Verification> {
                 spo_oci::sign::parse_public_key(&text).with_context(|| p.display().to_string())?;
             Ok(Verification::Key(k))
         }
-        None => Ok(Verification::Keyless),
+        None => {
+            let roots = keyless
+                .fulcio_root
+                .map(|p| {
+                    String::from_utf8(read_file(p)?)
+                        .map_err(|e| usage(format!("{}: {e}", p.display())))
+                })
+                .transpose()?;
+            let policy = spo_oci::keyless::KeylessPolicy::new(
+                roots.as_deref(),
+                keyless.identity,
+                keyless.issuer,
+            )
+            .map_err(usage)?;
+            Ok(Verification::Keyless(policy))
+        }
     }
 }
 
@@ -170,6 +216,9 @@ fn make_bases() -> Result<Bases> {
         ca_file: Vec::new(),
         verify_key: None,
         disable_signature_verification: false,
+        fulcio_root: None,
+        allowed_identity_regexp: ".*".into(),
+        allowed_oidc_issuer_regexp: ".*".into(),
     });
     let reg_args = RegistryArgs {
         username: None,
@@ -183,6 +232,11 @@ fn make_bases() -> Result<Bases> {
     let verification = verification(
         args.disable_signature_verification,
         args.verify_key.as_deref(),
+        &KeylessFlags {
+            fulcio_root: args.fulcio_root.as_deref(),
+            identity: &args.allowed_identity_regexp,
+            issuer: &args.allowed_oidc_issuer_regexp,
+        },
     )?;
     let registry = Registry::new(opts)?;
     Ok(Bases {
@@ -238,8 +292,7 @@ pub struct PullArgs {
     /// Signature verification.
     #[command(flatten)]
     pub verify: VerifyFlags,
-    /// Keyless verification: identity regexp (not supported by this build; accepted for
-    /// compatibility).
+    /// Keyless verification: the signer's identity (e-mail or URI) must match.
     #[arg(
         short = 'i',
         long,
@@ -250,6 +303,9 @@ pub struct PullArgs {
     /// Keyless verification: OIDC issuer regexp (no short alias: upstream's `-o` clashed).
     #[arg(long, env = "ALLOWED_OIDC_ISSUER_REGEXP", default_value = ".*")]
     pub allowed_oidc_issuer_regexp: String,
+    /// Keyless verification: trusted Fulcio root(s), PEM (default: the public-good root).
+    #[arg(long, env = "SPOC_FULCIO_ROOT", value_name = "PEM")]
+    pub fulcio_root: Option<PathBuf>,
     /// Largest profile layer read, in bytes.
     #[arg(long, default_value_t = spo_oci::registry::DEFAULT_MAX_LAYER)]
     pub max_layer_size: u64,

@@ -17,6 +17,11 @@ pub fn run(args: &PullArgs) -> Result<Outcome> {
     let verification = oci::verification(
         args.verify.disable_signature_verification,
         args.verify.verify_key.as_deref(),
+        &oci::KeylessFlags {
+            fulcio_root: args.fulcio_root.as_deref(),
+            identity: &args.allowed_identity_regexp,
+            issuer: &args.allowed_oidc_issuer_regexp,
+        },
     )?;
     if args.verify.verify_key.is_some()
         && (args.allowed_identity_regexp != ".*" || args.allowed_oidc_issuer_regexp != ".*")

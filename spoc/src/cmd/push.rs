@@ -87,6 +87,9 @@ pub fn run(args: &PushArgs) -> Result<Outcome> {
         ca_file: args.registry.ca_file.clone(),
         verify_key: None,
         disable_signature_verification: true,
+        fulcio_root: None,
+        allowed_identity_regexp: ".*".into(),
+        allowed_oidc_issuer_regexp: ".*".into(),
     });
     // Everything local is checked before anything leaves the machine.
     let mut layers = Vec::with_capacity(pairs.len());

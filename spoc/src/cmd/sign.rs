@@ -31,7 +31,12 @@ pub fn run_sign(args: &SignArgs) -> Result<Outcome> {
 /// Runs `spoc verify`.
 pub fn run_verify(args: &VerifyArgs) -> Result<Outcome> {
     let r = oci::reference(&args.image)?;
-    let Verification::Key(key) = oci::verification(false, Some(&args.key))? else {
+    let none = oci::KeylessFlags {
+        fulcio_root: None,
+        identity: ".*",
+        issuer: ".*",
+    };
+    let Verification::Key(key) = oci::verification(false, Some(&args.key), &none)? else {
         return Err(oci::usage("--key is required"));
     };
     let registry = Registry::new(oci::options(

@@ -355,3 +355,108 @@ pub fn skopeo_raw(reference: &str) -> Output {
         .output()
         .expect("skopeo (Debian package skopeo; `make deps`)")
 }
+
+/// A test Fulcio: a P-384 root and intermediate (CA) and a P-256 leaf with an e-mail SAN and
+/// the Fulcio OIDC-issuer extension (1.3.6.1.4.1.57264.1.8). Returns (root.pem, chain.pem
+/// [intermediate + root], leaf.pem, leaf.key).
+pub fn test_fulcio(dir: &Path, email: &str, issuer: &str) -> (PathBuf, PathBuf, PathBuf, PathBuf) {
+    let p = |n: &str| dir.join(n);
+    let ec384 = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-384",
+        "-nodes",
+    ];
+    run_ok(
+        Command::new("openssl")
+            .arg("req")
+            .arg("-x509")
+            .args(ec384)
+            .args([
+                "-days",
+                "2",
+                "-subj",
+                "/O=spo-test/CN=fulcio-root",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+                "-keyout",
+            ])
+            .arg(p("root.key"))
+            .arg("-out")
+            .arg(p("root.pem")),
+    );
+    run_ok(
+        Command::new("openssl")
+            .arg("req")
+            .args(ec384)
+            .args(["-subj", "/O=spo-test/CN=fulcio-intermediate", "-keyout"])
+            .arg(p("int.key"))
+            .arg("-out")
+            .arg(p("int.csr")),
+    );
+    std::fs::write(
+        p("int.ext"),
+        "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n",
+    )
+    .unwrap();
+    run_ok(
+        Command::new("openssl")
+            .args(["x509", "-req", "-sha384", "-days", "2", "-in"])
+            .arg(p("int.csr"))
+            .arg("-CA")
+            .arg(p("root.pem"))
+            .arg("-CAkey")
+            .arg(p("root.key"))
+            .args(["-CAcreateserial", "-extfile"])
+            .arg(p("int.ext"))
+            .arg("-out")
+            .arg(p("int.pem")),
+    );
+    run_ok(
+        Command::new("openssl")
+            .args([
+                "req",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+            ])
+            .args(["-subj", "/O=spo-test", "-keyout"])
+            .arg(p("leaf.key"))
+            .arg("-out")
+            .arg(p("leaf.csr")),
+    );
+    std::fs::write(
+        p("leaf.ext"),
+        format!(
+            "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+             extendedKeyUsage=codeSigning\nsubjectAltName=critical,email:{email}\n\
+             1.3.6.1.4.1.57264.1.8=ASN1:UTF8String:{issuer}\n"
+        ),
+    )
+    .unwrap();
+    run_ok(
+        Command::new("openssl")
+            .args(["x509", "-req", "-sha384", "-days", "1", "-in"])
+            .arg(p("leaf.csr"))
+            .arg("-CA")
+            .arg(p("int.pem"))
+            .arg("-CAkey")
+            .arg(p("int.key"))
+            .args(["-CAcreateserial", "-extfile"])
+            .arg(p("leaf.ext"))
+            .arg("-out")
+            .arg(p("leaf.pem")),
+    );
+    let chain = format!(
+        "{}{}",
+        std::fs::read_to_string(p("int.pem")).unwrap(),
+        std::fs::read_to_string(p("root.pem")).unwrap()
+    );
+    std::fs::write(p("chain.pem"), chain).unwrap();
+    (p("root.pem"), p("chain.pem"), p("leaf.pem"), p("leaf.key"))
+}

@@ -186,6 +186,38 @@ def cmd_cosign_verify(host, repo, manifest_digest, pub_path):
     sys.exit("no valid signature")
 
 
+def cmd_keyless_sign(host, repo, manifest_digest, leaf_key, leaf_pem, chain_pem, tmpdir):
+    """keyless-sign HOST REPO DIGEST LEAF.KEY LEAF.PEM CHAIN.PEM TMPDIR: stores a keyless
+    cosign signature (certificate + chain annotations) made with a Fulcio-style leaf key."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    key = serialization.load_pem_private_key(open(leaf_key, "rb").read(), password=None)
+    payload = json.dumps({"critical": {"identity": {"docker-reference": "%s/%s" % (host, repo)},
+                                       "image": {"docker-manifest-digest": manifest_digest},
+                                       "type": "cosign container image signature"},
+                          "optional": None}).encode()
+    sig = base64.b64encode(key.sign(payload, ec.ECDSA(hashes.SHA256()))).decode()
+    target = "%s/%s:%s" % (host, repo, manifest_digest.replace(":", "-") + ".sig")
+    c = client(host)
+    config = json.dumps({"architecture": "", "os": "", "config": {},
+                         "rootfs": {"type": "layers", "diff_ids": [digest(payload)]}}).encode()
+    upload(c, target, config, tmpdir)
+    upload(c, target, payload, tmpdir)
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": digest(config), "size": len(config)},
+        "layers": [{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
+                    "digest": digest(payload), "size": len(payload),
+                    "annotations": {"dev.cosignproject.cosign/signature": sig,
+                                    "dev.sigstore.cosign/certificate": open(leaf_pem).read(),
+                                    "dev.sigstore.cosign/chain": open(chain_pem).read()}}],
+    }
+    r = c.upload_manifest(manifest, c.get_container(target))
+    assert r.status_code in (200, 201), (r.status_code, r.text)
+
+
 if __name__ == "__main__":
     name = sys.argv[1].replace("-", "_")
     globals()["cmd_" + name](*sys.argv[2:])
