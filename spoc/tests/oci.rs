@@ -1188,3 +1188,92 @@ fn keyless_signatures_check_root_identity_and_issuer_cli_24() {
         "does not match",
     );
 }
+
+// The overall timeout bounds a registry that accepts connections and never answers.
+#[test]
+fn overall_timeout_bounds_a_hanging_registry() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in listener.incoming() {
+            held.push(c); // never answered
+        }
+    });
+    let d = tempfile::tempdir().unwrap();
+    let target = d.path().join("out.yaml");
+    fails(
+        &spoc(&[
+            "pull",
+            "--plain-http",
+            "-s",
+            "--timeout",
+            "2",
+            &format!("{addr}/x/y:v1"),
+            "-o",
+            s(&target),
+        ]),
+        1,
+        "timed out after 2 s",
+    );
+    assert!(!target.exists());
+}
+
+// covers: SC-17 through `spoc run`: the oci:// base is pulled, verified and merged before the
+// command runs.
+#[test]
+fn run_resolves_an_oci_base() {
+    let reg = Registry::start(Mode::Plain);
+    let d = tempfile::tempdir().unwrap();
+    let (key, public) = keypair(d.path(), "cosign");
+    let (_k2, public2) = keypair(d.path(), "other");
+    let base = write(d.path(), "base.yaml", &seccomp("base", &["read"], None));
+    let r = reg.reference("bases/run:v1");
+    ok(&spoc_env(
+        &[
+            "push",
+            "--plain-http",
+            "--sign-key",
+            s(&key),
+            "-f",
+            s(&base),
+            &r,
+        ],
+        &[("COSIGN_PASSWORD", "pw")],
+    ));
+    let app = write(
+        d.path(),
+        "app.yaml",
+        &format!(
+            "apiVersion: security-profiles-operator.x-k8s.io/v1beta1\nkind: SeccompProfile\n\
+             metadata:\n  name: app\nspec:\n  defaultAction: SCMP_ACT_ALLOW\n  \
+             baseProfileName: oci://{r}\n"
+        ),
+    );
+    ok(&spoc(&[
+        "run",
+        "--no-audit",
+        "--oci-plain-http",
+        "--oci-verify-key",
+        s(&public),
+        "-p",
+        s(&app),
+        "--",
+        "/bin/true",
+    ]));
+    fails(
+        &spoc(&[
+            "run",
+            "--no-audit",
+            "--oci-plain-http",
+            "--oci-verify-key",
+            s(&public2),
+            "-p",
+            s(&app),
+            "--",
+            "/bin/true",
+        ]),
+        1,
+        "signature does not match the key",
+    );
+}
