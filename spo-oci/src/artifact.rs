@@ -210,10 +210,9 @@ impl Registry {
             r.repository().to_owned(),
             sign::signature_tag(digest),
         );
-        self.push_blob(&sig_ref, &config).await?;
-        for l in &layers {
-            self.push_blob(&sig_ref, &l.payload).await?;
-        }
+        let mut blobs: Vec<&[u8]> = vec![&config];
+        blobs.extend(layers.iter().map(|l| l.payload.as_slice()));
+        self.push_blobs(&sig_ref, &blobs).await?;
         self.push_manifest(&sig_ref, &manifest, layout::MANIFEST_MEDIA_TYPE)
             .await?;
         Ok(())

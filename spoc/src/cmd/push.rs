@@ -112,13 +112,25 @@ pub fn run(args: &PushArgs) -> Result<Outcome> {
         eprintln!("spoc: nothing pushed: {} problem(s)", invalid.len());
         return Ok(Outcome::Code(1));
     }
-    let key = args.sign_key.as_deref().map(oci::signing_key).transpose()?;
+    // The key file and COSIGN_PASSWORD are checked now; the (deliberately slow) scrypt
+    // decryption runs on another thread while the blobs upload, and must succeed before the
+    // manifest is pushed, so a wrong password still tags nothing.
+    let sealed_key = args
+        .sign_key
+        .as_deref()
+        .map(|p| -> Result<(std::path::PathBuf, String, String)> {
+            let text = input::read_text(p)?;
+            Ok((p.to_path_buf(), text, oci::cosign_password()?))
+        })
+        .transpose()?;
     let created = layout::rfc3339_utc(
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0),
     );
+    let manifest = layout::manifest(&layers, &annotations, &created).map_err(oci::usage)?;
+    let raw = serde_json::to_vec(&manifest)?;
     let opts = oci::options(
         &args.registry,
         Some(&r),
@@ -126,9 +138,32 @@ pub fn run(args: &PushArgs) -> Result<Outcome> {
     )?;
     let registry = Registry::new(opts)?;
     let rt = oci::runtime()?;
-    let digest = rt
-        .block_on(registry.push_artifact(&r, &layers, &annotations, &created))
-        .with_context(|| format!("cannot push {}", r.whole()))?;
+    let (digest, key) = std::thread::scope(|scope| -> Result<_> {
+        let opening = sealed_key.as_ref().map(|(path, text, password)| {
+            scope.spawn(move || {
+                spo_oci::sign::decrypt_private_key(text, password.as_bytes())
+                    .with_context(|| path.display().to_string())
+            })
+        });
+        let mut blobs: Vec<&[u8]> = vec![layout::EMPTY_CONFIG];
+        blobs.extend(layers.iter().map(|l| l.data.as_slice()));
+        rt.block_on(registry.with_timeout("push", &r, registry.push_blobs(&r, &blobs)))
+            .with_context(|| format!("cannot push {}", r.whole()))?;
+        let key = opening
+            .map(|h| {
+                h.join()
+                    .map_err(|_| anyhow::anyhow!("the key decryption thread panicked"))?
+            })
+            .transpose()?;
+        let digest = rt
+            .block_on(registry.with_timeout(
+                "push",
+                &r,
+                registry.push_manifest(&r, &raw, layout::MANIFEST_MEDIA_TYPE),
+            ))
+            .with_context(|| format!("cannot push {}", r.whole()))?;
+        Ok((digest, key))
+    })?;
     for (platform, path) in &pairs {
         eprintln!(
             "Added {} for {platform} as {}",
