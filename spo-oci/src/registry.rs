@@ -571,6 +571,15 @@ impl Registry {
     }
 }
 
+enum BlobStop {
+    TooLarge(u64),
+    Digest(String),
+}
+
+fn bytes_of(data: &[u8]) -> Vec<u8> {
+    data.to_vec()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -605,13 +614,4 @@ mod tests {
             assert!(parse_reference(bad).is_err(), "{bad}");
         }
     }
-}
-
-enum BlobStop {
-    TooLarge(u64),
-    Digest(String),
-}
-
-fn bytes_of(data: &[u8]) -> Vec<u8> {
-    data.to_vec()
 }
