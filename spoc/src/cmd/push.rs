@@ -113,8 +113,8 @@ pub fn run(args: &PushArgs) -> Result<Outcome> {
         return Ok(Outcome::Code(1));
     }
     // The key file and COSIGN_PASSWORD are checked now; the (deliberately slow) scrypt
-    // decryption runs on another thread while the blobs upload, and must succeed before the
-    // manifest is pushed, so a wrong password still tags nothing.
+    // decryption runs on a blocking thread while the blobs upload, and must succeed before
+    // the manifest is pushed, so a wrong password still tags nothing.
     let sealed_key = args
         .sign_key
         .as_deref()
@@ -138,46 +138,47 @@ pub fn run(args: &PushArgs) -> Result<Outcome> {
     )?;
     let registry = Registry::new(opts)?;
     let rt = oci::runtime()?;
-    let (digest, key) = std::thread::scope(|scope| -> Result<_> {
-        let opening = sealed_key.as_ref().map(|(path, text, password)| {
-            scope.spawn(move || {
-                spo_oci::sign::decrypt_private_key(text, password.as_bytes())
+    // One overall timeout for blobs, manifest and signature.
+    let digest = rt.block_on(registry.with_timeout("push", &r, async {
+        let opening = sealed_key.map(|(path, text, password)| {
+            tokio::task::spawn_blocking(move || {
+                spo_oci::sign::decrypt_private_key(&text, password.as_bytes())
                     .with_context(|| path.display().to_string())
             })
         });
         let mut blobs: Vec<&[u8]> = vec![layout::EMPTY_CONFIG];
         blobs.extend(layers.iter().map(|l| l.data.as_slice()));
-        rt.block_on(registry.with_timeout("push", &r, registry.push_blobs(&r, &blobs)))
+        registry
+            .push_blobs(&r, &blobs)
+            .await
             .with_context(|| format!("cannot push {}", r.whole()))?;
-        let key = opening
-            .map(|h| {
-                h.join()
-                    .map_err(|_| anyhow::anyhow!("the key decryption thread panicked"))?
-            })
-            .transpose()?;
-        let digest = rt
-            .block_on(registry.with_timeout(
-                "push",
-                &r,
-                registry.push_manifest(&r, &raw, layout::MANIFEST_MEDIA_TYPE),
-            ))
+        let key = match opening {
+            Some(h) => Some(h.await.context("the key decryption task failed")??),
+            None => None,
+        };
+        let digest = registry
+            .push_manifest(&r, &raw, layout::MANIFEST_MEDIA_TYPE)
+            .await
             .with_context(|| format!("cannot push {}", r.whole()))?;
-        Ok((digest, key))
-    })?;
-    for (platform, path) in &pairs {
-        eprintln!(
-            "Added {} for {platform} as {}",
-            path.display(),
-            platform.title()
-        );
-    }
-    if let Some(key) = key {
-        rt.block_on(registry.with_timeout("sign", &r, registry.sign_digest(&r, &digest, &key)))
-            .with_context(|| format!("pushed {}@{digest} but cannot sign it", r.whole()))?;
-        eprintln!("Signed {digest}");
-    } else {
-        eprintln!("Not signed (pass --sign-key cosign.key to sign)");
-    }
+        for (platform, path) in &pairs {
+            eprintln!(
+                "Added {} for {platform} as {}",
+                path.display(),
+                platform.title()
+            );
+        }
+        match key {
+            Some(key) => {
+                registry
+                    .sign_digest(&r, &digest, &key)
+                    .await
+                    .with_context(|| format!("pushed {}@{digest} but cannot sign it", r.whole()))?;
+                eprintln!("Signed {digest}");
+            }
+            None => eprintln!("Not signed (pass --sign-key cosign.key to sign)"),
+        }
+        Ok::<_, anyhow::Error>(digest)
+    }))?;
     println!("{}@{digest}", spo_oci::registry::repository_of(&r));
     Ok(Outcome::Ok)
 }
