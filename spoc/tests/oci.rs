@@ -724,6 +724,19 @@ fn pull_detects_tampered_blobs_and_oversized_layers() {
         "exceeds the limit of 64 bytes",
     );
     assert!(!target.exists());
+    // A blob that grew in storage beyond its descriptor's size: refused while streaming
+    // (Content-Length / bytes read), not read into memory whole.
+    let grown = reg.reference("bad/grown:v1");
+    ok(&spoc(&["push", "--plain-http", "-f", s(&p), &grown]));
+    let m: serde_json::Value = serde_json::from_slice(&skopeo_raw(&grown).stdout).unwrap();
+    let blob = reg.blob_file(m["layers"][0]["digest"].as_str().unwrap());
+    std::fs::write(&blob, format!("{content}#{}\n", "y".repeat(5 << 20))).unwrap();
+    fails(
+        &spoc(&["pull", "--plain-http", "-s", &grown, "-o", s(&target)]),
+        1,
+        "exceeds the limit of 4194304 bytes",
+    );
+    assert!(!target.exists());
 }
 
 // covers: CLI-21 (credentials), 401 without them; auth files like skopeo/oras.
