@@ -1290,3 +1290,43 @@ fn run_resolves_an_oci_base() {
         "signature does not match the key",
     );
 }
+
+// covers: CLI-21 with bearer tokens: the registry sends clients to a token service, which
+// takes the basic credentials and issues a JWT (the Docker/distribution token protocol).
+#[test]
+fn token_auth_registry_uses_bearer_tokens_cli_21() {
+    let reg = Registry::start(Mode::Token("bob", "t0ken"));
+    let d = tempfile::tempdir().unwrap();
+    let content = seccomp("p", &["read"], None);
+    let p = write(d.path(), "p.yaml", &content);
+    let r = reg.reference("private/token:v1");
+    fails(
+        &spoc(&["push", "--plain-http", "-f", s(&p), &r]),
+        1,
+        "unauthorized",
+    );
+    ok(&spoc_env(
+        &["push", "--plain-http", "-u", "bob", "-f", s(&p), &r],
+        &[("PASSWORD", "t0ken")],
+    ));
+    let target = d.path().join("out.yaml");
+    fails(
+        &spoc(&["pull", "--plain-http", "-s", &r, "-o", s(&target)]),
+        1,
+        "unauthorized",
+    );
+    ok(&spoc_env(
+        &[
+            "pull",
+            "--plain-http",
+            "-s",
+            "-u",
+            "bob",
+            &r,
+            "-o",
+            s(&target),
+        ],
+        &[("PASSWORD", "t0ken")],
+    ));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), content);
+}

@@ -52,11 +52,15 @@ pub enum Mode {
     Tls,
     /// Plain HTTP with htpasswd basic auth (user, password).
     Htpasswd(&'static str, &'static str),
+    /// Plain HTTP with bearer-token auth: a token service (peer.py) that takes basic
+    /// credentials (user, password) and issues ES256 JWTs.
+    Token(&'static str, &'static str),
 }
 
 /// A running `docker-registry`.
 pub struct Registry {
     child: Child,
+    token_server: Option<Child>,
     /// `127.0.0.1:<port>`.
     pub addr: String,
     /// Its storage and config.
@@ -146,6 +150,7 @@ impl Registry {
         let dir = tempfile::tempdir().unwrap();
         let mut extra = String::new();
         let mut ca = None;
+        let mut token_server = None;
         match mode {
             Mode::Plain => {}
             Mode::Tls => {
@@ -164,6 +169,41 @@ impl Registry {
                 extra.push_str(&format!(
                     "auth:\n  htpasswd:\n    realm: spo-test\n    path: {}\n",
                     file.display()
+                ));
+            }
+            Mode::Token(user, pass) => {
+                let (cert, key) = (dir.path().join("token.pem"), dir.path().join("token.key"));
+                run_ok(
+                    Command::new("openssl")
+                        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+                        .args(["ec_paramgen_curve:P-256", "-nodes", "-days", "2"])
+                        .args(["-subj", "/CN=spo-test-token-signer", "-keyout"])
+                        .arg(&key)
+                        .arg("-out")
+                        .arg(&cert),
+                );
+                let port = free_port();
+                ensure_peers();
+                let child = Command::new("python3")
+                    .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oci_support/peer.py"))
+                    .args(["token-server", &port.to_string()])
+                    .arg(&cert)
+                    .arg(&key)
+                    .args([user, pass, "spo-test-issuer", "spo-test-registry"])
+                    .env("PYTHONPATH", target_dir().join("pypeers"))
+                    .stdin(Stdio::null())
+                    .spawn()
+                    .unwrap();
+                token_server = Some(child);
+                let addr = format!("127.0.0.1:{port}");
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while TcpStream::connect(&addr).is_err() && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(25));
+                }
+                extra.push_str(&format!(
+                    "auth:\n  token:\n    realm: http://{addr}/token\n    service: spo-test-registry\n    \
+                     issuer: spo-test-issuer\n    rootcertbundle: {}\n",
+                    cert.display()
                 ));
             }
         }
@@ -198,6 +238,7 @@ impl Registry {
             wait_for(&addr, &mut child, &dir.path().join("registry.err"));
             return Registry {
                 child,
+                token_server,
                 addr,
                 dir,
                 ca,
@@ -225,9 +266,13 @@ impl Registry {
 
 impl Drop for Registry {
     fn drop(&mut self) {
-        // Stopped by its own PID only.
+        // Stopped by their own PIDs only.
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(t) = self.token_server.as_mut() {
+            let _ = t.kill();
+            let _ = t.wait();
+        }
     }
 }
 
@@ -316,7 +361,17 @@ impl Drop for Proxy {
 /// Runs `peer.py` (oras-py, cryptography, PyNaCl), installing them into target/pypeers with
 /// scripts/fetch-oci-peers.sh the first time.
 pub fn peer(args: &[&str]) -> Output {
-    let dir = target_dir().join("pypeers");
+    ensure_peers();
+    Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oci_support/peer.py"))
+        .args(args)
+        .env("PYTHONPATH", target_dir().join("pypeers"))
+        .output()
+        .unwrap()
+}
+
+/// Installs oras-py and PyNaCl into target/pypeers (once per test binary).
+pub fn ensure_peers() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/fetch-oci-peers.sh");
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
@@ -327,12 +382,6 @@ pub fn peer(args: &[&str]) -> Output {
             .unwrap();
         assert!(st.success(), "cannot install oras-py/PyNaCl (pip)");
     });
-    Command::new("python3")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oci_support/peer.py"))
-        .args(args)
-        .env("PYTHONPATH", &dir)
-        .output()
-        .unwrap()
 }
 
 /// Like [`peer`], asserting success; returns stdout.

@@ -218,6 +218,56 @@ def cmd_keyless_sign(host, repo, manifest_digest, leaf_key, leaf_pem, chain_pem,
     assert r.status_code in (200, 201), (r.status_code, r.text)
 
 
+def cmd_token_server(port, cert_pem, key_pem, user, password, issuer, service):
+    """token-server PORT CERT KEY USER PASS ISSUER SERVICE: a registry token service (the
+    Docker/distribution bearer-token protocol): basic credentials in, an ES256 JWT with an
+    x5c header and the requested repository access out. Serves until killed."""
+    import http.server
+    import time
+    import urllib.parse
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    key = serialization.load_pem_private_key(open(key_pem, "rb").read(), password=None)
+    der = x509.load_pem_x509_certificate(open(cert_pem, "rb").read()).public_bytes(
+        serialization.Encoding.DER)
+    b64u = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+    want = "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            if self.headers.get("Authorization") != want:
+                self.send_response(401)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+            access = []
+            for scope in q.get("scope", []):
+                kind, name, actions = scope.split(":")
+                access.append({"type": kind, "name": name, "actions": actions.split(",")})
+            now = int(time.time())
+            header = {"typ": "JWT", "alg": "ES256", "x5c": [base64.b64encode(der).decode()]}
+            claims = {"iss": issuer, "sub": user, "aud": service, "exp": now + 300,
+                      "nbf": now - 10, "iat": now, "jti": os.urandom(8).hex(), "access": access}
+            signing_input = b64u(json.dumps(header).encode()) + "." + b64u(json.dumps(claims).encode())
+            r, s_ = decode_dss_signature(key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
+            token = signing_input + "." + b64u(r.to_bytes(32, "big") + s_.to_bytes(32, "big"))
+            body = json.dumps({"token": token, "access_token": token, "expires_in": 300}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    http.server.HTTPServer(("127.0.0.1", int(port)), Handler).serve_forever()
+
+
 if __name__ == "__main__":
     name = sys.argv[1].replace("-", "_")
     globals()["cmd_" + name](*sys.argv[2:])
