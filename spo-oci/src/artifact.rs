@@ -115,6 +115,7 @@ impl Registry {
                         &l.signature,
                         cert,
                         l.chain.as_deref(),
+                        l.bundle.as_deref(),
                         digest,
                         std::time::SystemTime::now(),
                     )
@@ -181,6 +182,9 @@ impl Registry {
                 chain: ann
                     .and_then(|a| a.get(crate::keyless::CHAIN_ANNOTATION))
                     .cloned(),
+                bundle: ann
+                    .and_then(|a| a.get(crate::keyless::BUNDLE_ANNOTATION))
+                    .cloned(),
             });
         }
         Ok(out)
@@ -201,6 +205,7 @@ impl Registry {
             payload,
             certificate: None,
             chain: None,
+            bundle: None,
         };
         let mut layers = self.signatures(&pinned, digest).await?;
         layers.push(layer);

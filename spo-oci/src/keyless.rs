@@ -3,9 +3,14 @@
 //! (e-mail or URI SAN) and OIDC issuer (Fulcio extension) must match the given regexps, and
 //! the leaf key must have signed the SimpleSigning payload.
 //!
-//! Pure: time is passed in. Not done: Rekor bundle / timestamp checks. Certificates are
-//! checked against the time given (normally now), so public-good Fulcio certificates (valid
-//! for 10 minutes) only verify shortly after signing; long-lived private CAs work.
+//! Fulcio certificates live ten minutes, so the time they are checked at comes from the
+//! signature's Rekor bundle (`dev.sigstore.cosign/bundle`) when there is one: its signed
+//! entry timestamp must verify with a trusted Rekor key (the public-good key by default),
+//! its `hashedrekord` entry must hold this signature, certificate and payload hash, and the
+//! certificates must be valid at its `integratedTime`. Without a bundle they must be valid
+//! now. Inclusion proofs are not checked (cosign's offline bundle check does not either).
+//!
+//! Pure: the current time is passed in.
 
 use std::time::SystemTime;
 
@@ -24,6 +29,10 @@ use crate::sign::SignError;
 
 /// The public-good Fulcio root (`O=sigstore.dev, CN=sigstore`, valid until 2031).
 pub const PUBLIC_GOOD_FULCIO_ROOT: &str = include_str!("roots/fulcio_v1.crt.pem");
+/// The public-good Rekor log key (ECDSA P-256; log ID `c0d23d6a…801d`).
+pub const PUBLIC_GOOD_REKOR_KEY: &str = include_str!("roots/rekor.pub");
+/// Layer annotation holding the Rekor bundle of a signature (JSON).
+pub const BUNDLE_ANNOTATION: &str = "dev.sigstore.cosign/bundle";
 /// Layer annotation holding the chain above the signer's certificate (PEM).
 pub const CHAIN_ANNOTATION: &str = "dev.sigstore.cosign/chain";
 
@@ -45,6 +54,8 @@ pub struct KeylessPolicy {
     pub identity: Regex,
     /// Must match the OIDC issuer extension (`--allowed-oidc-issuer-regexp`).
     pub issuer: Regex,
+    /// Trusted Rekor log keys, by log ID (hex SHA-256 of the key's DER).
+    pub rekor_keys: Vec<(String, p256::ecdsa::VerifyingKey)>,
 }
 
 fn fail(digest: &str, reason: String) -> SignError {
@@ -98,8 +109,110 @@ impl KeylessPolicy {
             roots,
             identity: re("--allowed-identity-regexp", identity)?,
             issuer: re("--allowed-oidc-issuer-regexp", issuer)?,
+            rekor_keys: vec![rekor_key(PUBLIC_GOOD_REKOR_KEY)?],
         })
     }
+
+    /// Trusts these Rekor keys (PEM) instead of the public-good one.
+    pub fn with_rekor_keys(mut self, pems: &[String]) -> Result<Self, SignError> {
+        self.rekor_keys = pems
+            .iter()
+            .map(|p| rekor_key(p))
+            .collect::<Result<_, _>>()?;
+        Ok(self)
+    }
+}
+
+/// A Rekor public key (PEM, ECDSA P-256) with its log ID.
+pub fn rekor_key(pem: &str) -> Result<(String, p256::ecdsa::VerifyingKey), SignError> {
+    use p256::pkcs8::{DecodePublicKey, EncodePublicKey};
+    let key =
+        p256::ecdsa::VerifyingKey::from_public_key_pem(pem.trim()).map_err(|e| SignError::Key {
+            what: "Rekor public key",
+            reason: e.to_string(),
+        })?;
+    let der = key.to_public_key_der().map_err(|e| SignError::Key {
+        what: "Rekor public key",
+        reason: e.to_string(),
+    })?;
+    let id = Sha256::digest(der.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok((id, key))
+}
+
+/// Checks a cosign Rekor bundle for this signature and returns its integrated time.
+fn bundle_time(
+    policy: &KeylessPolicy,
+    bundle: &str,
+    payload: &[u8],
+    signature_b64: &str,
+    leaf: &Certificate,
+) -> Result<SystemTime, String> {
+    let v: serde_json::Value =
+        serde_json::from_str(bundle).map_err(|e| format!("Rekor bundle: {e}"))?;
+    let p = &v["Payload"];
+    let (Some(body), Some(time), Some(index), Some(log_id)) = (
+        p["body"].as_str(),
+        p["integratedTime"].as_i64(),
+        p["logIndex"].as_i64(),
+        p["logID"].as_str(),
+    ) else {
+        return Err("Rekor bundle: missing body, integratedTime, logIndex or logID".into());
+    };
+    let key = policy
+        .rekor_keys
+        .iter()
+        .find(|(id, _)| id == log_id)
+        .map(|(_, k)| k)
+        .ok_or_else(|| format!("Rekor bundle from an untrusted log {log_id}"))?;
+    // The signed entry timestamp covers the canonical JSON of the payload (sorted keys).
+    let canonical = serde_json::to_vec(&serde_json::json!({
+        "body": body,
+        "integratedTime": time,
+        "logID": log_id,
+        "logIndex": index,
+    }))
+    .map_err(|e| e.to_string())?;
+    let set = v["SignedEntryTimestamp"]
+        .as_str()
+        .and_then(|s| B64.decode(s).ok())
+        .ok_or("Rekor bundle: no SignedEntryTimestamp")?;
+    let sig = p256::ecdsa::Signature::from_der(&set).map_err(|e| format!("Rekor SET: {e}"))?;
+    key.verify_prehash(&Sha256::digest(&canonical), &sig)
+        .map_err(|_| "the Rekor bundle's signed entry timestamp does not verify".to_string())?;
+    // The entry must be this signature over this payload by this certificate.
+    let entry: serde_json::Value = B64
+        .decode(body)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or("Rekor entry body is not base64 JSON")?;
+    if entry["kind"] != "hashedrekord" {
+        return Err(format!("unsupported Rekor entry kind {}", entry["kind"]));
+    }
+    let spec = &entry["spec"];
+    let payload_hash: String = Sha256::digest(payload)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if spec["data"]["hash"]["value"] != payload_hash.as_str()
+        || spec["signature"]["content"] != signature_b64.trim()
+    {
+        return Err("the Rekor entry is for another signature or payload".into());
+    }
+    let entry_cert = spec["signature"]["publicKey"]["content"]
+        .as_str()
+        .and_then(|c| B64.decode(c).ok())
+        .and_then(|pem| String::from_utf8(pem).ok())
+        .map(|pem| parse_pem_certs(&pem))
+        .and_then(Result::ok)
+        .and_then(|mut v| (!v.is_empty()).then(|| v.remove(0)));
+    if entry_cert.as_ref() != Some(leaf) {
+        return Err("the Rekor entry names another certificate".into());
+    }
+    let secs = u64::try_from(time).map_err(|_| "negative integratedTime".to_string())?;
+    Ok(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs))
 }
 
 /// An ECDSA public key of a certificate.
@@ -209,12 +322,14 @@ pub fn identity_of(c: &Certificate) -> (Vec<String>, Option<String>) {
 /// root of `policy`, all valid at `now`; identity and issuer match; the leaf key signed
 /// `payload` (base64 DER `signature_b64`); and the payload names `digest`. Returns the
 /// matched identity.
+#[allow(clippy::too_many_arguments)]
 pub fn verify(
     policy: &KeylessPolicy,
     payload: &[u8],
     signature_b64: &str,
     cert_pem: &str,
     chain_pem: Option<&str>,
+    bundle: Option<&str>,
     digest: &str,
     now: SystemTime,
 ) -> Result<String, SignError> {
@@ -223,6 +338,13 @@ pub fn verify(
         .into_iter()
         .next()
         .ok_or_else(|| f("no signing certificate".into()))?;
+    let (now, when) = match bundle {
+        Some(b) => (
+            bundle_time(policy, b, payload, signature_b64, &leaf).map_err(&f)?,
+            "at the Rekor integrated time",
+        ),
+        None => (now, "now (no Rekor bundle)"),
+    };
     let intermediates = chain_pem
         .map(parse_pem_certs)
         .transpose()?
@@ -233,7 +355,7 @@ pub fn verify(
     for _ in 0..5 {
         if !valid_at(&current, now) {
             return Err(f(format!(
-                "certificate {} is not valid now (valid {} – {})",
+                "certificate {} is not valid {when} (valid {} – {})",
                 current.tbs_certificate.subject,
                 current.tbs_certificate.validity.not_before,
                 current.tbs_certificate.validity.not_after
@@ -241,7 +363,7 @@ pub fn verify(
         }
         if let Some(root) = policy.roots.iter().find(|r| signed_by(&current, r)) {
             if !valid_at(root, now) {
-                return Err(f("the Fulcio root is not valid now".into()));
+                return Err(f(format!("the Fulcio root is not valid {when}")));
             }
             trusted = true;
             break;
@@ -304,5 +426,9 @@ mod tests {
         assert!(signed_by(&p.roots[0], &p.roots[0]));
         assert!(is_ca(&p.roots[0]));
         assert!(KeylessPolicy::new(None, "(", ".*").is_err());
+        assert_eq!(
+            p.rekor_keys[0].0,
+            "c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d"
+        );
     }
 }

@@ -339,6 +339,8 @@ pub struct SignatureLayer {
     pub certificate: Option<String>,
     /// Keyless: the chain above it (PEM).
     pub chain: Option<String>,
+    /// Keyless: the Rekor bundle (JSON).
+    pub bundle: Option<String>,
 }
 
 /// The signature manifest (cosign's layout) for `layers`; returns (manifest JSON, config).
@@ -361,6 +363,9 @@ pub fn signature_manifest(layers: &[SignatureLayer]) -> (Vec<u8>, Vec<u8>) {
             }
             if let Some(c) = &l.chain {
                 ann.insert(crate::keyless::CHAIN_ANNOTATION.into(), c.clone().into());
+            }
+            if let Some(b) = &l.bundle {
+                ann.insert(crate::keyless::BUNDLE_ANNOTATION.into(), b.clone().into());
             }
             serde_json::json!({
                 "mediaType": SIMPLESIGNING_MEDIA_TYPE,
@@ -418,6 +423,7 @@ mod tests {
             signature: "c2ln".into(),
             certificate: None,
             chain: None,
+            bundle: None,
         };
         let (m, config) = signature_manifest(&[l]);
         let v: serde_json::Value = serde_json::from_slice(&m).unwrap();

@@ -1330,3 +1330,95 @@ fn token_auth_registry_uses_bearer_tokens_cli_21() {
     ));
     assert_eq!(std::fs::read_to_string(&target).unwrap(), content);
 }
+
+// covers: CLI-24 with Rekor bundles: a spent (expired) Fulcio certificate verifies at the
+// bundle's integrated time when the bundle's signed entry timestamp verifies with a trusted
+// Rekor key and the entry matches; not without a bundle, nor with an untrusted log, nor when
+// the integrated time lies outside the certificate's validity.
+#[test]
+fn keyless_rekor_bundle_sets_the_verification_time() {
+    let reg = Registry::start(Mode::Plain);
+    let d = tempfile::tempdir().unwrap();
+    peer_ok(&[
+        "spent-fulcio",
+        s(d.path()),
+        "dev@example.com",
+        "https://issuer.example",
+    ]);
+    let (root, chain) = (d.path().join("root.pem"), d.path().join("chain.pem"));
+    let (leaf, leaf_key) = (d.path().join("leaf.pem"), d.path().join("leaf.key"));
+    let (rekor_key, rekor_pub) = (d.path().join("rekor.key"), d.path().join("rekor.pub"));
+    peer_ok(&["rekor-keygen", s(&rekor_key), s(&rekor_pub)]);
+    let (other_key, other_pub) = (d.path().join("other.key"), d.path().join("other.pub"));
+    peer_ok(&["rekor-keygen", s(&other_key), s(&other_pub)]);
+    let content = seccomp("k", &["read"], None);
+    let p = write(d.path(), "p.yaml", &content);
+    let tmp = d.path().join("peer");
+    std::fs::create_dir(&tmp).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let in_validity = (now - 9000).to_string(); // 2.5 h ago
+    let target = d.path().join("out.yaml");
+    let t = s(&target);
+    let push_signed = |repo: &str, rekor: Option<(&Path, &str)>| {
+        let r = reg.reference(&format!("{repo}:v1"));
+        ok(&spoc(&["push", "--plain-http", "-f", s(&p), &r]));
+        let digest = digest_of(&r);
+        let mut args = vec![
+            "keyless-sign",
+            &reg.addr,
+            repo,
+            &digest,
+            s(&leaf_key),
+            s(&leaf),
+            s(&chain),
+            s(&tmp),
+        ];
+        if let Some((k, time)) = rekor {
+            args.push(s(k));
+            args.push(time);
+        }
+        peer_ok(&args);
+        r
+    };
+    let pull = |r: &str| {
+        spoc(&[
+            "pull",
+            "--plain-http",
+            "--fulcio-root",
+            s(&root),
+            "--rekor-public-key",
+            s(&rekor_pub),
+            r,
+            "-o",
+            t,
+        ])
+    };
+    let good = push_signed("bundle/good", Some((&rekor_key, &in_validity)));
+    ok(&pull(&good));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), content);
+    std::fs::remove_file(&target).unwrap();
+    let none = push_signed("bundle/none", None);
+    fails(&pull(&none), 1, "is not valid now (no Rekor bundle)");
+    let untrusted = push_signed("bundle/untrusted", Some((&other_key, &in_validity)));
+    fails(&pull(&untrusted), 1, "untrusted log");
+    let late = push_signed("bundle/late", Some((&rekor_key, &now.to_string())));
+    fails(&pull(&late), 1, "is not valid at the Rekor integrated time");
+    // The default Rekor key (public-good) does not know the test log either.
+    fails(
+        &spoc(&[
+            "pull",
+            "--plain-http",
+            "--fulcio-root",
+            s(&root),
+            &good,
+            "-o",
+            t,
+        ]),
+        1,
+        "untrusted log",
+    );
+    assert!(!target.exists());
+}

@@ -86,6 +86,10 @@ pub struct OciBaseArgs {
         default_value = ".*"
     )]
     pub allowed_oidc_issuer_regexp: String,
+    /// Rekor log key(s) (PEM) for the bundles of keyless signatures of `oci://` bases
+    /// (default: the public-good Rekor key).
+    #[arg(long = "oci-rekor-public-key", value_name = "PEM")]
+    pub rekor_public_key: Vec<PathBuf>,
 }
 
 /// A usage error (exit 2).
@@ -150,6 +154,8 @@ pub struct KeylessFlags<'a> {
     pub identity: &'a str,
     /// OIDC issuer regexp.
     pub issuer: &'a str,
+    /// Rekor log keys (PEM); the public-good key when empty.
+    pub rekor_keys: &'a [PathBuf],
 }
 
 /// The verification policy from flags: disabled, a key, or keyless (Fulcio).
@@ -177,12 +183,23 @@ pub fn verification(
                         .map_err(|e| usage(format!("{}: {e}", p.display())))
                 })
                 .transpose()?;
-            let policy = spo_oci::keyless::KeylessPolicy::new(
+            let mut policy = spo_oci::keyless::KeylessPolicy::new(
                 roots.as_deref(),
                 keyless.identity,
                 keyless.issuer,
             )
             .map_err(usage)?;
+            if !keyless.rekor_keys.is_empty() {
+                let pems = keyless
+                    .rekor_keys
+                    .iter()
+                    .map(|p| {
+                        String::from_utf8(read_file(p)?)
+                            .map_err(|e| usage(format!("{}: {e}", p.display())))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                policy = policy.with_rekor_keys(&pems).map_err(usage)?;
+            }
             Ok(Verification::Keyless(policy))
         }
     }
@@ -219,6 +236,7 @@ fn make_bases() -> Result<Bases> {
         fulcio_root: None,
         allowed_identity_regexp: ".*".into(),
         allowed_oidc_issuer_regexp: ".*".into(),
+        rekor_public_key: Vec::new(),
     });
     let reg_args = RegistryArgs {
         username: None,
@@ -236,6 +254,7 @@ fn make_bases() -> Result<Bases> {
             fulcio_root: args.fulcio_root.as_deref(),
             identity: &args.allowed_identity_regexp,
             issuer: &args.allowed_oidc_issuer_regexp,
+            rekor_keys: &args.rekor_public_key,
         },
     )?;
     let registry = Registry::new(opts)?;
@@ -306,6 +325,10 @@ pub struct PullArgs {
     /// Keyless verification: trusted Fulcio root(s), PEM (default: the public-good root).
     #[arg(long, env = "SPOC_FULCIO_ROOT", value_name = "PEM")]
     pub fulcio_root: Option<PathBuf>,
+    /// Keyless verification: Rekor log key(s), PEM, for signature bundles (default: the
+    /// public-good Rekor key; repeatable).
+    #[arg(long, value_name = "PEM")]
+    pub rekor_public_key: Vec<PathBuf>,
     /// Largest profile layer read, in bytes.
     #[arg(long, default_value_t = spo_oci::registry::DEFAULT_MAX_LAYER)]
     pub max_layer_size: u64,

@@ -21,6 +21,7 @@ pub fn run(args: &PullArgs) -> Result<Outcome> {
             fulcio_root: args.fulcio_root.as_deref(),
             identity: &args.allowed_identity_regexp,
             issuer: &args.allowed_oidc_issuer_regexp,
+            rekor_keys: &args.rekor_public_key,
         },
     )?;
     if args.verify.verify_key.is_some()

@@ -90,6 +90,7 @@ pub fn run(args: &PushArgs) -> Result<Outcome> {
         fulcio_root: None,
         allowed_identity_regexp: ".*".into(),
         allowed_oidc_issuer_regexp: ".*".into(),
+        rekor_public_key: Vec::new(),
     });
     // Everything local is checked before anything leaves the machine.
     let mut layers = Vec::with_capacity(pairs.len());

@@ -35,6 +35,7 @@ pub fn run_verify(args: &VerifyArgs) -> Result<Outcome> {
         fulcio_root: None,
         identity: ".*",
         issuer: ".*",
+        rekor_keys: &[],
     };
     let Verification::Key(key) = oci::verification(false, Some(&args.key), &none)? else {
         return Err(oci::usage("--key is required"));

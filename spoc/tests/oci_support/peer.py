@@ -186,9 +186,90 @@ def cmd_cosign_verify(host, repo, manifest_digest, pub_path):
     sys.exit("no valid signature")
 
 
-def cmd_keyless_sign(host, repo, manifest_digest, leaf_key, leaf_pem, chain_pem, tmpdir):
-    """keyless-sign HOST REPO DIGEST LEAF.KEY LEAF.PEM CHAIN.PEM TMPDIR: stores a keyless
-    cosign signature (certificate + chain annotations) made with a Fulcio-style leaf key."""
+def cmd_rekor_keygen(key_path, pub_path):
+    """rekor-keygen KEY PUB: an ECDSA P-256 key pair standing in for a Rekor log's key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    k = ec.generate_private_key(ec.SECP256R1())
+    open(key_path, "wb").write(k.private_bytes(serialization.Encoding.PEM,
+                                               serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+    open(pub_path, "wb").write(k.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+
+
+def cmd_spent_fulcio(outdir, email, issuer):
+    """spent-fulcio OUTDIR EMAIL ISSUER: a Fulcio-like P-384 root and intermediate valid since
+    yesterday, and a P-256 leaf that was valid for one hour, two to three hours ago (like a
+    spent 10-minute Fulcio certificate). Writes root.pem, chain.pem, leaf.pem, leaf.key."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    now = datetime.datetime.now(datetime.timezone.utc)
+    day = datetime.timedelta(days=1)
+    name = lambda cn: x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "spo-test"),
+                                 x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    def ca(subject, key, issuer_name, issuer_key):
+        return (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer_name)
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - day).not_valid_after(now + day)
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .sign(issuer_key, hashes.SHA384()))
+    root_key = ec.generate_private_key(ec.SECP384R1())
+    root = ca(name("spent-root"), root_key, name("spent-root"), root_key)
+    int_key = ec.generate_private_key(ec.SECP384R1())
+    inter = ca(name("spent-intermediate"), int_key, root.subject, root_key)
+    key = ec.generate_private_key(ec.SECP256R1())
+    raw_issuer = issuer.encode()
+    der_issuer = bytes([0x0C, len(raw_issuer)]) + raw_issuer  # DER UTF8String
+    leaf = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "spo-test")]))
+            .issuer_name(inter.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=3))
+            .not_valid_after(now - datetime.timedelta(hours=2))
+            .add_extension(x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
+            .add_extension(x509.UnrecognizedExtension(
+                x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.8"), der_issuer), critical=False)
+            .sign(int_key, hashes.SHA384()))
+    pem = lambda c: c.public_bytes(serialization.Encoding.PEM)
+    open(os.path.join(outdir, "root.pem"), "wb").write(pem(root))
+    open(os.path.join(outdir, "chain.pem"), "wb").write(pem(inter) + pem(root))
+    open(os.path.join(outdir, "leaf.pem"), "wb").write(pem(leaf))
+    open(os.path.join(outdir, "leaf.key"), "wb").write(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+
+
+def rekor_bundle(rekor_key_path, payload, sig_b64, leaf_pem_bytes, integrated_time):
+    """A cosign Rekor bundle: a hashedrekord entry and its signed entry timestamp."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    rk = serialization.load_pem_private_key(open(rekor_key_path, "rb").read(), password=None)
+    spki = rk.public_key().public_bytes(serialization.Encoding.DER,
+                                        serialization.PublicFormat.SubjectPublicKeyInfo)
+    entry = {"apiVersion": "0.0.1", "kind": "hashedrekord",
+             "spec": {"data": {"hash": {"algorithm": "sha256",
+                                        "value": hashlib.sha256(payload).hexdigest()}},
+                      "signature": {"content": sig_b64,
+                                    "publicKey": {"content": base64.b64encode(leaf_pem_bytes).decode()}}}}
+    body = {"body": base64.b64encode(json.dumps(entry).encode()).decode(),
+            "integratedTime": int(integrated_time), "logIndex": 7,
+            "logID": hashlib.sha256(spki).hexdigest()}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    set_ = base64.b64encode(rk.sign(canonical, ec.ECDSA(hashes.SHA256()))).decode()
+    return json.dumps({"SignedEntryTimestamp": set_, "Payload": body})
+
+
+def cmd_keyless_sign(host, repo, manifest_digest, leaf_key, leaf_pem, chain_pem, tmpdir,
+                     rekor_key=None, integrated_time=None):
+    """keyless-sign HOST REPO DIGEST LEAF.KEY LEAF.PEM CHAIN.PEM TMPDIR [REKOR.KEY TIME]:
+    stores a keyless cosign signature (certificate + chain annotations, and a Rekor bundle
+    when a Rekor key is given) made with a Fulcio-style leaf key."""
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     key = serialization.load_pem_private_key(open(leaf_key, "rb").read(), password=None)
@@ -214,6 +295,9 @@ def cmd_keyless_sign(host, repo, manifest_digest, leaf_key, leaf_pem, chain_pem,
                                     "dev.sigstore.cosign/certificate": open(leaf_pem).read(),
                                     "dev.sigstore.cosign/chain": open(chain_pem).read()}}],
     }
+    if rekor_key:
+        manifest["layers"][0]["annotations"]["dev.sigstore.cosign/bundle"] = rekor_bundle(
+            rekor_key, payload, sig, open(leaf_pem, "rb").read(), integrated_time)
     r = c.upload_manifest(manifest, c.get_container(target))
     assert r.status_code in (200, 201), (r.status_code, r.text)
 
