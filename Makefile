@@ -10,7 +10,7 @@ APT_PACKAGES := build-essential pkg-config libseccomp-dev clang llvm libbpf-dev 
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build release demo test fmt-check clippy unit bench docs clean udica-templates
+.PHONY: all deps build release demo test fmt-check clippy unit bench docs clean udica-templates oci-peers
 
 all: build
 
@@ -55,7 +55,11 @@ udica-templates:
 # eating the CI budget; timeout signals the whole process group.
 TEST_TIMEOUT ?= 30m
 
-unit: deps udica-templates
+## oci-peers: oras-py and PyNaCl (pip, into target/pypeers) for the spoc OCI interop tests.
+oci-peers:
+	@bash scripts/fetch-oci-peers.sh "$(CURDIR)/target"
+
+unit: deps udica-templates oci-peers
 	timeout --kill-after=30s $(TEST_TIMEOUT) $(CARGO) test --workspace --no-fail-fast
 
 ## test: formatting, lints, then every test (privileged ones need root, as in CI).

@@ -92,6 +92,19 @@ pub enum Command {
     /// The compiled filter of a SeccompProfile: instruction counts per architecture and the
     /// instructions a syscall executes in the linear and the binary-tree layout.
     Inspect(InspectArgs),
+    /// Push profiles as an OCI artifact in upstream SPO's layout (one layer per platform).
+    #[command(visible_alias = "p")]
+    Push(crate::cmd::oci::PushArgs),
+    /// Pull a profile from an OCI artifact, verifying its cosign signature.
+    #[command(visible_alias = "l")]
+    Pull(crate::cmd::oci::PullArgs),
+    /// Sign an OCI artifact with a cosign key (`sha256-<digest>.sig`, SimpleSigning).
+    Sign(crate::cmd::oci::SignArgs),
+    /// Verify an OCI artifact's cosign signature with a public key.
+    Verify(crate::cmd::oci::VerifyArgs),
+    /// Write a cosign key pair (`cosign.key`, encrypted with COSIGN_PASSWORD, and
+    /// `cosign.pub`).
+    GenerateKeyPair(crate::cmd::oci::KeyPairArgs),
 }
 
 /// `spoc install` / `spoc remove` (AppArmor only).
@@ -151,6 +164,9 @@ pub struct ValidateArgs {
     /// (when `secilc` is installed).
     #[arg(long)]
     pub selinux_base: Option<PathBuf>,
+    /// How `oci://` base profiles are pulled and verified.
+    #[command(flatten)]
+    pub oci: crate::cmd::oci::OciBaseArgs,
 }
 
 /// `spoc convert`.
@@ -174,6 +190,9 @@ pub struct ConvertArgs {
     /// AppArmor only: the profile name (program path) to render; default `metadata.name`.
     #[arg(short = 'p', long)]
     pub program_name: Option<String>,
+    /// How `oci://` base profiles are pulled and verified (with `--resolve`).
+    #[command(flatten)]
+    pub oci: crate::cmd::oci::OciBaseArgs,
 }
 
 /// `spoc merge`.
@@ -206,6 +225,9 @@ pub struct RunArgs {
     /// Under sudo, run the command as root instead of the invoking user.
     #[arg(long)]
     pub privileged: bool,
+    /// How `oci://` base profiles are pulled and verified.
+    #[command(flatten)]
+    pub oci: crate::cmd::oci::OciBaseArgs,
     /// The command and its arguments.
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<std::ffi::OsString>,

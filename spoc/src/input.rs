@@ -245,10 +245,7 @@ impl DirResolver {
 impl BaseProfileResolver for DirResolver {
     fn fetch(&self, name: &str) -> Result<Option<SeccompProfile>, BoxError> {
         if name.starts_with("oci://") {
-            return Err(format!(
-                "{name}: pulling OCI base profiles is not available in this build"
-            )
-            .into());
+            return crate::cmd::oci::fetch_base(name).map(Some);
         }
         Ok(self.profiles.get(name).cloned())
     }

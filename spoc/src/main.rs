@@ -29,6 +29,12 @@ pub enum Outcome {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.global);
+    match &cli.command {
+        Command::Validate(a) => cmd::oci::configure_bases(&a.oci),
+        Command::Convert(a) => cmd::oci::configure_bases(&a.oci),
+        Command::Run(a) => cmd::oci::configure_bases(&a.oci),
+        _ => {}
+    }
     let result = match cli.command {
         Command::Version(args) => cmd::version::run(&args),
         Command::Completions(args) => cmd::completions::run(&args),
@@ -44,6 +50,11 @@ fn main() -> ExitCode {
         Command::Subset(args) => cmd::subset::run(&args, &cli.global),
         Command::Intersect(args) => cmd::subset::run_intersect(&args, &cli.global),
         Command::Inspect(args) => cmd::inspect::run(&args, &cli.global),
+        Command::Push(args) => cmd::push::run(&args),
+        Command::Pull(args) => cmd::pull::run(&args),
+        Command::Sign(args) => cmd::sign::run_sign(&args),
+        Command::Verify(args) => cmd::sign::run_verify(&args),
+        Command::GenerateKeyPair(args) => cmd::keys::run(&args),
         Command::Record(args) => match args.recorder {
             cli::Recorder::Bpf => cmd::record::run(&args, &cli.global),
             cli::Recorder::Logs => cmd::record_logs::run(&args, &cli.global),

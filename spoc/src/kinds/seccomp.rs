@@ -41,24 +41,24 @@ pub fn validate(
         .map(|w| format!("{prefix}{}: {}", w.path, w.reason))
         .collect();
     let mut resolved = profile.clone();
-    if let Some(base) = profile
+    if profile
         .spec
         .base_profile_name
         .as_deref()
-        .filter(|b| !b.is_empty())
+        .is_some_and(|b| !b.is_empty())
     {
-        if base.starts_with("oci://") {
-            warnings.push(format!(
-                "baseProfileName {base} is not resolved by validate (remote)"
-            ));
-        } else {
+        // `oci://` bases are pulled through the registry (crate::cmd::oci::fetch_base).
+        {
             let resolver = DirResolver::for_file(file, opts.profiles_dir);
             match resolve(&profile, &resolver, UnionMode::V1) {
                 Ok(r) => resolved = r,
                 Err(e @ ResolveError::NotFound { .. }) => {
                     warnings.push(format!("{e}; base syscalls not checked"))
                 }
-                Err(e) => v.push("spec.baseProfileName", e.to_string()),
+                Err(e) => v.push(
+                    "spec.baseProfileName",
+                    format!("{:#}", anyhow::Error::new(e)),
+                ),
             }
         }
     }

@@ -1,0 +1,185 @@
+//! `spoc push -f PROFILE [-p PLATFORM]… REF`: validate every profile, push them as one
+//! artifact in upstream SPO's layout (CLI-18..CLI-21), and sign the digest when asked.
+
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context, Result};
+use spo_core::Kind;
+use spo_oci::layout::{self, Layer};
+use spo_oci::{Platform, Registry};
+
+use crate::cmd::oci::{self, PushArgs};
+use crate::input::{self, Item};
+use crate::kinds;
+use crate::Outcome;
+
+/// Checks one pushed file: exactly one document of a kind `spoc pull` accepts, valid.
+fn validate_file(path: &Path, text: &str) -> Result<Vec<String>> {
+    let items = input::load_text(text, path)?;
+    let [item] = items.as_slice() else {
+        bail!(
+            "{}: holds {} documents; push one profile per file",
+            path.display(),
+            items.len()
+        );
+    };
+    if matches!(item, Item::RawSeccomp { .. }) {
+        bail!(
+            "{}: raw seccomp JSON cannot be pushed: convert it to a SeccompProfile first \
+             (spoc convert)",
+            path.display()
+        );
+    }
+    let kind = item.kind();
+    if !layout::PULLABLE.contains(&kind) {
+        bail!(
+            "{}: {kind} cannot be pushed; expected SeccompProfile, SelinuxProfile or AppArmorProfile",
+            path.display()
+        );
+    }
+    let violations = match kind {
+        Kind::SeccompProfile => {
+            kinds::seccomp::validate(
+                item,
+                path,
+                &kinds::seccomp::ValidateOpts {
+                    profiles_dir: &[],
+                    allowed_syscalls: &[],
+                    allowed_actions: &[],
+                },
+            )?
+            .0
+        }
+        Kind::SelinuxProfile => {
+            let Item::Manifest(doc) = item else {
+                bail!("expected a manifest")
+            };
+            let dir = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => ".".into(),
+            };
+            kinds::selinux::validate_in(doc, None, &[dir])?
+        }
+        _ => kinds::apparmor::validate(kinds::apparmor::document(item)?)?,
+    };
+    Ok(violations
+        .into_vec()
+        .into_iter()
+        .map(|v| format!("{}: {}: {}", path.display(), v.path, v.reason))
+        .collect())
+}
+
+/// Runs `spoc push`.
+pub fn run(args: &PushArgs) -> Result<Outcome> {
+    let r = oci::reference(&args.image)?;
+    let platforms = args
+        .platforms
+        .iter()
+        .map(|p| Platform::parse(p).map_err(oci::usage))
+        .collect::<Result<Vec<_>>>()?;
+    let pairs = layout::pair(&args.profiles, &platforms).map_err(oci::usage)?;
+    let annotations = layout::parse_annotations(&args.annotations).map_err(oci::usage)?;
+    // `oci://` bases named by pushed profiles are checked against the same registry
+    // settings; their signatures are the consumer's to verify.
+    oci::configure_bases(&oci::OciBaseArgs {
+        plain_http: args.registry.plain_http,
+        ca_file: args.registry.ca_file.clone(),
+        verify_key: None,
+        disable_signature_verification: true,
+        fulcio_root: None,
+        allowed_identity_regexp: ".*".into(),
+        allowed_oidc_issuer_regexp: ".*".into(),
+        rekor_public_key: Vec::new(),
+    });
+    // Everything local is checked before anything leaves the machine.
+    let mut layers = Vec::with_capacity(pairs.len());
+    let mut invalid = Vec::new();
+    for (platform, path) in &pairs {
+        let text = input::read_text(path)?;
+        match validate_file(path, &text) {
+            Ok(v) => invalid.extend(v),
+            Err(e) => invalid.push(format!("{}: {e:#}", path.display())),
+        }
+        layers.push(Layer {
+            platform: platform.clone(),
+            data: text.into_bytes(),
+        });
+    }
+    if !invalid.is_empty() {
+        for line in &invalid {
+            eprintln!("{line}");
+        }
+        eprintln!("spoc: nothing pushed: {} problem(s)", invalid.len());
+        return Ok(Outcome::Code(1));
+    }
+    // The key file and COSIGN_PASSWORD are checked now; the (deliberately slow) scrypt
+    // decryption runs on a blocking thread while the blobs upload, and must succeed before
+    // the manifest is pushed, so a wrong password still tags nothing.
+    let sealed_key = args
+        .sign_key
+        .as_deref()
+        .map(|p| -> Result<(std::path::PathBuf, String, String)> {
+            let text = input::read_text(p)?;
+            Ok((p.to_path_buf(), text, oci::cosign_password()?))
+        })
+        .transpose()?;
+    let created = layout::rfc3339_utc(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    );
+    let manifest = layout::manifest(&layers, &annotations, &created).map_err(oci::usage)?;
+    let raw = serde_json::to_vec(&manifest)?;
+    let opts = oci::options(
+        &args.registry,
+        Some(&r),
+        spo_oci::registry::DEFAULT_MAX_LAYER,
+    )?;
+    let registry = Registry::new(opts)?;
+    let rt = oci::runtime()?;
+    // One overall timeout for blobs, manifest and signature.
+    let digest = rt.block_on(registry.with_timeout("push", &r, async {
+        let opening = sealed_key.map(|(path, text, password)| {
+            tokio::task::spawn_blocking(move || {
+                spo_oci::sign::decrypt_private_key(&text, password.as_bytes())
+                    .with_context(|| path.display().to_string())
+            })
+        });
+        let mut blobs: Vec<&[u8]> = vec![layout::EMPTY_CONFIG];
+        blobs.extend(layers.iter().map(|l| l.data.as_slice()));
+        registry
+            .push_blobs(&r, &blobs)
+            .await
+            .with_context(|| format!("cannot push {}", r.whole()))?;
+        let key = match opening {
+            Some(h) => Some(h.await.context("the key decryption task failed")??),
+            None => None,
+        };
+        let digest = registry
+            .push_manifest(&r, &raw, layout::MANIFEST_MEDIA_TYPE)
+            .await
+            .with_context(|| format!("cannot push {}", r.whole()))?;
+        for (platform, path) in &pairs {
+            eprintln!(
+                "Added {} for {platform} as {}",
+                path.display(),
+                platform.title()
+            );
+        }
+        match key {
+            Some(key) => {
+                registry
+                    .sign_digest(&r, &digest, &key)
+                    .await
+                    .with_context(|| format!("pushed {}@{digest} but cannot sign it", r.whole()))?;
+                eprintln!("Signed {digest}");
+            }
+            None => eprintln!("Not signed (pass --sign-key cosign.key to sign)"),
+        }
+        Ok::<_, anyhow::Error>(digest)
+    }))?;
+    println!("{}@{digest}", spo_oci::registry::repository_of(&r));
+    Ok(Outcome::Ok)
+}
