@@ -37,6 +37,7 @@ pub enum SeccompError {
     #[error(transparent)]
     Resolve(#[from] crate::resolve::ResolveError),
     /// libseccomp refused something while building the filter.
+    #[cfg(feature = "libseccomp")]
     #[error("libseccomp: {what}")]
     Libseccomp {
         /// What was being done, e.g. `add rule for "read" on SCMP_ARCH_X86_64`.

@@ -10,12 +10,22 @@
 //! | [`merge`] | syscall union (1.0 and 0.10 algorithms), profile merge, coverage check | SC-24, SC-25, CLI-15, CLI-16 |
 //! | [`resolve`] | base-profile chains behind a resolver trait, with cycle detection | SC-16, SC-21..SC-23, SC-26 |
 //! | [`allowed`] | the SPOD `allowedSyscalls` / `allowedSeccompActions` compliance check | SC-37..SC-39 |
-//! | [`compile`] | BPF with libseccomp, and loading it into a child process | CLI-12 |
+//! | `compile` | BPF with libseccomp, and loading it into a child process | CLI-12 |
 //! | [`install`] | the node file: atomic, no symlink following, only when changed | SC-06, SC-07, SC-11, SC-12, ARCH-12 |
 //! | [`record`] | profiles from recorded syscall sets | CLI-02..CLI-04, RC-19 |
 //! | [`syscalls`] | syscall tables per architecture; the 83 base syscalls | |
 //!
-//! Only [`compile::CompiledFilter::apply_to_command`] and [`install`] touch the system.
+//! Only `compile::CompiledFilter::apply_to_command` and [`install`] touch the system.
+//!
+//! ## Features
+//!
+//! | Feature | Default | Adds |
+//! |---|---|---|
+//! | `libseccomp` | yes | the `compile` module (links the host's libseccomp) |
+//!
+//! Without default features the crate is pure Rust: syscall names are checked against spo's
+//! own tables ([`syscalls`], Linux [`syscalls::KERNEL_VERSION`]), so validation gives the
+//! same answer on every host.
 //!
 //! ```
 //! use spo_seccomp::{SeccompProfile, validate::validate};
@@ -32,6 +42,7 @@
 #![deny(missing_docs)]
 
 pub mod allowed;
+#[cfg(feature = "libseccomp")]
 pub mod compile;
 pub mod error;
 pub mod install;

@@ -4,7 +4,9 @@
 //! context: syscall names per architecture, counts, ranges, the listener path (SC-05),
 //! combinations the kernel or runtimes refuse, and the object name.
 
-use spo_core::{name, Arch, Violations};
+use std::collections::HashSet;
+
+use spo_core::{name, Violations};
 
 use crate::model::{Action, ArgOp, Flag, SeccompProfile, SeccompSpec};
 use crate::syscalls;
@@ -70,16 +72,18 @@ pub fn validate_spec(spec: &SeccompSpec) -> Violations {
             );
         }
     }
+    let mut seen_arches = HashSet::new();
     for (i, a) in spec.architectures.iter().enumerate() {
-        if spec.architectures[..i].contains(a) {
+        if !seen_arches.insert(*a) {
             v.push(
                 format!("architectures[{i}]"),
                 format!("{a} is listed twice"),
             );
         }
     }
+    let mut seen_flags = HashSet::new();
     for (i, f) in spec.flags.iter().enumerate() {
-        if spec.flags[..i].contains(f) {
+        if !seen_flags.insert(*f) {
             v.push(format!("flags[{i}]"), format!("{f:?} is listed twice"));
         }
     }
@@ -115,30 +119,32 @@ pub fn validate_spec(spec: &SeccompSpec) -> Violations {
         v.push("listenerPath", "required when a rule uses SCMP_ACT_NOTIFY");
     }
 
+    let arch_list = arches
+        .iter()
+        .map(|a| a.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     for (i, rule) in spec.syscalls.iter().enumerate() {
         let at = format!("syscalls[{i}]");
         if rule.names.is_empty() {
             v.push(format!("{at}.names"), "must list at least one syscall");
         }
+        let mut seen = HashSet::with_capacity(rule.names.len());
         for (j, n) in rule.names.iter().enumerate() {
-            let path = format!("{at}.names[{j}]");
             if n.is_empty() {
-                v.push(path, "empty syscall name");
+                v.push(format!("{at}.names[{j}]"), "empty syscall name");
                 continue;
             }
-            if rule.names[..j].contains(n) {
-                v.push(path.clone(), format!("{n:?} is listed twice in this rule"));
-            }
-            let known_here = arches.iter().any(|a| syscalls::exists(*a, n));
-            if !known_here
-                && !Arch::ALL
-                    .iter()
-                    .any(|a| *a != Arch::Native && syscalls::exists(*a, n))
-            {
-                let names: Vec<&str> = arches.iter().map(|a| a.as_str()).collect();
+            if !seen.insert(n.as_str()) {
                 v.push(
-                    path,
-                    format!("unknown syscall {n:?} on {}", names.join(", ")),
+                    format!("{at}.names[{j}]"),
+                    format!("{n:?} is listed twice in this rule"),
+                );
+            }
+            if !arches.iter().any(|a| syscalls::exists(*a, n)) && !syscalls::exists_anywhere(n) {
+                v.push(
+                    format!("{at}.names[{j}]"),
+                    format!("unknown syscall {n:?} on {arch_list}"),
                 );
             }
         }
@@ -202,10 +208,7 @@ pub fn warnings(spec: &SeccompSpec) -> Violations {
                 .filter(|a| !syscalls::exists(**a, n))
                 .map(|a| a.as_str())
                 .collect();
-            let known_somewhere = Arch::ALL
-                .iter()
-                .any(|a| *a != Arch::Native && syscalls::exists(*a, n));
-            if !missing.is_empty() && known_somewhere {
+            if !missing.is_empty() && syscalls::exists_anywhere(n) {
                 v.push(
                     format!("syscalls[{i}].names[{j}]"),
                     format!(

@@ -18,9 +18,12 @@ struct Info {
 }
 
 fn info() -> Info {
+    #[cfg(feature = "libseccomp")]
     let libseccomp_version = libseccomp::ScmpVersion::current()
         .map(|v| format!("{}.{}.{}", v.major, v.minor, v.micro))
         .unwrap_or_else(|_| "unknown".into());
+    #[cfg(not(feature = "libseccomp"))]
+    let libseccomp_version = "not built in".to_string();
     Info {
         version: env!("CARGO_PKG_VERSION"),
         git_commit: option_env!("SPOC_GIT_COMMIT").unwrap_or("unknown"),
