@@ -32,6 +32,29 @@ SOURCE_COMMIT = "cae654726aed6fb91156283749c3d877b2f12ba9"
 KERNEL = "6.19"
 REMOVED_COMMIT = "7e0dd3cb433f66c70364c5c574b085f68d3ffdb4"
 
+# Names the kernel's tables reserve without an implementation (e.g. `17 i386 break` in
+# arch/x86/entry/syscalls/syscall_32.tbl) or define as an alias in the uapi headers
+# (`__NR_arm_sync_file_range` = `__NR_sync_file_range2`); the source leaves them out, but
+# libseccomp and existing profiles name them. Numbers as in the kernel's tables.
+_OLD_I386 = {"break": 17, "stty": 31, "gtty": 32, "ftime": 35, "prof": 44, "lock": 53,
+             "mpx": 56, "ulimit": 58, "profil": 98, "afs_syscall": 137}
+RESERVED = {
+    "i386": dict(_OLD_I386, putpmsg=189, vserver=273),
+    "x86_64": {"putpmsg": 182, "afs_syscall": 183, "tuxcall": 184, "security": 185,
+               "vserver": 236},
+    "x32": {n: 0x40000000 + nr for n, nr in
+            {"putpmsg": 182, "afs_syscall": 183, "tuxcall": 184, "security": 185}.items()},
+    "arm": {"vserver": 313, "arm_sync_file_range": 341},
+    "powerpc": dict(_OLD_I386, putpmsg=188, tuxcall=225),
+    "powerpc64": dict(_OLD_I386, putpmsg=188, tuxcall=225),
+    "s390": {"afs_syscall": 137, "putpmsg": 189},
+    "s390x": {"afs_syscall": 137, "putpmsg": 189},
+    "parisc64": {"uselib": 86, "bdflush": 134, "_sysctl": 149},
+    "mipso32": {n: 4000 + nr for n, nr in dict(_OLD_I386, putpmsg=209, vserver=277).items()},
+    "mips64": {"putpmsg": 5175, "afs_syscall": 5176, "vserver": 5236},
+    "mips64n32": {"putpmsg": 6175, "afs_syscall": 6176, "vserver": 6240},
+}
+
 # spo's Arch variant -> the source's table name. Little- and big-endian MIPS and PowerPC
 # share their numbers, so they share a table.
 ARCHES = [
@@ -86,6 +109,8 @@ def merged_table(root, name):
         if sc not in now and nr not in taken:
             now[sc] = nr
             taken.add(nr)
+    for sc, nr in RESERVED.get(name, {}).items():
+        now.setdefault(sc, nr)
     return sorted(now.items())
 
 

@@ -9,6 +9,7 @@
 //! | [`json`] | the on-disk JSON and the indented raw JSON | SC-08, SC-09, CLI-05 |
 //! | [`merge`] | syscall union (1.0 and 0.10 algorithms), profile merge, coverage check | SC-24, SC-25, CLI-15, CLI-16 |
 //! | [`resolve`] | base-profile chains behind a resolver trait, with cycle detection | SC-16, SC-21..SC-23, SC-26 |
+//! | [`runtime`] | moby / containers-common JSON (`archMap`, `includes`/`excludes`), evaluated for a target | |
 //! | [`allowed`] | the SPOD `allowedSyscalls` / `allowedSeccompActions` compliance check | SC-37..SC-39 |
 //! | `compile` | BPF with libseccomp, and loading it into a child process | CLI-12 |
 //! | [`install`] | the node file: atomic, no symlink following, only when changed | SC-06, SC-07, SC-11, SC-12, ARCH-12 |
@@ -51,6 +52,7 @@ pub mod merge;
 pub mod model;
 pub mod record;
 pub mod resolve;
+pub mod runtime;
 pub mod syscalls;
 pub mod validate;
 

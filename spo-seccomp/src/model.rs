@@ -407,8 +407,9 @@ impl SeccompProfile {
     }
 }
 
-/// Parses raw OCI seccomp JSON (`LinuxSeccomp` of the runtime spec).
-pub fn spec_from_raw_json(text: &str) -> Result<SeccompSpec, SeccompError> {
+/// Parses raw seccomp JSON — OCI `LinuxSeccomp`, or a moby / containers-common profile —
+/// as written (see [`crate::runtime`]). Errors name the field path, line and column.
+pub fn runtime_from_raw_json(text: &str) -> Result<crate::runtime::RuntimeProfile, SeccompError> {
     let de = &mut serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let inner = e.inner();
@@ -419,6 +420,21 @@ pub fn spec_from_raw_json(text: &str) -> Result<SeccompSpec, SeccompError> {
             message: strip_position(&inner.to_string()),
         }
     })
+}
+
+/// Parses raw seccomp JSON and evaluates it for `target` (a no-op for plain OCI JSON).
+pub fn spec_from_raw_json_for(
+    text: &str,
+    target: &crate::runtime::Target,
+) -> Result<SeccompSpec, SeccompError> {
+    Ok(runtime_from_raw_json(text)?.evaluate(target))
+}
+
+/// Parses raw seccomp JSON for [`crate::runtime::Target::default`] (native architecture,
+/// the runtimes' default capabilities, every `minKernel` unmet). Use
+/// [`spec_from_raw_json_for`] to choose the target.
+pub fn spec_from_raw_json(text: &str) -> Result<SeccompSpec, SeccompError> {
+    spec_from_raw_json_for(text, &crate::runtime::Target::default())
 }
 
 fn strip_position(msg: &str) -> String {

@@ -10,7 +10,7 @@ pub const KERNEL_VERSION: &str = "6.19";
 pub const SOURCE: &str =
     "https://github.com/hrw/syscalls-table@cae654726aed6fb91156283749c3d877b2f12ba9";
 
-/// `i386`: (name, number), sorted by name (448 syscalls).
+/// `i386`: (name, number), sorted by name (460 syscalls).
 pub(super) static X86: &[(&str, u32)] = &[
     ("_llseek", 140),
     ("_newselect", 142),
@@ -20,11 +20,13 @@ pub(super) static X86: &[(&str, u32)] = &[
     ("acct", 51),
     ("add_key", 286),
     ("adjtimex", 124),
+    ("afs_syscall", 137),
     ("alarm", 27),
     ("arch_prctl", 384),
     ("bdflush", 134),
     ("bind", 361),
     ("bpf", 357),
+    ("break", 17),
     ("brk", 45),
     ("cachestat", 451),
     ("capget", 184),
@@ -104,6 +106,7 @@ pub(super) static X86: &[(&str, u32)] = &[
     ("fstatfs", 100),
     ("fstatfs64", 269),
     ("fsync", 118),
+    ("ftime", 35),
     ("ftruncate", 93),
     ("ftruncate64", 194),
     ("futex", 240),
@@ -153,6 +156,7 @@ pub(super) static X86: &[(&str, u32)] = &[
     ("getuid32", 199),
     ("getxattr", 229),
     ("getxattrat", 464),
+    ("gtty", 32),
     ("idle", 112),
     ("init_module", 128),
     ("inotify_add_watch", 292),
@@ -193,6 +197,7 @@ pub(super) static X86: &[(&str, u32)] = &[
     ("listxattr", 232),
     ("listxattrat", 465),
     ("llistxattr", 233),
+    ("lock", 53),
     ("lookup_dcookie", 253),
     ("lremovexattr", 236),
     ("lseek", 19),
@@ -225,6 +230,7 @@ pub(super) static X86: &[(&str, u32)] = &[
     ("move_mount", 429),
     ("move_pages", 317),
     ("mprotect", 125),
+    ("mpx", 56),
     ("mq_getsetattr", 282),
     ("mq_notify", 281),
     ("mq_open", 277),
@@ -282,9 +288,12 @@ pub(super) static X86: &[(&str, u32)] = &[
     ("process_mrelease", 448),
     ("process_vm_readv", 347),
     ("process_vm_writev", 348),
+    ("prof", 44),
+    ("profil", 98),
     ("pselect6", 308),
     ("pselect6_time64", 413),
     ("ptrace", 26),
+    ("putpmsg", 189),
     ("pwrite64", 181),
     ("pwritev", 334),
     ("pwritev2", 379),
@@ -406,6 +415,7 @@ pub(super) static X86: &[(&str, u32)] = &[
     ("statmount", 457),
     ("statx", 383),
     ("stime", 25),
+    ("stty", 31),
     ("swapoff", 115),
     ("swapon", 87),
     ("symlink", 83),
@@ -436,6 +446,7 @@ pub(super) static X86: &[(&str, u32)] = &[
     ("truncate", 92),
     ("truncate64", 193),
     ("ugetrlimit", 191),
+    ("ulimit", 58),
     ("umask", 60),
     ("umount", 22),
     ("umount2", 52),
@@ -455,6 +466,7 @@ pub(super) static X86: &[(&str, u32)] = &[
     ("vm86", 166),
     ("vm86old", 113),
     ("vmsplice", 316),
+    ("vserver", 273),
     ("wait4", 114),
     ("waitid", 284),
     ("waitpid", 7),
@@ -462,7 +474,7 @@ pub(super) static X86: &[(&str, u32)] = &[
     ("writev", 146),
 ];
 
-/// `x86_64`: (name, number), sorted by name (379 syscalls).
+/// `x86_64`: (name, number), sorted by name (384 syscalls).
 pub(super) static X86_64: &[(&str, u32)] = &[
     ("_sysctl", 156),
     ("accept", 43),
@@ -471,6 +483,7 @@ pub(super) static X86_64: &[(&str, u32)] = &[
     ("acct", 163),
     ("add_key", 248),
     ("adjtimex", 159),
+    ("afs_syscall", 183),
     ("alarm", 37),
     ("arch_prctl", 158),
     ("bind", 49),
@@ -702,6 +715,7 @@ pub(super) static X86_64: &[(&str, u32)] = &[
     ("process_vm_writev", 311),
     ("pselect6", 270),
     ("ptrace", 101),
+    ("putpmsg", 182),
     ("pwrite64", 18),
     ("pwritev", 296),
     ("pwritev2", 328),
@@ -748,6 +762,7 @@ pub(super) static X86_64: &[(&str, u32)] = &[
     ("sched_setscheduler", 144),
     ("sched_yield", 24),
     ("seccomp", 317),
+    ("security", 185),
     ("select", 23),
     ("semctl", 66),
     ("semget", 64),
@@ -822,6 +837,7 @@ pub(super) static X86_64: &[(&str, u32)] = &[
     ("times", 100),
     ("tkill", 200),
     ("truncate", 76),
+    ("tuxcall", 184),
     ("umask", 95),
     ("umount2", 166),
     ("uname", 63),
@@ -839,13 +855,14 @@ pub(super) static X86_64: &[(&str, u32)] = &[
     ("vfork", 58),
     ("vhangup", 153),
     ("vmsplice", 278),
+    ("vserver", 236),
     ("wait4", 61),
     ("waitid", 247),
     ("write", 1),
     ("writev", 20),
 ];
 
-/// `x32`: (name, number), sorted by name (369 syscalls).
+/// `x32`: (name, number), sorted by name (373 syscalls).
 pub(super) static X32: &[(&str, u32)] = &[
     ("accept", 1073741867),
     ("accept4", 1073742112),
@@ -853,6 +870,7 @@ pub(super) static X32: &[(&str, u32)] = &[
     ("acct", 1073741987),
     ("add_key", 1073742072),
     ("adjtimex", 1073741983),
+    ("afs_syscall", 1073742007),
     ("alarm", 1073741861),
     ("arch_prctl", 1073741982),
     ("bind", 1073741873),
@@ -1078,6 +1096,7 @@ pub(super) static X32: &[(&str, u32)] = &[
     ("process_vm_writev", 1073742364),
     ("pselect6", 1073742094),
     ("ptrace", 1073742345),
+    ("putpmsg", 1073742006),
     ("pwrite64", 1073741842),
     ("pwritev", 1073742359),
     ("pwritev2", 1073742371),
@@ -1123,6 +1142,7 @@ pub(super) static X32: &[(&str, u32)] = &[
     ("sched_setscheduler", 1073741968),
     ("sched_yield", 1073741848),
     ("seccomp", 1073742141),
+    ("security", 1073742009),
     ("select", 1073741847),
     ("semctl", 1073741890),
     ("semget", 1073741888),
@@ -1196,6 +1216,7 @@ pub(super) static X32: &[(&str, u32)] = &[
     ("times", 1073741924),
     ("tkill", 1073742024),
     ("truncate", 1073741900),
+    ("tuxcall", 1073742008),
     ("umask", 1073741919),
     ("umount2", 1073741990),
     ("uname", 1073741887),
@@ -1218,7 +1239,7 @@ pub(super) static X32: &[(&str, u32)] = &[
     ("writev", 1073742340),
 ];
 
-/// `arm`: (name, number), sorted by name (428 syscalls).
+/// `arm`: (name, number), sorted by name (430 syscalls).
 pub(super) static ARM: &[(&str, u32)] = &[
     ("_llseek", 140),
     ("_newselect", 142),
@@ -1230,6 +1251,7 @@ pub(super) static ARM: &[(&str, u32)] = &[
     ("add_key", 309),
     ("adjtimex", 124),
     ("arm_fadvise64_64", 270),
+    ("arm_sync_file_range", 341),
     ("bdflush", 134),
     ("bind", 282),
     ("bpf", 386),
@@ -1644,6 +1666,7 @@ pub(super) static ARM: &[(&str, u32)] = &[
     ("vfork", 190),
     ("vhangup", 111),
     ("vmsplice", 343),
+    ("vserver", 313),
     ("wait4", 114),
     ("waitid", 280),
     ("write", 4),
@@ -1980,7 +2003,7 @@ pub(super) static AARCH64: &[(&str, u32)] = &[
     ("writev", 66),
 ];
 
-/// `mipso32`: (name, number), sorted by name (424 syscalls).
+/// `mipso32`: (name, number), sorted by name (436 syscalls).
 pub(super) static MIPS: &[(&str, u32)] = &[
     ("_llseek", 4140),
     ("_newselect", 4142),
@@ -1991,10 +2014,12 @@ pub(super) static MIPS: &[(&str, u32)] = &[
     ("acct", 4051),
     ("add_key", 4280),
     ("adjtimex", 4124),
+    ("afs_syscall", 4137),
     ("alarm", 4027),
     ("bdflush", 4134),
     ("bind", 4169),
     ("bpf", 4355),
+    ("break", 4017),
     ("brk", 4045),
     ("cachectl", 4148),
     ("cacheflush", 4147),
@@ -2073,6 +2098,7 @@ pub(super) static MIPS: &[(&str, u32)] = &[
     ("fstatfs", 4100),
     ("fstatfs64", 4256),
     ("fsync", 4118),
+    ("ftime", 4035),
     ("ftruncate", 4093),
     ("ftruncate64", 4212),
     ("futex", 4238),
@@ -2114,6 +2140,7 @@ pub(super) static MIPS: &[(&str, u32)] = &[
     ("getuid", 4024),
     ("getxattr", 4227),
     ("getxattrat", 4464),
+    ("gtty", 4032),
     ("idle", 4112),
     ("init_module", 4128),
     ("inotify_add_watch", 4285),
@@ -2153,6 +2180,7 @@ pub(super) static MIPS: &[(&str, u32)] = &[
     ("listxattr", 4230),
     ("listxattrat", 4465),
     ("llistxattr", 4231),
+    ("lock", 4053),
     ("lookup_dcookie", 4247),
     ("lremovexattr", 4234),
     ("lseek", 4019),
@@ -2184,6 +2212,7 @@ pub(super) static MIPS: &[(&str, u32)] = &[
     ("move_mount", 4429),
     ("move_pages", 4308),
     ("mprotect", 4125),
+    ("mpx", 4056),
     ("mq_getsetattr", 4276),
     ("mq_notify", 4275),
     ("mq_open", 4271),
@@ -2236,9 +2265,12 @@ pub(super) static MIPS: &[(&str, u32)] = &[
     ("process_mrelease", 4448),
     ("process_vm_readv", 4345),
     ("process_vm_writev", 4346),
+    ("prof", 4044),
+    ("profil", 4098),
     ("pselect6", 4301),
     ("pselect6_time64", 4413),
     ("ptrace", 4026),
+    ("putpmsg", 4209),
     ("pwrite64", 4201),
     ("pwritev", 4331),
     ("pwritev2", 4362),
@@ -2352,6 +2384,7 @@ pub(super) static MIPS: &[(&str, u32)] = &[
     ("statmount", 4457),
     ("statx", 4366),
     ("stime", 4025),
+    ("stty", 4031),
     ("swapoff", 4115),
     ("swapon", 4087),
     ("symlink", 4083),
@@ -2384,6 +2417,7 @@ pub(super) static MIPS: &[(&str, u32)] = &[
     ("tkill", 4236),
     ("truncate", 4092),
     ("truncate64", 4211),
+    ("ulimit", 4058),
     ("umask", 4060),
     ("umount", 4022),
     ("umount2", 4052),
@@ -2401,6 +2435,7 @@ pub(super) static MIPS: &[(&str, u32)] = &[
     ("vhangup", 4111),
     ("vm86", 4113),
     ("vmsplice", 4307),
+    ("vserver", 4277),
     ("wait4", 4114),
     ("waitid", 4278),
     ("waitpid", 4007),
@@ -2408,7 +2443,7 @@ pub(super) static MIPS: &[(&str, u32)] = &[
     ("writev", 4146),
 ];
 
-/// `mips64`: (name, number), sorted by name (369 syscalls).
+/// `mips64`: (name, number), sorted by name (372 syscalls).
 pub(super) static MIPS64: &[(&str, u32)] = &[
     ("_newselect", 5022),
     ("_sysctl", 5152),
@@ -2418,6 +2453,7 @@ pub(super) static MIPS64: &[(&str, u32)] = &[
     ("acct", 5158),
     ("add_key", 5239),
     ("adjtimex", 5154),
+    ("afs_syscall", 5176),
     ("alarm", 5037),
     ("bind", 5048),
     ("bpf", 5315),
@@ -2642,6 +2678,7 @@ pub(super) static MIPS64: &[(&str, u32)] = &[
     ("process_vm_writev", 5305),
     ("pselect6", 5260),
     ("ptrace", 5099),
+    ("putpmsg", 5175),
     ("pwrite64", 5017),
     ("pwritev", 5290),
     ("pwritev2", 5322),
@@ -2775,13 +2812,14 @@ pub(super) static MIPS64: &[(&str, u32)] = &[
     ("utimes", 5226),
     ("vhangup", 5150),
     ("vmsplice", 5266),
+    ("vserver", 5236),
     ("wait4", 5059),
     ("waitid", 5237),
     ("write", 5001),
     ("writev", 5019),
 ];
 
-/// `mips64n32`: (name, number), sorted by name (393 syscalls).
+/// `mips64n32`: (name, number), sorted by name (396 syscalls).
 pub(super) static MIPS64N32: &[(&str, u32)] = &[
     ("_newselect", 6022),
     ("_sysctl", 6152),
@@ -2791,6 +2829,7 @@ pub(super) static MIPS64N32: &[(&str, u32)] = &[
     ("acct", 6158),
     ("add_key", 6243),
     ("adjtimex", 6154),
+    ("afs_syscall", 6176),
     ("alarm", 6037),
     ("bind", 6048),
     ("bpf", 6319),
@@ -3028,6 +3067,7 @@ pub(super) static MIPS64N32: &[(&str, u32)] = &[
     ("pselect6", 6264),
     ("pselect6_time64", 6413),
     ("ptrace", 6099),
+    ("putpmsg", 6175),
     ("pwrite64", 6017),
     ("pwritev", 6294),
     ("pwritev2", 6326),
@@ -3172,13 +3212,14 @@ pub(super) static MIPS64N32: &[(&str, u32)] = &[
     ("utimes", 6230),
     ("vhangup", 6150),
     ("vmsplice", 6270),
+    ("vserver", 6240),
     ("wait4", 6059),
     ("waitid", 6241),
     ("write", 6001),
     ("writev", 6019),
 ];
 
-/// `powerpc`: (name, number), sorted by name (439 syscalls).
+/// `powerpc`: (name, number), sorted by name (451 syscalls).
 pub(super) static PPC: &[(&str, u32)] = &[
     ("_llseek", 140),
     ("_newselect", 142),
@@ -3189,10 +3230,12 @@ pub(super) static PPC: &[(&str, u32)] = &[
     ("acct", 51),
     ("add_key", 269),
     ("adjtimex", 124),
+    ("afs_syscall", 137),
     ("alarm", 27),
     ("bdflush", 134),
     ("bind", 327),
     ("bpf", 361),
+    ("break", 17),
     ("brk", 45),
     ("cachestat", 451),
     ("capget", 183),
@@ -3270,6 +3313,7 @@ pub(super) static PPC: &[(&str, u32)] = &[
     ("fstatfs", 100),
     ("fstatfs64", 253),
     ("fsync", 118),
+    ("ftime", 35),
     ("ftruncate", 93),
     ("ftruncate64", 194),
     ("futex", 221),
@@ -3311,6 +3355,7 @@ pub(super) static PPC: &[(&str, u32)] = &[
     ("getuid", 24),
     ("getxattr", 212),
     ("getxattrat", 464),
+    ("gtty", 32),
     ("idle", 112),
     ("init_module", 128),
     ("inotify_add_watch", 276),
@@ -3351,6 +3396,7 @@ pub(super) static PPC: &[(&str, u32)] = &[
     ("listxattr", 215),
     ("listxattrat", 465),
     ("llistxattr", 216),
+    ("lock", 53),
     ("lookup_dcookie", 235),
     ("lremovexattr", 219),
     ("lseek", 19),
@@ -3382,6 +3428,7 @@ pub(super) static PPC: &[(&str, u32)] = &[
     ("move_mount", 429),
     ("move_pages", 301),
     ("mprotect", 125),
+    ("mpx", 56),
     ("mq_getsetattr", 267),
     ("mq_notify", 266),
     ("mq_open", 262),
@@ -3443,9 +3490,12 @@ pub(super) static PPC: &[(&str, u32)] = &[
     ("process_mrelease", 448),
     ("process_vm_readv", 351),
     ("process_vm_writev", 352),
+    ("prof", 44),
+    ("profil", 98),
     ("pselect6", 280),
     ("pselect6_time64", 413),
     ("ptrace", 26),
+    ("putpmsg", 188),
     ("pwrite64", 180),
     ("pwritev", 321),
     ("pwritev2", 381),
@@ -3562,6 +3612,7 @@ pub(super) static PPC: &[(&str, u32)] = &[
     ("statmount", 457),
     ("statx", 383),
     ("stime", 25),
+    ("stty", 31),
     ("subpage_prot", 310),
     ("swapcontext", 249),
     ("swapoff", 115),
@@ -3595,7 +3646,9 @@ pub(super) static PPC: &[(&str, u32)] = &[
     ("tkill", 208),
     ("truncate", 92),
     ("truncate64", 193),
+    ("tuxcall", 225),
     ("ugetrlimit", 190),
+    ("ulimit", 58),
     ("umask", 60),
     ("umount", 22),
     ("umount2", 52),
@@ -3621,7 +3674,7 @@ pub(super) static PPC: &[(&str, u32)] = &[
     ("writev", 146),
 ];
 
-/// `powerpc64`: (name, number), sorted by name (411 syscalls).
+/// `powerpc64`: (name, number), sorted by name (423 syscalls).
 pub(super) static PPC64: &[(&str, u32)] = &[
     ("_llseek", 140),
     ("_newselect", 142),
@@ -3632,10 +3685,12 @@ pub(super) static PPC64: &[(&str, u32)] = &[
     ("acct", 51),
     ("add_key", 269),
     ("adjtimex", 124),
+    ("afs_syscall", 137),
     ("alarm", 27),
     ("bdflush", 134),
     ("bind", 327),
     ("bpf", 361),
+    ("break", 17),
     ("brk", 45),
     ("cachestat", 451),
     ("capget", 183),
@@ -3704,6 +3759,7 @@ pub(super) static PPC64: &[(&str, u32)] = &[
     ("fstatfs", 100),
     ("fstatfs64", 253),
     ("fsync", 118),
+    ("ftime", 35),
     ("ftruncate", 93),
     ("futex", 221),
     ("futex_requeue", 456),
@@ -3743,6 +3799,7 @@ pub(super) static PPC64: &[(&str, u32)] = &[
     ("getuid", 24),
     ("getxattr", 212),
     ("getxattrat", 464),
+    ("gtty", 32),
     ("idle", 112),
     ("init_module", 128),
     ("inotify_add_watch", 276),
@@ -3782,6 +3839,7 @@ pub(super) static PPC64: &[(&str, u32)] = &[
     ("listxattr", 215),
     ("listxattrat", 465),
     ("llistxattr", 216),
+    ("lock", 53),
     ("lookup_dcookie", 235),
     ("lremovexattr", 219),
     ("lseek", 19),
@@ -3811,6 +3869,7 @@ pub(super) static PPC64: &[(&str, u32)] = &[
     ("move_mount", 429),
     ("move_pages", 301),
     ("mprotect", 125),
+    ("mpx", 56),
     ("mq_getsetattr", 267),
     ("mq_notify", 266),
     ("mq_open", 262),
@@ -3870,8 +3929,11 @@ pub(super) static PPC64: &[(&str, u32)] = &[
     ("process_mrelease", 448),
     ("process_vm_readv", 351),
     ("process_vm_writev", 352),
+    ("prof", 44),
+    ("profil", 98),
     ("pselect6", 280),
     ("ptrace", 26),
+    ("putpmsg", 188),
     ("pwrite64", 180),
     ("pwritev", 321),
     ("pwritev2", 381),
@@ -3983,6 +4045,7 @@ pub(super) static PPC64: &[(&str, u32)] = &[
     ("statmount", 457),
     ("statx", 383),
     ("stime", 25),
+    ("stty", 31),
     ("subpage_prot", 310),
     ("swapcontext", 249),
     ("swapoff", 115),
@@ -4011,7 +4074,9 @@ pub(super) static PPC64: &[(&str, u32)] = &[
     ("times", 43),
     ("tkill", 208),
     ("truncate", 92),
+    ("tuxcall", 225),
     ("ugetrlimit", 190),
+    ("ulimit", 58),
     ("umask", 60),
     ("umount", 22),
     ("umount2", 52),
@@ -4036,7 +4101,7 @@ pub(super) static PPC64: &[(&str, u32)] = &[
     ("writev", 146),
 ];
 
-/// `s390`: (name, number), sorted by name (438 syscalls).
+/// `s390`: (name, number), sorted by name (440 syscalls).
 pub(super) static S390: &[(&str, u32)] = &[
     ("_llseek", 140),
     ("_newselect", 142),
@@ -4046,6 +4111,7 @@ pub(super) static S390: &[(&str, u32)] = &[
     ("acct", 51),
     ("add_key", 278),
     ("adjtimex", 124),
+    ("afs_syscall", 137),
     ("alarm", 27),
     ("bdflush", 134),
     ("bind", 361),
@@ -4302,6 +4368,7 @@ pub(super) static S390: &[(&str, u32)] = &[
     ("pselect6", 301),
     ("pselect6_time64", 413),
     ("ptrace", 26),
+    ("putpmsg", 189),
     ("pwrite64", 181),
     ("pwritev", 329),
     ("pwritev2", 377),
@@ -4478,7 +4545,7 @@ pub(super) static S390: &[(&str, u32)] = &[
     ("writev", 146),
 ];
 
-/// `s390x`: (name, number), sorted by name (387 syscalls).
+/// `s390x`: (name, number), sorted by name (389 syscalls).
 pub(super) static S390X: &[(&str, u32)] = &[
     ("_sysctl", 149),
     ("accept4", 364),
@@ -4486,6 +4553,7 @@ pub(super) static S390X: &[(&str, u32)] = &[
     ("acct", 51),
     ("add_key", 278),
     ("adjtimex", 124),
+    ("afs_syscall", 137),
     ("alarm", 27),
     ("bdflush", 134),
     ("bind", 361),
@@ -4715,6 +4783,7 @@ pub(super) static S390X: &[(&str, u32)] = &[
     ("process_vm_writev", 341),
     ("pselect6", 301),
     ("ptrace", 26),
+    ("putpmsg", 189),
     ("pwrite64", 181),
     ("pwritev", 329),
     ("pwritev2", 377),
@@ -5279,10 +5348,11 @@ pub(super) static PARISC: &[(&str, u32)] = &[
     ("writev", 146),
 ];
 
-/// `parisc64`: (name, number), sorted by name (383 syscalls).
+/// `parisc64`: (name, number), sorted by name (386 syscalls).
 pub(super) static PARISC64: &[(&str, u32)] = &[
     ("_llseek", 140),
     ("_newselect", 142),
+    ("_sysctl", 149),
     ("accept", 35),
     ("accept4", 320),
     ("access", 33),
@@ -5290,6 +5360,7 @@ pub(super) static PARISC64: &[(&str, u32)] = &[
     ("add_key", 264),
     ("adjtimex", 124),
     ("alarm", 27),
+    ("bdflush", 134),
     ("bind", 22),
     ("bpf", 341),
     ("brk", 45),
@@ -5651,6 +5722,7 @@ pub(super) static PARISC64: &[(&str, u32)] = &[
     ("unlink", 10),
     ("unlinkat", 281),
     ("unshare", 288),
+    ("uselib", 86),
     ("userfaultfd", 344),
     ("ustat", 62),
     ("utime", 30),
