@@ -147,6 +147,30 @@ pub fn go_arch(arch: Arch) -> &'static str {
     }
 }
 
+/// An architecture by any of its usual names: `SCMP_ARCH_X86_64`, `x86_64`, Go's `amd64`,
+/// `uname -m`'s `aarch64`, case-insensitive.
+pub fn arch_from_name(name: &str) -> Option<Arch> {
+    let up = name.trim().to_ascii_uppercase();
+    if let Ok(a) = up.parse::<Arch>() {
+        return Some(a.resolved());
+    }
+    if let Ok(a) = format!("SCMP_ARCH_{up}").parse::<Arch>() {
+        return Some(a.resolved());
+    }
+    let low = up.to_ascii_lowercase();
+    let alias = match low.as_str() {
+        "i386" | "i686" => Arch::X86,
+        "armv7l" | "armhf" => Arch::Arm,
+        "arm64" => Arch::Aarch64,
+        "ppc64el" => Arch::Ppc64Le,
+        _ => Arch::ALL
+            .into_iter()
+            .filter(|a| *a != Arch::Native)
+            .find(|a| go_arch(*a) == low)?,
+    };
+    Some(alias)
+}
+
 fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
@@ -636,6 +660,17 @@ impl From<&SeccompSpec> for RuntimeProfile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arch_names() {
+        assert_eq!(arch_from_name("SCMP_ARCH_AARCH64"), Some(Arch::Aarch64));
+        assert_eq!(arch_from_name("aarch64"), Some(Arch::Aarch64));
+        assert_eq!(arch_from_name("arm64"), Some(Arch::Aarch64));
+        assert_eq!(arch_from_name("amd64"), Some(Arch::X86_64));
+        assert_eq!(arch_from_name("x86_64"), Some(Arch::X86_64));
+        assert_eq!(arch_from_name("s390x"), Some(Arch::S390X));
+        assert_eq!(arch_from_name("vax"), None);
+    }
 
     #[test]
     fn kernel_versions_parse() {

@@ -8,7 +8,58 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use spo_core::{DecodeError, Document, Kind};
 use spo_seccomp::resolve::{BaseProfileResolver, BoxError};
+use spo_seccomp::runtime::{arch_from_name, parse_kernel, Target, DEFAULT_CAPS};
 use spo_seccomp::{SeccompProfile, SeccompSpec};
+use std::sync::OnceLock;
+
+/// Settings every reader follows, from the global flags.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// What runtime seccomp JSON is evaluated for.
+    pub target: Target,
+    /// Largest input accepted, in bytes.
+    pub max_input_size: u64,
+}
+
+/// The default input-size limit: 16 MiB.
+pub const DEFAULT_MAX_INPUT: u64 = 16 << 20;
+
+static SETTINGS: OnceLock<Settings> = OnceLock::new();
+
+/// Sets the reader settings from the global flags (once, before any input is read).
+pub fn configure(global: &crate::cli::Global) -> Result<()> {
+    let arch = match global.arch.as_deref() {
+        Some(a) => arch_from_name(a)
+            .ok_or_else(|| anyhow::anyhow!("--arch: unknown architecture {a:?}"))?,
+        None => spo_core::Arch::native(),
+    };
+    let kernel = match global.kernel.as_deref() {
+        Some(k) => {
+            parse_kernel(k).ok_or_else(|| anyhow::anyhow!("--kernel: {k:?} is not major.minor"))?
+        }
+        None => std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .ok()
+            .and_then(|r| parse_kernel(&r))
+            .unwrap_or((0, 0)),
+    };
+    let target = match &global.caps {
+        Some(caps) => Target::new(arch, caps.iter().filter(|c| !c.is_empty()), kernel),
+        None => Target::new(arch, DEFAULT_CAPS, kernel),
+    };
+    let _ = SETTINGS.set(Settings {
+        target,
+        max_input_size: global.max_input_size,
+    });
+    Ok(())
+}
+
+/// The reader settings (defaults when [`configure`] was not called).
+pub fn settings() -> &'static Settings {
+    SETTINGS.get_or_init(|| Settings {
+        target: Target::default(),
+        max_input_size: DEFAULT_MAX_INPUT,
+    })
+}
 
 /// The input could not be read or parsed at all (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +84,9 @@ pub enum Item {
         spec: SeccompSpec,
         /// Name derived from the file stem.
         name: String,
+        /// Problems of the runtime form itself (`archMap` with `architectures`, unknown
+        /// errno names...), paths relative to the JSON.
+        problems: spo_core::Violations,
     },
 }
 
@@ -68,7 +122,7 @@ impl Item {
         match self {
             Item::Manifest(d) => Ok(SeccompProfile::from_document(d.clone())?),
             Item::Seccomp(_, p) => Ok(p.clone()),
-            Item::RawSeccomp { spec, name } => Ok(SeccompProfile::new(
+            Item::RawSeccomp { spec, name, .. } => Ok(SeccompProfile::new(
                 spo_core::ObjectMeta::named(name.clone()),
                 spec.clone(),
             )),
@@ -76,24 +130,43 @@ impl Item {
     }
 }
 
-/// Text of `path`, `-` meaning standard input.
+/// Text of `path`, `-` meaning standard input, at most [`Settings::max_input_size`] bytes.
 pub fn read_text(path: &Path) -> Result<String> {
-    let display = path.display().to_string();
-    let mut text = String::new();
-    if path == Path::new("-") {
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| Unreadable {
-                path: "<stdin>".into(),
-                what: e.to_string(),
-            })?;
+    let limit = settings().max_input_size;
+    let (display, reader): (String, Box<dyn Read>) = if path == Path::new("-") {
+        ("<stdin>".into(), Box::new(std::io::stdin().lock()))
     } else {
-        text = std::fs::read_to_string(path).map_err(|e| Unreadable {
-            path: display,
+        let display = path.display().to_string();
+        let f = std::fs::File::open(path).map_err(|e| Unreadable {
+            path: display.clone(),
             what: e.to_string(),
         })?;
+        (display, Box::new(f))
+    };
+    let mut bytes = Vec::new();
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| Unreadable {
+            path: display.clone(),
+            what: e.to_string(),
+        })?;
+    if bytes.len() as u64 > limit {
+        return Err(Unreadable {
+            path: display,
+            what: format!(
+                "larger than the input limit of {limit} bytes (raise it with --max-input-size)"
+            ),
+        }
+        .into());
     }
-    Ok(text)
+    String::from_utf8(bytes).map_err(|e| {
+        Unreadable {
+            path: display,
+            what: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+        }
+        .into()
+    })
 }
 
 /// A name for a profile read from raw JSON at `path`.
@@ -164,9 +237,11 @@ pub fn load_text(text: &str, path: &Path) -> Result<Vec<Item>> {
         .into());
     }
     if raw.len() == 1 && !raw[0].has_kind() && raw[0].value.get("defaultAction").is_some() {
-        let spec = spo_seccomp::model::spec_from_raw_json(text).with_context(|| display.clone())?;
+        let raw =
+            spo_seccomp::model::runtime_from_raw_json(text).with_context(|| display.clone())?;
         return Ok(vec![Item::RawSeccomp {
-            spec,
+            spec: raw.evaluate(&settings().target),
+            problems: raw.violations(),
             name: name_from_path(path),
         }]);
     }

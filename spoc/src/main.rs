@@ -30,6 +30,10 @@ pub enum Outcome {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.global);
+    if let Err(e) = input::configure(&cli.global) {
+        eprintln!("spoc: {e:#}");
+        return ExitCode::from(2);
+    }
     let result = match cli.command {
         Command::Version(args) => cmd::version::run(&args),
         Command::Completions(args) => cmd::completions::run(&args),

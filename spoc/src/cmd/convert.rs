@@ -16,6 +16,31 @@ use crate::Outcome;
 /// Mode of converted files (spoc.md §4).
 const MODE: u32 = 0o600;
 
+/// A SeccompProfile has no `defaultErrnoRet` (upstream's CRD lacks it; an ERRNO default
+/// returns EPERM). EPERM itself is dropped silently; any other value only with `--lossy`.
+fn drop_default_errno(spec: &mut spo_seccomp::SeccompSpec, args: &ConvertArgs) -> Result<()> {
+    let Some(errno) = spec.default_errno_ret else {
+        return Ok(());
+    };
+    if errno != 1 && spec.default_action == spo_seccomp::Action::Errno {
+        if !args.lossy {
+            bail!(
+                "{}: defaultErrnoRet {errno} cannot be expressed in a SeccompProfile (the CRD has \
+                 no such field; its SCMP_ACT_ERRNO default returns EPERM = 1); pass --lossy to \
+                 drop it",
+                args.file.display()
+            );
+        }
+        eprintln!(
+            "spoc: warning: {}: defaultErrnoRet {errno} dropped (--lossy): the profile's default \
+             action now returns EPERM",
+            args.file.display()
+        );
+    }
+    spec.default_errno_ret = None;
+    Ok(())
+}
+
 /// One converted document: a suggested file name and its text.
 struct Converted {
     name: String,
@@ -30,6 +55,7 @@ fn convert_item(item: &Item, args: &ConvertArgs, global: &Global) -> Result<Conv
             if let Some(n) = &args.name {
                 p.metadata.name = n.clone();
             }
+            drop_default_errno(&mut p.spec, args)?;
             let value = p.to_manifest(Version::V1)?;
             let (text, ext) = match global.data_format() {
                 crate::cli::Format::Yaml => (spo_core::to_yaml_stream(&[value])?, "yaml"),

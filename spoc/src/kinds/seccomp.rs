@@ -28,8 +28,8 @@ pub fn validate(
 ) -> Result<(Violations, Vec<String>)> {
     let profile = item.seccomp()?;
     let raw = matches!(item, Item::RawSeccomp { .. });
-    let mut v = if raw {
-        let mut v = Violations::new();
+    let mut v = if let Item::RawSeccomp { problems, .. } = item {
+        let mut v = problems.clone();
         v.extend_prefixed("", spo_seccomp::validate::validate_spec(&profile.spec));
         v
     } else {
@@ -60,6 +60,14 @@ pub fn validate(
                 }
                 Err(e) => v.push("spec.baseProfileName", e.to_string()),
             }
+        }
+    }
+    // The kernel refuses filters over 4,096 BPF instructions: find out before any run.
+    #[cfg(feature = "libseccomp")]
+    if v.is_empty() {
+        match spo_seccomp::compile::size_violations(&resolved.spec) {
+            Ok(sv) => v.extend_prefixed(if raw { "" } else { "spec" }, sv),
+            Err(e) => warnings.push(format!("the filter was not compiled: {e}")),
         }
     }
     if !opts.allowed_syscalls.is_empty() {

@@ -1,0 +1,165 @@
+//! Issue 9 ("a dependable SDK") end to end: runtime seccomp JSON from Docker, Podman and
+//! upstream SPO; loss-free conversion; limits on hostile input; process behaviour.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+use common::{spoc, text, write};
+
+use std::path::PathBuf;
+
+fn real(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../spo-seccomp/tests/fixtures/real")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+const REAL: [&str; 6] = [
+    "moby-default.json",
+    "moby-default-old.json",
+    "containers-common.json",
+    "deploy_base_profiles_bpf-recorder.json",
+    "deploy_base_profiles_security-profiles-operator.json",
+    "profile-block-all.json",
+];
+
+// covers: SC-01, SC-02 (Docker, containers-common and SPO deploy profiles are accepted)
+#[test]
+fn real_runtime_profiles_validate() {
+    for f in REAL {
+        for arch in ["x86_64", "aarch64", "s390x"] {
+            let out = spoc(&["validate", "--arch", arch, &real(f)]);
+            assert_eq!(out.status.code(), Some(0), "{f} {arch}: {out:?}");
+        }
+    }
+}
+
+// covers: CLI-14
+#[test]
+fn convert_refuses_default_errno_ret_unless_lossy_and_output_always_validates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_file = tmp.path().join("cc.yaml");
+    let o = out_file.to_str().unwrap();
+    // containers-common: defaultErrnoRet 38 (ENOSYS) has no place in a SeccompProfile.
+    let out = spoc(&["convert", &real("containers-common.json"), "-o", o]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        text(&out.stderr).contains("--lossy"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!out_file.exists());
+    let out = spoc(&[
+        "convert",
+        "--lossy",
+        &real("containers-common.json"),
+        "-o",
+        o,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(text(&out.stderr).contains("defaultErrnoRet 38 dropped"));
+    let written = std::fs::read_to_string(&out_file).unwrap();
+    assert!(!written.contains("defaultErrnoRet"), "{written}");
+    let out = spoc(&["validate", o]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    // moby: defaultErrnoRet 1 is EPERM, what the ERRNO default returns anyway.
+    let moby = tmp.path().join("moby.yaml");
+    let out = spoc(&[
+        "convert",
+        "--arch",
+        "arm64",
+        &real("moby-default.json"),
+        "-o",
+        moby.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let written = std::fs::read_to_string(&moby).unwrap();
+    assert!(
+        written.contains("- SCMP_ARCH_AARCH64\n  - SCMP_ARCH_ARM\n"),
+        "{written}"
+    );
+    assert!(!written.contains("arch_prctl"), "amd64-only rule kept");
+    let out = spoc(&["validate", moby.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
+
+#[test]
+fn caps_and_kernel_select_rules() {
+    let names = |extra: &[&str]| -> String {
+        let mut args = vec!["convert", "--arch", "amd64"];
+        args.extend_from_slice(extra);
+        if !extra.contains(&"--kernel") {
+            args.extend(["--kernel", "6.1"]);
+        }
+        let f = real("moby-default.json");
+        args.push(&f);
+        let out = spoc(&args);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        text(&out.stdout)
+    };
+    assert!(!names(&[]).contains("- bpf\n"));
+    assert!(names(&["--caps", "CAP_SYS_ADMIN"]).contains("- bpf\n"));
+    assert!(!names(&["--kernel", "4.4"]).contains("process_vm_readv"));
+}
+
+// covers: CLI-12, CLI-15
+#[test]
+fn run_and_merge_accept_runtime_json() {
+    let out = spoc(&[
+        "run",
+        "--no-audit",
+        "-p",
+        &real("moby-default.json"),
+        "--",
+        "/bin/true",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = spoc(&[
+        "merge",
+        &real("moby-default.json"),
+        &real("deploy_base_profiles_security-profiles-operator.json"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(text(&out.stdout).contains("SCMP_ACT_ERRNO"), "{out:?}");
+}
+
+// Issue 9: 5,000 argument rules passed validate, then `spoc run` failed with EINVAL.
+#[test]
+fn validate_reports_filters_over_the_kernel_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut rules = String::new();
+    for i in 0..5000 {
+        rules.push_str(&format!(
+            "{{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{{\"index\":0,\"value\":{i},\"op\":\"SCMP_CMP_EQ\"}}]}},"
+        ));
+    }
+    rules.pop();
+    let f = write(
+        tmp.path(),
+        "big.json",
+        &format!("{{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{rules}]}}"),
+    );
+    let out = spoc(&["validate", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("BPF instructions; the kernel loads at most 4096"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn inputs_over_the_size_limit_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        tmp.path(),
+        "p.json",
+        &format!("{{\"defaultAction\":\"SCMP_ACT_LOG\"{}}}", " ".repeat(2000)),
+    );
+    let out = spoc(&["validate", "--max-input-size", "1K", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(text(&out.stderr).contains("input limit of 1024 bytes"));
+    let out = spoc(&["validate", "--max-input-size", "4K", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
