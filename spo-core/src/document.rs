@@ -81,6 +81,17 @@ fn parse_chunk(
     let Some(content_line) = content_line else {
         return Ok(None);
     };
+    if let Err(at) = crate::limits::check_nesting(chunk, crate::limits::MAX_NESTING) {
+        return Err(DecodeError::Syntax {
+            document,
+            line: first_line + at.line - 1,
+            column: at.column,
+            message: format!(
+                "collections nest deeper than {} levels",
+                crate::limits::MAX_NESTING
+            ),
+        });
+    }
     let parsed = match crate::yaml_subset::parse(chunk) {
         Some(v) => Ok(v),
         None => serde_yaml::from_str::<Value>(chunk),

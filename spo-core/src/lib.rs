@@ -33,6 +33,7 @@ pub mod arch;
 pub mod document;
 pub mod error;
 pub mod events;
+pub mod limits;
 pub mod meta;
 pub mod name;
 pub mod recording;

@@ -5,6 +5,7 @@
 //! between `fork` and `exec`, with no allocation, because a seccomp filter can never be
 //! removed from a process again.
 
+use std::collections::HashSet;
 use std::io::{Read, Seek, SeekFrom};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::process::Command;
@@ -15,7 +16,7 @@ use libseccomp::{
 use spo_core::Arch;
 
 use crate::error::SeccompError;
-use crate::model::{Action, ArgOp, Flag, SeccompSpec};
+use crate::model::{Action, Arg, ArgOp, Flag, SeccompSpec};
 
 /// Rules from which the binary-tree optimisation is switched on.
 pub const TREE_THRESHOLD: usize = 8;
@@ -95,8 +96,7 @@ pub fn scmp_arch(arch: Arch) -> ScmpArch {
     }
 }
 
-/// The kernel's limit on the length of one classic BPF program (`BPF_MAXINSNS`).
-pub const BPF_MAXINSNS: usize = 4096;
+pub use crate::validate::BPF_MAXINSNS;
 
 /// How a rule's syscall reaches libseccomp on one architecture.
 fn syscall_for(arch: Arch, native: Arch, name: &str) -> Option<ScmpSyscall> {
@@ -146,6 +146,9 @@ fn build_context(
         ctx.set_ctl_optimize(2)
             .map_err(lib("enable binary-tree optimisation"))?;
     }
+    // The same (name, action, errno, conditions) twice adds nothing; libseccomp's cost per
+    // repeated rule grows with the rules already there, so repeats are skipped here.
+    let mut added: HashSet<(&str, Action, Option<u32>, &[Arg])> = HashSet::new();
     for rule in &spec.syscalls {
         if rule.action == spec.default_action && rule.errno() == spec.default_errno_ret {
             continue;
@@ -160,6 +163,14 @@ fn build_context(
             .map(|a| scmp_cmp(a.index, a.op, a.value, a.value_two))
             .collect();
         for name in &rule.names {
+            if !added.insert((
+                name.as_str(),
+                rule.action,
+                rule.errno(),
+                rule.args.as_slice(),
+            )) {
+                continue;
+            }
             let present: Vec<Arch> = arches
                 .iter()
                 .copied()
@@ -198,6 +209,14 @@ fn build_context(
 /// A name spo's table knows but the host's libseccomp does not is compiled by number on the
 /// native architecture (libseccomp translates numbers for foreign ones only by name).
 pub fn compile(spec: &SeccompSpec) -> Result<CompiledFilter, SeccompError> {
+    // libseccomp's time grows faster than linearly with conditions on one syscall; a filter
+    // the kernel would refuse anyway is refused before it is built.
+    let at_least = crate::validate::bpf_lower_bound(spec);
+    if at_least > BPF_MAXINSNS {
+        return Err(SeccompError::TooLarge {
+            instructions: at_least,
+        });
+    }
     let arches = spec.effective_architectures();
     let native = Arch::native();
     let (here, foreign): (Vec<Arch>, Vec<Arch>) = arches.iter().partition(|a| **a == native);
@@ -231,7 +250,19 @@ pub fn compile(spec: &SeccompSpec) -> Result<CompiledFilter, SeccompError> {
 /// with the instruction count. Paths are relative to the spec.
 pub fn size_violations(spec: &SeccompSpec) -> Result<spo_core::Violations, SeccompError> {
     let mut v = spo_core::Violations::new();
-    let total = compile(spec)?.len();
+    let total = match compile(spec) {
+        Ok(f) => f.len(),
+        Err(SeccompError::TooLarge { instructions }) => {
+            v.push(
+                "syscalls",
+                format!(
+                    "the filter needs at least {instructions} BPF instructions; the kernel loads at most {BPF_MAXINSNS}"
+                ),
+            );
+            return Ok(v);
+        }
+        Err(e) => return Err(e),
+    };
     if total <= BPF_MAXINSNS {
         return Ok(v);
     }

@@ -46,6 +46,14 @@ pub enum SeccompError {
         #[source]
         source: libseccomp::error::SeccompError,
     },
+    /// The filter would be longer than the kernel loads (`BPF_MAXINSNS`, 4096).
+    #[error(
+        "the filter needs at least {instructions} BPF instructions; the kernel loads at most 4096"
+    )]
+    TooLarge {
+        /// Instructions needed (a lower bound when the filter was not built).
+        instructions: usize,
+    },
     /// The profile uses something this libseccomp or kernel cannot do.
     #[error("unsupported: {0}")]
     Unsupported(String),

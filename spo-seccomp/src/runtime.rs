@@ -531,17 +531,22 @@ impl RuntimeProfile {
 
     /// The profile as the runtime would apply it on `target`.
     pub fn evaluate(&self, target: &Target) -> SeccompSpec {
+        self.clone().into_spec(target)
+    }
+
+    /// [`RuntimeProfile::evaluate`] without copying the rules.
+    pub fn into_spec(self, target: &Target) -> SeccompSpec {
         let mut spec = SeccompSpec::new(self.default_action);
         spec.state = self.state;
-        spec.base_profile_name = self.base_profile_name.clone();
+        spec.base_profile_name = self.base_profile_name;
         spec.default_errno_ret = self
             .default_errno_ret
             .or_else(|| self.default_errno.as_deref().and_then(errno_number));
-        spec.listener_path = self.listener_path.clone();
-        spec.listener_metadata = self.listener_metadata.clone();
-        spec.flags = self.flags.clone();
+        spec.listener_path = self.listener_path;
+        spec.listener_metadata = self.listener_metadata;
+        spec.flags = self.flags;
         spec.architectures = if self.arch_map.is_empty() {
-            self.architectures.clone()
+            self.architectures
         } else {
             let want = target.arch.as_str();
             let mut out: Vec<Arch> = Vec::new();
@@ -561,10 +566,10 @@ impl RuntimeProfile {
         };
         spec.syscalls = self
             .syscalls
-            .iter()
+            .into_iter()
             .filter(|s| applies(s, target))
             .map(|s| {
-                let mut names = s.names.clone();
+                let mut names = s.names;
                 if let Some(n) = s.name.as_deref().filter(|n| !n.is_empty()) {
                     names.insert(0, n.to_string());
                 }
@@ -574,7 +579,7 @@ impl RuntimeProfile {
                     errno_ret: s
                         .errno_ret
                         .or_else(|| s.errno.as_deref().and_then(errno_number)),
-                    args: s.args.clone(),
+                    args: s.args,
                 }
             })
             .collect();

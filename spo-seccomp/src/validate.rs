@@ -4,7 +4,7 @@
 //! context: syscall names per architecture, counts, ranges, the listener path (SC-05),
 //! combinations the kernel or runtimes refuse, and the object name.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use spo_core::{name, Violations};
 
@@ -17,6 +17,42 @@ pub const MAX_ERRNO: u32 = 4095;
 pub const MAX_ARGS: usize = 6;
 /// The directory a `listenerPath` must live in (SC-05).
 pub const LISTENER_DIR: &str = "/var/run/security-profiles-operator/";
+
+/// The kernel's limit on the length of one classic BPF program (`BPF_MAXINSNS`).
+pub const BPF_MAXINSNS: usize = 4096;
+
+/// A lower bound of the BPF instructions any compiler needs for `spec`, without compiling:
+/// per architecture, one jump per syscall with a rule and one per argument comparison of each
+/// distinct (syscall, rule) pair. Linear in the profile. When it exceeds [`BPF_MAXINSNS`] the
+/// kernel will refuse the filter whatever the compiler does.
+pub fn bpf_lower_bound(spec: &SeccompSpec) -> usize {
+    let arches = spec.effective_architectures();
+    let mut rules: HashSet<(&str, Action, Option<u32>, &[crate::model::Arg])> = HashSet::new();
+    let mut syscalls_with_rules: HashSet<&str> = HashSet::new();
+    let mut per_name_args: HashMap<&str, usize> = HashMap::new();
+    for rule in &spec.syscalls {
+        if rule.action == spec.default_action && rule.errno() == spec.default_errno_ret {
+            continue;
+        }
+        for n in &rule.names {
+            if rules.insert((n.as_str(), rule.action, rule.errno(), rule.args.as_slice())) {
+                syscalls_with_rules.insert(n.as_str());
+                *per_name_args.entry(n.as_str()).or_default() += rule.args.len();
+            }
+        }
+    }
+    arches
+        .iter()
+        .map(|a| {
+            syscalls_with_rules
+                .iter()
+                .filter(|n| syscalls::exists(*a, n))
+                .map(|n| 1 + per_name_args.get(n).copied().unwrap_or(0))
+                .sum::<usize>()
+        })
+        .max()
+        .unwrap_or(0)
+}
 
 /// Validates a whole profile: metadata and spec. Empty result = valid.
 pub fn validate(profile: &SeccompProfile) -> Violations {
@@ -114,6 +150,16 @@ pub fn validate_spec(spec: &SeccompSpec) -> Violations {
         }
     }
 
+    let at_least = bpf_lower_bound(spec);
+    if at_least > BPF_MAXINSNS {
+        v.push(
+            "syscalls",
+            format!(
+                "the filter needs at least {at_least} BPF instructions; the kernel loads at most {BPF_MAXINSNS}"
+            ),
+        );
+    }
+
     let uses_notify = spec.syscalls.iter().any(|s| s.action == Action::Notify);
     if uses_notify && spec.listener_path.is_none() {
         v.push("listenerPath", "required when a rule uses SCMP_ACT_NOTIFY");
@@ -124,6 +170,8 @@ pub fn validate_spec(spec: &SeccompSpec) -> Violations {
         .map(|a| a.as_str())
         .collect::<Vec<_>>()
         .join(", ");
+    // Names repeat across rules: each is looked up once.
+    let mut known_names: HashMap<&str, bool> = HashMap::new();
     for (i, rule) in spec.syscalls.iter().enumerate() {
         let at = format!("syscalls[{i}]");
         if rule.names.is_empty() {
@@ -136,12 +184,17 @@ pub fn validate_spec(spec: &SeccompSpec) -> Violations {
                 continue;
             }
             if !seen.insert(n.as_str()) {
+                // Known or not, it was judged at its first occurrence.
                 v.push(
                     format!("{at}.names[{j}]"),
                     format!("{n:?} is listed twice in this rule"),
                 );
+                continue;
             }
-            if !arches.iter().any(|a| syscalls::exists(*a, n)) && !syscalls::exists_anywhere(n) {
+            let known = *known_names.entry(n.as_str()).or_insert_with(|| {
+                arches.iter().any(|a| syscalls::exists(*a, n)) || syscalls::exists_anywhere(n)
+            });
+            if !known {
                 v.push(
                     format!("{at}.names[{j}]"),
                     format!("unknown syscall {n:?} on {arch_list}"),
@@ -201,19 +254,23 @@ pub fn validate_spec(spec: &SeccompSpec) -> Violations {
 pub fn warnings(spec: &SeccompSpec) -> Violations {
     let mut v = Violations::new();
     let arches = spec.effective_architectures();
+    // Per distinct name: the architectures it is missing on (`None` = nothing to say).
+    let mut memo: HashMap<&str, Option<String>> = HashMap::new();
     for (i, rule) in spec.syscalls.iter().enumerate() {
         for (j, n) in rule.names.iter().enumerate() {
-            let missing: Vec<&str> = arches
-                .iter()
-                .filter(|a| !syscalls::exists(**a, n))
-                .map(|a| a.as_str())
-                .collect();
-            if !missing.is_empty() && syscalls::exists_anywhere(n) {
+            let missing = memo.entry(n.as_str()).or_insert_with(|| {
+                let missing: Vec<&str> = arches
+                    .iter()
+                    .filter(|a| !syscalls::exists(**a, n))
+                    .map(|a| a.as_str())
+                    .collect();
+                (!missing.is_empty() && syscalls::exists_anywhere(n)).then(|| missing.join(", "))
+            });
+            if let Some(missing) = missing {
                 v.push(
                     format!("syscalls[{i}].names[{j}]"),
                     format!(
-                        "syscall {n:?} does not exist on {}; the rule has no effect there",
-                        missing.join(", ")
+                        "syscall {n:?} does not exist on {missing}; the rule has no effect there"
                     ),
                 );
             }
@@ -289,6 +346,31 @@ mod tests {
             spec.listener_path = Some(bad.into());
             assert_eq!(paths(&validate_spec(&spec)), ["listenerPath"], "{bad}");
         }
+    }
+
+    // Issue 9: 5,000 argument rules passed validation and failed at load with EINVAL.
+    #[test]
+    fn filters_the_kernel_cannot_load_are_invalid() {
+        let mut spec = SeccompSpec::new(Action::Errno);
+        spec.syscalls = (0..5000)
+            .map(|i| {
+                let mut r = Syscall::new(["personality"], Action::Allow);
+                r.args = vec![Arg {
+                    index: 0,
+                    value: i,
+                    value_two: 0,
+                    op: ArgOp::Equal,
+                }];
+                r
+            })
+            .collect();
+        let v = validate_spec(&spec);
+        assert_eq!(paths(&v), ["syscalls"], "{v}");
+        assert!(v.as_slice()[0]
+            .reason
+            .contains("at least 5001 BPF instructions"));
+        spec.syscalls.truncate(1000);
+        assert!(validate_spec(&spec).is_empty());
     }
 
     // covers: SC-01

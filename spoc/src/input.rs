@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use spo_core::{DecodeError, Document, Kind};
 use spo_seccomp::resolve::{BaseProfileResolver, BoxError};
 use spo_seccomp::runtime::{arch_from_name, parse_kernel, Target, DEFAULT_CAPS};
-use spo_seccomp::{SeccompProfile, SeccompSpec};
+use spo_seccomp::SeccompProfile;
 use std::sync::OnceLock;
 
 /// Settings every reader follows, from the global flags.
@@ -78,12 +78,11 @@ pub enum Item {
     Manifest(Document),
     /// A SeccompProfile decoded on the fast path (document number, profile).
     Seccomp(usize, SeccompProfile),
-    /// Raw OCI seccomp JSON (no `kind`), with a name derived from the file.
+    /// Raw seccomp JSON (no `kind`: OCI, moby, containers-common), evaluated for the
+    /// target, as a profile named after the file.
     RawSeccomp {
-        /// The spec.
-        spec: SeccompSpec,
-        /// Name derived from the file stem.
-        name: String,
+        /// The profile (`metadata.name` derived from the file stem).
+        profile: SeccompProfile,
         /// Problems of the runtime form itself (`archMap` with `architectures`, unknown
         /// errno names...), paths relative to the JSON.
         problems: spo_core::Violations,
@@ -104,7 +103,7 @@ impl Item {
         match self {
             Item::Manifest(d) => (d.index, d.metadata.name.clone()),
             Item::Seccomp(i, p) => (*i, p.metadata.name.clone()),
-            Item::RawSeccomp { name, .. } => (1, name.clone()),
+            Item::RawSeccomp { profile, .. } => (1, profile.metadata.name.clone()),
         }
     }
 
@@ -119,13 +118,15 @@ impl Item {
 
     /// The item as a SeccompProfile; errors if it is another kind or does not decode.
     pub fn seccomp(&self) -> Result<SeccompProfile> {
+        Ok(self.seccomp_cow()?.into_owned())
+    }
+
+    /// [`Item::seccomp`] without copying an already decoded profile.
+    pub fn seccomp_cow(&self) -> Result<std::borrow::Cow<'_, SeccompProfile>> {
+        use std::borrow::Cow;
         match self {
-            Item::Manifest(d) => Ok(SeccompProfile::from_document(d.clone())?),
-            Item::Seccomp(_, p) => Ok(p.clone()),
-            Item::RawSeccomp { spec, name, .. } => Ok(SeccompProfile::new(
-                spo_core::ObjectMeta::named(name.clone()),
-                spec.clone(),
-            )),
+            Item::Manifest(d) => Ok(Cow::Owned(SeccompProfile::from_document(d.clone())?)),
+            Item::Seccomp(_, p) | Item::RawSeccomp { profile: p, .. } => Ok(Cow::Borrowed(p)),
         }
     }
 }
@@ -212,8 +213,39 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Vec<Item>>> {
     })
 }
 
+/// True when `text` is one JSON object without `kind` but with `defaultAction`: raw seccomp
+/// JSON. Probed without building a tree (serde skips values; its depth limit applies).
+fn is_raw_seccomp_json(text: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        kind: Option<serde::de::IgnoredAny>,
+        #[serde(rename = "defaultAction")]
+        default_action: Option<serde::de::IgnoredAny>,
+    }
+    text.trim_start().starts_with('{')
+        && spo_core::limits::check_nesting(text, spo_core::limits::MAX_NESTING).is_ok()
+        && serde_json::from_str::<Probe>(text)
+            .is_ok_and(|p| p.kind.is_none() && p.default_action.is_some())
+}
+
+fn raw_item(text: &str, path: &Path) -> Result<Item> {
+    let raw = spo_seccomp::model::runtime_from_raw_json(text)
+        .with_context(|| path.display().to_string())?;
+    let problems = raw.violations();
+    Ok(Item::RawSeccomp {
+        profile: SeccompProfile::new(
+            spo_core::ObjectMeta::named(name_from_path(path)),
+            raw.into_spec(&settings().target),
+        ),
+        problems,
+    })
+}
+
 /// Parses `text` read from `path`.
 pub fn load_text(text: &str, path: &Path) -> Result<Vec<Item>> {
+    if is_raw_seccomp_json(text) {
+        return Ok(vec![raw_item(text, path)?]);
+    }
     if let Some(profiles) = SeccompProfile::from_yaml_fast(text) {
         return Ok(profiles
             .into_iter()
@@ -237,13 +269,7 @@ pub fn load_text(text: &str, path: &Path) -> Result<Vec<Item>> {
         .into());
     }
     if raw.len() == 1 && !raw[0].has_kind() && raw[0].value.get("defaultAction").is_some() {
-        let raw =
-            spo_seccomp::model::runtime_from_raw_json(text).with_context(|| display.clone())?;
-        return Ok(vec![Item::RawSeccomp {
-            spec: raw.evaluate(&settings().target),
-            problems: raw.violations(),
-            name: name_from_path(path),
-        }]);
+        return Ok(vec![raw_item(text, path)?]);
     }
     raw.into_iter()
         .map(|r| Document::from_raw(r).map(Item::Manifest))

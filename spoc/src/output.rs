@@ -35,7 +35,14 @@ pub fn write(path: Option<&Path>, text: &str, mode: u32) -> Result<()> {
     }
 }
 
-fn print_stdout(text: &str) -> Result<()> {
+/// Writes `text` to stderr, ignoring failures (there is nowhere left to report them).
+pub fn print_stderr(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+}
+
+/// Writes `text` to stdout in one go. A closed pipe (`spoc ... | head`) ends quietly.
+pub fn print_stdout(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

@@ -163,3 +163,59 @@ fn inputs_over_the_size_limit_are_refused() {
     let out = spoc(&["validate", "--max-input-size", "4K", f.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
 }
+
+// Issue 9: 100,000 nested `[` took 105 s, nested flow maps over 120 s.
+#[test]
+fn deep_nesting_is_refused_with_its_position() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, content) in [
+        ("brackets.json", "[".repeat(100_000)),
+        ("maps.yaml", "{a: ".repeat(100_000)),
+        ("seqs.yaml", "- ".repeat(100_000)),
+        (
+            "manifest.yaml",
+            format!(
+                "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\n\
+                 metadata: {{name: x}}\nspec: {}\n",
+                "[".repeat(100_000)
+            ),
+        ),
+    ] {
+        let f = write(tmp.path(), name, &content);
+        let out = spoc(&["validate", f.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{name}: {out:?}");
+        assert!(
+            text(&out.stderr).contains("collections nest deeper than 64 levels"),
+            "{name}: {}",
+            text(&out.stderr)
+        );
+    }
+}
+
+// Issue 9: 100,000 argument rules made `spoc run` spin for minutes inside libseccomp.
+#[test]
+fn huge_argument_rule_sets_are_refused_before_compiling() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules: Vec<String> = (0..100_000)
+        .map(|i| {
+            format!(
+                "{{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{{\"index\":0,\"value\":{i},\"op\":\"SCMP_CMP_EQ\"}}]}}"
+            )
+        })
+        .collect();
+    let f = write(
+        tmp.path(),
+        "args.json",
+        &format!(
+            "{{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{}]}}",
+            rules.join(",")
+        ),
+    );
+    let out = spoc(&["run", "-p", f.to_str().unwrap(), "--", "/bin/true"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        text(&out.stderr).contains("at least 100001 BPF instructions"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -26,21 +26,22 @@ pub fn validate(
     file: &Path,
     opts: &ValidateOpts<'_>,
 ) -> Result<(Violations, Vec<String>)> {
-    let profile = item.seccomp()?;
+    let profile = item.seccomp_cow()?;
+    let profile = profile.as_ref();
     let raw = matches!(item, Item::RawSeccomp { .. });
     let mut v = if let Item::RawSeccomp { problems, .. } = item {
         let mut v = problems.clone();
         v.extend_prefixed("", spo_seccomp::validate::validate_spec(&profile.spec));
         v
     } else {
-        spo_seccomp::validate::validate(&profile)
+        spo_seccomp::validate::validate(profile)
     };
     let prefix = if raw { "" } else { "spec." };
     let mut warnings: Vec<String> = spo_seccomp::validate::warnings(&profile.spec)
         .into_iter()
         .map(|w| format!("{prefix}{}: {}", w.path, w.reason))
         .collect();
-    let mut resolved = profile.clone();
+    let mut resolved = std::borrow::Cow::Borrowed(profile);
     if let Some(base) = profile
         .spec
         .base_profile_name
@@ -53,8 +54,8 @@ pub fn validate(
             ));
         } else {
             let resolver = DirResolver::for_file(file, opts.profiles_dir);
-            match resolve(&profile, &resolver, UnionMode::V1) {
-                Ok(r) => resolved = r,
+            match resolve(profile, &resolver, UnionMode::V1) {
+                Ok(r) => resolved = std::borrow::Cow::Owned(r),
                 Err(e @ ResolveError::NotFound { .. }) => {
                     warnings.push(format!("{e}; base syscalls not checked"))
                 }
