@@ -259,6 +259,24 @@ impl SeccompSpec {
         self.state.unwrap_or_default()
     }
 
+    /// The action syscall `name` gets whatever its arguments: the action of a rule naming it
+    /// without conditions, else the default action when no rule names it. `None` when only
+    /// conditional rules name it (the answer depends on the arguments).
+    pub fn action_for(&self, name: &str) -> Option<Action> {
+        let mut conditional = false;
+        for rule in self
+            .syscalls
+            .iter()
+            .filter(|r| r.names.iter().any(|n| n == name))
+        {
+            if rule.args.is_empty() {
+                return Some(rule.action);
+            }
+            conditional = true;
+        }
+        (!conditional).then_some(self.default_action)
+    }
+
     /// Architectures with `SCMP_ARCH_NATIVE` resolved and duplicates removed; the native
     /// architecture when the list is empty.
     pub fn effective_architectures(&self) -> Vec<Arch> {

@@ -357,7 +357,10 @@ impl BaseProfileResolver for DirResolver {
 
 /// Exit code for an error: 2 when the input was unreadable/unparseable, else 1.
 pub fn exit_code_for(e: &anyhow::Error) -> u8 {
-    if e.chain().any(|c| c.downcast_ref::<Unreadable>().is_some()) {
+    if e.chain().any(|c| {
+        c.downcast_ref::<Unreadable>().is_some()
+            || c.downcast_ref::<crate::output::WriteFailed>().is_some()
+    }) {
         2
     } else {
         1

@@ -4,10 +4,21 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde_json::Value;
 
 use crate::cli::Format;
+
+/// Writing the output failed (ENOSPC, EIO...): exit status 2, one line, never a panic.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write to {what}")]
+pub struct WriteFailed {
+    /// Where the output was going.
+    pub what: String,
+    /// The OS error.
+    #[source]
+    pub source: std::io::Error,
+}
 
 /// Renders manifests in `format`: a YAML stream, or JSON (one value, or an array).
 pub fn render(values: &[Value], format: Format) -> Result<String> {
@@ -46,7 +57,12 @@ pub fn print_stdout(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => r.context("writing to stdout"),
+        Err(e) => Err(WriteFailed {
+            what: "stdout".into(),
+            source: e,
+        }
+        .into()),
+        Ok(()) => Ok(()),
     }
 }
 
@@ -56,17 +72,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
+    let failed = |source| WriteFailed {
+        what: path.display().to_string(),
+        source,
+    };
     let mut tmp = tempfile::Builder::new()
         .prefix(".spoc-")
         .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+        .map_err(failed)?;
     tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))
-        .with_context(|| format!("cannot set mode of {}", path.display()))?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+        .map_err(failed)?;
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode)).map_err(failed)?;
+    tmp.persist(path).map_err(|e| failed(e.error))?;
+    // The rename is durable only once the directory is on disk too.
+    if let Ok(d) = std::fs::File::open(dir) {
+        d.sync_all().map_err(failed)?;
+    }
     Ok(())
 }

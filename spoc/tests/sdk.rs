@@ -219,3 +219,126 @@ fn huge_argument_rule_sets_are_refused_before_compiling() {
         text(&out.stderr)
     );
 }
+
+fn allow_all(dir: &std::path::Path) -> PathBuf {
+    write(dir, "allow.json", "{\"defaultAction\":\"SCMP_ACT_ALLOW\"}")
+}
+
+// Issue 9: `spoc version | true` panicked with exit 101.
+#[test]
+fn a_closed_pipe_ends_spoc_quietly() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::os::unix::process::ExitStatusExt;
+    let mut fds = [0; 2];
+    // SAFETY: pipe fills two descriptors we then own.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: both descriptors are fresh and owned here.
+    let (read, write_end) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    drop(read);
+    for args in [&["version"][..], &["completions", "bash"][..]] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_spoc"))
+            .args(args)
+            .stdout(std::process::Stdio::from(write_end.try_clone().unwrap()))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{args:?} {out:?}");
+        assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+    }
+}
+
+// Issue 9: `spoc validate x >/dev/full` panicked with exit 101.
+#[test]
+fn write_errors_exit_2_with_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ok = allow_all(tmp.path());
+    for args in [
+        vec!["validate".to_string(), ok.display().to_string()],
+        vec!["version".to_string()],
+        vec!["convert".to_string(), ok.display().to_string()],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_spoc"))
+            .args(&args)
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?} {out:?}");
+        let err = text(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("No space left on device"), "{err}");
+    }
+}
+
+// Issue 9: exec failures exited 1; a denied execve was reported as SIGSEGV.
+// covers: CLI-12
+#[test]
+fn run_exit_statuses_follow_the_shell() {
+    let tmp = tempfile::tempdir().unwrap();
+    let allow = allow_all(tmp.path());
+    let allow = allow.to_str().unwrap();
+    let out = spoc(&["run", "--no-audit", "-p", allow, "--", "/nonexistent/cmd"]);
+    assert_eq!(out.status.code(), Some(127), "{out:?}");
+    assert!(text(&out.stderr).contains("command not found"));
+    let not_exec = write(tmp.path(), "data.txt", "just text\n");
+    let out = spoc(&[
+        "run",
+        "--no-audit",
+        "-p",
+        allow,
+        "--",
+        not_exec.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(126), "{out:?}");
+    let out = spoc(&[
+        "run",
+        "--no-audit",
+        "-p",
+        &real("profile-block-all.json"),
+        "--",
+        "/bin/true",
+    ]);
+    assert_eq!(out.status.code(), Some(126), "{out:?}");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("the profile denies execve") && err.contains("the command never started"),
+        "{err}"
+    );
+    assert!(!err.contains("SIGSEGV"), "{err}");
+    let out = spoc(&["run", "--no-audit", "-p", allow, "--", "sh", "-c", "exit 7"]);
+    assert_eq!(out.status.code(), Some(7), "{out:?}");
+}
+
+// Issue 9: SIGTERM to `spoc run` left the command running.
+#[test]
+fn run_forwards_termination_signals_to_the_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let allow = allow_all(tmp.path());
+    for sig in [libc::SIGTERM, libc::SIGHUP, libc::SIGINT] {
+        let pidfile = tmp.path().join(format!("pid{sig}"));
+        let script = format!("echo $$ > {}; exec sleep 30", pidfile.display());
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_spoc"))
+            .args(["run", "--no-audit", "-p", allow.to_str().unwrap(), "--"])
+            .args(["sh", "-c", &script])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        let pid = loop {
+            if let Some(p) = std::fs::read_to_string(&pidfile)
+                .ok()
+                .and_then(|s| s.trim().parse::<i32>().ok())
+            {
+                break p;
+            }
+            assert!(start.elapsed().as_secs() < 10, "the command did not start");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(child.id() as i32, sig) };
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(128 + sig), "{sig}: {out:?}");
+        assert!(
+            !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            "{sig}: the command {pid} survived"
+        );
+    }
+}

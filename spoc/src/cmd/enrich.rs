@@ -168,6 +168,10 @@ fn broken_pipe_or(e: std::io::Error) -> Result<Outcome> {
     if e.kind() == ErrorKind::BrokenPipe {
         Ok(Outcome::Ok)
     } else {
-        Err(anyhow::Error::new(e).context("writing to stdout"))
+        Err(crate::output::WriteFailed {
+            what: "stdout".into(),
+            source: e,
+        }
+        .into())
     }
 }
