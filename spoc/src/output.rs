@@ -91,3 +91,27 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     }
     Ok(())
 }
+
+/// Fails unless a file can be written at `path` (its directory exists and takes new files;
+/// `path` is not a directory), so a long recording is not lost at the end for a typo.
+pub fn check_writable(path: &Path) -> Result<()> {
+    if path == Path::new("-") || path == Path::new("/dev/stdout") {
+        return Ok(());
+    }
+    let failed = |source| WriteFailed {
+        what: path.display().to_string(),
+        source,
+    };
+    if path.is_dir() {
+        return Err(failed(std::io::Error::from(std::io::ErrorKind::IsADirectory)).into());
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    tempfile::Builder::new()
+        .prefix(".spoc-check-")
+        .tempfile_in(dir)
+        .map_err(failed)?;
+    Ok(())
+}

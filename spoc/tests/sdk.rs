@@ -342,3 +342,29 @@ fn run_forwards_termination_signals_to_the_command() {
         );
     }
 }
+
+// Issue 9: `spoc record -o /missing/x.yaml` ran the whole workload, then lost the recording.
+#[test]
+fn record_checks_its_output_before_starting() {
+    let tmp = tempfile::tempdir().unwrap();
+    let marker = tmp.path().join("ran");
+    for recorder in ["bpf", "logs"] {
+        let out = spoc(&[
+            "record",
+            "--recorder",
+            recorder,
+            "-o",
+            "/nonexistent-dir/x.yaml",
+            "--",
+            "touch",
+            marker.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{recorder}: {out:?}");
+        assert!(
+            text(&out.stderr).contains("cannot write to /nonexistent-dir/x.yaml"),
+            "{}",
+            text(&out.stderr)
+        );
+        assert!(!marker.exists(), "{recorder}: the workload ran");
+    }
+}

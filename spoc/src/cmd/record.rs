@@ -154,6 +154,7 @@ pub fn run(args: &RecordArgs, _global: &Global) -> Result<Outcome> {
     let arch = Arch::native();
     let base = base_syscalls(args, arch)?;
     let output = output_path(args)?;
+    crate::output::check_writable(&output)?;
     let t0 = Instant::now();
     // Load, then self-test (RC-36) with the tracepoint held attached into the recording:
     // saves a detach/attach pair; it is detached when the recording ends.

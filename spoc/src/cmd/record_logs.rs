@@ -117,6 +117,13 @@ pub fn run(args: &RecordArgs, _global: &Global) -> Result<Outcome> {
         bail!("--pid is not supported with --recorder logs: the process must start under the logging profile");
     }
     let (program, rest) = args.command.split_first().context("no command provided")?;
+    let early_path = args.output_file.clone().unwrap_or_else(|| {
+        PathBuf::from(match args.record_type {
+            RecordType::Seccomp => "/tmp/profile.yaml",
+            RecordType::RawSeccomp => "/tmp/profile.json",
+        })
+    });
+    crate::output::check_writable(&early_path)?;
     let mut spec = SeccompSpec::new(Action::Log);
     spec.architectures = vec![Arch::native()];
     let filter = compile(&spec).context("compiling the SCMP_ACT_LOG profile")?;
