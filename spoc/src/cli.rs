@@ -77,8 +77,10 @@ impl Global {
 pub enum Format {
     /// YAML (Kubernetes manifests).
     Yaml,
-    /// JSON.
+    /// JSON; several documents form one JSON array.
     Json,
+    /// JSON Lines: one compact JSON document per line.
+    Jsonl,
 }
 
 /// The verbs.
@@ -110,6 +112,8 @@ pub enum Command {
     Remove(InstallArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+    /// Print the man page of spoc or of one verb (roff), or write all of them to a directory.
+    Man(ManArgs),
     /// Print the seccomp, SELinux and AppArmor audit events of a log, attributed to
     /// containers. `--output json` prints JSON lines, otherwise text.
     #[command(visible_alias = "e")]
@@ -333,6 +337,16 @@ pub struct EnrichArgs {
 pub struct CompletionsArgs {
     /// The shell.
     pub shell: clap_complete::Shell,
+}
+
+/// `spoc man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The verb (default: spoc itself).
+    pub verb: Option<String>,
+    /// Write `spoc.1` and `spoc-VERB.1` for every verb into this directory instead.
+    #[arg(long, value_name = "DIR", conflicts_with = "verb")]
+    pub dir: Option<PathBuf>,
 }
 
 #[cfg(test)]

@@ -56,6 +56,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Version(args) => cmd::version::run(&args),
         Command::Completions(args) => cmd::completions::run(&args),
+        Command::Man(args) => cmd::man::run(&args),
         Command::Validate(args) => cmd::validate::run(&args, &cli.global),
         Command::Convert(args) => cmd::convert::run(&args, &cli.global),
         Command::Merge(args) => cmd::merge::run(&args, &cli.global),

@@ -24,6 +24,14 @@ pub struct WriteFailed {
 pub fn render(values: &[Value], format: Format) -> Result<String> {
     Ok(match format {
         Format::Yaml => spo_core::to_yaml_stream(values)?,
+        Format::Jsonl => {
+            let mut s = String::new();
+            for v in values {
+                s.push_str(&serde_json::to_string(v)?);
+                s.push('\n');
+            }
+            s
+        }
         Format::Json => {
             let mut s = if values.len() == 1 {
                 serde_json::to_string_pretty(&values[0])?

@@ -368,3 +368,55 @@ fn record_checks_its_output_before_starting() {
         assert!(!marker.exists(), "{recorder}: the workload ran");
     }
 }
+
+// Issue 9: several JSON documents on stdout came out as concatenated JSON.
+// covers: CLI-14
+#[test]
+fn several_json_documents_are_one_array_or_json_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let doc = |name: &str| {
+        format!(
+            "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\n\
+             metadata:\n  name: {name}\nspec:\n  defaultAction: SCMP_ACT_LOG\n"
+        )
+    };
+    let f = write(
+        tmp.path(),
+        "two.yaml",
+        &format!("{}---\n{}", doc("one"), doc("two")),
+    );
+    let f = f.to_str().unwrap();
+    let out = spoc(&["convert", f]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.as_array().map(Vec::len), Some(2), "{v}");
+    let out = spoc(&["convert", "--output", "jsonl", f]);
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    let out = spoc(&["validate", "--output", "jsonl", f]);
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["name"], "two");
+}
+
+#[test]
+fn man_pages_come_from_the_clap_definitions() {
+    let out = spoc(&["man", "run"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let page = text(&out.stdout);
+    assert!(page.contains(".TH SPOC-RUN 1"), "{page}");
+    assert!(page.contains("spoc run"), "{page}");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = spoc(&["man", "--dir", tmp.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    for verb in ["validate", "convert", "merge", "run", "record"] {
+        assert!(tmp.path().join(format!("spoc-{verb}.1")).exists(), "{verb}");
+    }
+    assert_eq!(spoc(&["man", "nosuchverb"]).status.code(), Some(1));
+}

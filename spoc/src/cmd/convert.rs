@@ -59,7 +59,7 @@ fn convert_item(item: &Item, args: &ConvertArgs, global: &Global) -> Result<Conv
             let value = p.to_manifest(Version::V1)?;
             let (text, ext) = match global.data_format() {
                 crate::cli::Format::Yaml => (spo_core::to_yaml_stream(&[value])?, "yaml"),
-                crate::cli::Format::Json => (
+                crate::cli::Format::Json | crate::cli::Format::Jsonl => (
                     format!("{}\n", serde_json::to_string_pretty(&value)?),
                     "json",
                 ),
@@ -108,6 +108,34 @@ fn convert_item(item: &Item, args: &ConvertArgs, global: &Global) -> Result<Conv
     }
 }
 
+/// Several documents in one output stay parseable: JSON documents become one array (or
+/// JSON Lines with `--output jsonl`), YAML documents a `---`-separated stream; other texts
+/// (CIL, AppArmor policy) are concatenated.
+fn combine(converted: &[Converted], format: Option<crate::cli::Format>) -> Result<String> {
+    use crate::cli::Format;
+    let all = |ext: &str| converted.iter().all(|c| c.ext == ext);
+    if converted.len() > 1 && all("json") {
+        let values = converted
+            .iter()
+            .map(|c| serde_json::from_str(&c.text))
+            .collect::<Result<Vec<serde_json::Value>, _>>()?;
+        let format = if format == Some(Format::Jsonl) {
+            Format::Jsonl
+        } else {
+            Format::Json
+        };
+        return output::render(&values, format);
+    }
+    if converted.len() > 1 && all("yaml") {
+        return Ok(converted
+            .iter()
+            .map(|c| c.text.as_str())
+            .collect::<Vec<_>>()
+            .join("---\n"));
+    }
+    Ok(converted.iter().map(|c| c.text.as_str()).collect())
+}
+
 fn is_dir_target(p: &Path) -> bool {
     p.is_dir() || p.as_os_str().to_string_lossy().ends_with('/')
 }
@@ -134,7 +162,7 @@ pub fn run(args: &ConvertArgs, global: &Global) -> Result<Outcome> {
             args.file.display()
         ),
         target => {
-            let text: String = converted.iter().map(|c| c.text.as_str()).collect();
+            let text = combine(&converted, global.format)?;
             output::write(target, &text, MODE)?;
         }
     }

@@ -52,7 +52,7 @@ pub fn run(args: &EnrichArgs, global: &Global) -> Result<Outcome> {
         ..EnricherOptions::default()
     };
     let out_opts = OutputOptions {
-        format: if global.format == Some(Format::Json) {
+        format: if matches!(global.format, Some(Format::Json | Format::Jsonl)) {
             OutputFormat::Json
         } else {
             OutputFormat::Text

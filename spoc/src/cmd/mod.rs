@@ -4,6 +4,7 @@ pub mod completions;
 pub mod convert;
 pub mod enrich;
 pub mod install;
+pub mod man;
 pub mod merge;
 pub mod record;
 #[cfg(feature = "libseccomp")]

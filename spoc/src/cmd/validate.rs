@@ -99,6 +99,13 @@ pub fn run(args: &ValidateArgs, global: &Global) -> Result<Outcome> {
         Some(Format::Json) => {
             crate::output::print_stdout(&(serde_json::to_string_pretty(&reports)? + "\n"))?
         }
+        Some(Format::Jsonl) => {
+            let values = reports
+                .iter()
+                .map(serde_json::to_value)
+                .collect::<Result<Vec<_>, _>>()?;
+            crate::output::print_stdout(&crate::output::render(&values, Format::Jsonl)?)?
+        }
         Some(Format::Yaml) => crate::output::print_stdout(&serde_yaml_text(&reports)?)?,
         None => {
             use std::fmt::Write as _;
