@@ -45,6 +45,8 @@ pub mod render;
 pub mod validate;
 
 pub use ast::Rendered;
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub use error::Error;
 pub use merge::{merge, normalize};
 pub use model::{

@@ -84,6 +84,14 @@ pub enum DecodeError {
         /// What is wrong.
         message: String,
     },
+    /// A single document of a kind was expected (`from_yaml_one`).
+    #[error("expected exactly one {kind} document, found {found}")]
+    Count {
+        /// The kind looked for.
+        kind: String,
+        /// How many the text holds.
+        found: usize,
+    },
     /// The document is of another kind than the caller needs.
     #[error("document {document}: expected kind {expected}, found {found}")]
     WrongKind {

@@ -43,8 +43,8 @@ pub mod yaml_subset;
 pub use api::{Kind, Version, GROUP};
 pub use arch::Arch;
 pub use document::{
-    manifest_value, parse_documents, parse_stream, to_yaml_stream, Document, LegacyAlias,
-    RawDocument,
+    manifest_value, one_document, parse_documents, parse_stream, to_yaml_stream, Document, Era,
+    LegacyAlias, RawDocument,
 };
 pub use error::{DecodeError, EncodeError};
 pub use meta::ObjectMeta;

@@ -57,4 +57,15 @@ pub mod syscalls;
 pub mod validate;
 
 pub use error::SeccompError;
+/// The crate's error type under the SDK's common name.
+pub use error::SeccompError as Error;
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(feature = "libseccomp")]
+pub use compile::{compile, CompiledFilter};
+pub use merge::{merge_profiles, union};
 pub use model::{Action, Arg, ArgOp, Flag, ProfileState, SeccompProfile, SeccompSpec, Syscall};
+pub use resolve::resolve;
+pub use runtime::{RuntimeProfile, Target};
+pub use validate::{validate, validate_spec, warnings};

@@ -325,8 +325,9 @@ impl SeccompProfile {
 
     /// Decodes a SeccompProfile document in any served version (v1, v1beta1 with the 0.10
     /// `disabled` field). Errors name the document and the field path.
-    pub fn from_document(mut doc: Document) -> Result<Self, SeccompError> {
+    pub fn from_document(doc: &Document) -> Result<Self, SeccompError> {
         doc.expect_kind(Kind::SeccompProfile)?;
+        let mut doc = doc.clone();
         doc.apply_legacy_aliases(LEGACY_ALIASES)?;
         if doc.spec.is_null() {
             return Err(doc
@@ -355,9 +356,15 @@ impl SeccompProfile {
             return Ok(profiles);
         }
         spo_core::parse_documents(text)?
-            .into_iter()
+            .iter()
             .map(Self::from_document)
             .collect()
+    }
+
+    /// The one SeccompProfile of `text` (other kinds ignored); an error when there is none
+    /// or more than one.
+    pub fn from_yaml_one(text: &str) -> Result<Self, SeccompError> {
+        Self::from_document(&spo_core::one_document(text, Kind::SeccompProfile)?)
     }
 
     /// One-pass decoding for the common case: every document is a canonical SeccompProfile

@@ -49,6 +49,8 @@ pub mod translate;
 pub mod validate;
 
 pub use cil::Module;
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub use error::{Error, ResolveError};
 pub use inherit::{NoParents, ParentResolver};
 pub use model::{

@@ -125,7 +125,7 @@ impl Item {
     pub fn seccomp_cow(&self) -> Result<std::borrow::Cow<'_, SeccompProfile>> {
         use std::borrow::Cow;
         match self {
-            Item::Manifest(d) => Ok(Cow::Owned(SeccompProfile::from_document(d.clone())?)),
+            Item::Manifest(d) => Ok(Cow::Owned(SeccompProfile::from_document(d)?)),
             Item::Seccomp(_, p) | Item::RawSeccomp { profile: p, .. } => Ok(Cow::Borrowed(p)),
         }
     }

@@ -25,7 +25,7 @@ fn upstream_profiles() -> Vec<(String, SeccompProfile)> {
         let text = std::fs::read_to_string(&f).unwrap();
         for doc in spo_core::parse_documents(&text).unwrap() {
             if doc.kind == spo_core::Kind::SeccompProfile {
-                let p = SeccompProfile::from_document(doc)
+                let p = SeccompProfile::from_document(&doc)
                     .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
                 out.push((f.file_name().unwrap().to_string_lossy().into_owned(), p));
             }

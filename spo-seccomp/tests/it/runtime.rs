@@ -211,3 +211,18 @@ proptest! {
         prop_assert_eq!(runtime_from_raw_json(&text).unwrap(), p);
     }
 }
+
+#[test]
+fn from_yaml_one_wants_exactly_one_profile() {
+    use spo_seccomp::SeccompProfile;
+    let one = "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\n\
+               metadata: {name: a}\nspec: {defaultAction: SCMP_ACT_LOG}\n";
+    assert_eq!(
+        SeccompProfile::from_yaml_one(one).unwrap().metadata.name,
+        "a"
+    );
+    let two = format!("{one}---\n{one}");
+    let e = SeccompProfile::from_yaml_one(&two).unwrap_err().to_string();
+    assert_eq!(e, "expected exactly one SeccompProfile document, found 2");
+    assert!(SeccompProfile::from_yaml_one("a: b\n").is_err());
+}
