@@ -36,6 +36,7 @@ pub mod events;
 pub mod limits;
 pub mod meta;
 pub mod name;
+pub mod others;
 pub mod recording;
 pub mod violation;
 pub mod yaml_subset;

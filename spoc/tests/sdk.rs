@@ -420,3 +420,39 @@ fn man_pages_come_from_the_clap_definitions() {
     }
     assert_eq!(spoc(&["man", "nosuchverb"]).status.code(), Some(1));
 }
+
+// Issue 9: ProfileBinding / ProfileRecording / SPOD manifests were reported as invalid
+// profiles. covers: OP-33, RC-02, OP-17
+#[test]
+fn other_spo_kinds_are_validated_against_their_own_spec() {
+    let tmp = tempfile::tempdir().unwrap();
+    let g = "apiVersion: security-profiles-operator.x-k8s.io/v1\n";
+    let good = write(
+        tmp.path(),
+        "good.yaml",
+        &format!(
+            "{g}kind: ProfileBinding\nmetadata: {{name: b}}\nspec:\n  profileRef: {{kind: SeccompProfile, name: p}}\n  image: nginx:1.19.1\n\
+             ---\n{g}kind: ProfileRecording\nmetadata: {{name: r}}\nspec: {{kind: SeccompProfile, recorder: Logs, podSelector: {{matchLabels: {{app: a}}}}}}\n\
+             ---\n{g}kind: SecurityProfilesOperatorDaemon\nmetadata: {{name: spod}}\nspec: {{selinux: {{enable: false}}, enricher: {{enableLogEnricher: false}}, enableAppArmor: false}}\n\
+             ---\n{g}kind: SecurityProfileNodeStatus\nmetadata: {{name: p-node}}\nspec: {{nodeName: node}}\nstatus: {{status: Installed}}\n"
+        ),
+    );
+    let out = spoc(&["validate", good.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(text(&out.stdout).matches(": valid").count(), 4);
+    let bad = write(
+        tmp.path(),
+        "bad.yaml",
+        &format!(
+            "{g}kind: ProfileBinding\nmetadata: {{name: b}}\nspec:\n  profileRef: {{kind: RawSelinuxProfile, name: p}}\n  image: ''\n\
+             ---\n{g}kind: ProfileRecording\nmetadata: {{name: r}}\nspec: {{kind: AppArmorProfile, recorder: Logs, podSelector: {{}}}}\n"
+        ),
+    );
+    let out = spoc(&["validate", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout = text(&out.stdout);
+    for want in ["spec.profileRef.kind", "spec.image", "spec.recorder"] {
+        assert!(stdout.contains(want), "{want}: {stdout}");
+    }
+    assert!(!stdout.contains("cannot validate"), "{stdout}");
+}

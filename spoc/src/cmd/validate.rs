@@ -68,7 +68,15 @@ fn check(
             kinds::apparmor::validate(kinds::apparmor::document(item)?)?,
             Vec::new(),
         )),
-        other => anyhow::bail!("spoc cannot validate {other} documents yet"),
+        Kind::ProfileRecording
+        | Kind::ProfileBinding
+        | Kind::SecurityProfilesOperatorDaemon
+        | Kind::SecurityProfileNodeStatus => {
+            let Item::Manifest(doc) = item else {
+                anyhow::bail!("expected a manifest")
+            };
+            Ok((spo_core::others::validate_other(doc), Vec::new()))
+        }
     }
 }
 
