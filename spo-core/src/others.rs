@@ -193,7 +193,7 @@ fn daemon(spec: &Value, v: &mut Violations) {
         check_bool(spec, path, v);
     }
     if let Some(x) = spec.get("verbosity") {
-        if !x.as_u64().is_some_and(|n| n <= 1) {
+        if x.as_u64().is_none_or(|n| n > 1) {
             v.push("spec.verbosity", "must be 0 (normal) or 1 (verbose)");
         }
     }
