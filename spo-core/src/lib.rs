@@ -27,6 +27,7 @@
 //! # Ok::<(), spo_core::DecodeError>(())
 //! ```
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod api;
 pub mod arch;

@@ -7,7 +7,6 @@
 
 use std::collections::HashSet;
 use std::io::{Read, Seek, SeekFrom};
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::process::Command;
 
 use libseccomp::{
@@ -304,13 +303,8 @@ fn export(ctx: &ScmpFilterContext) -> Result<Vec<libc::sock_filter>, SeccompErro
             source,
         }
     };
-    // SAFETY: memfd_create with a valid C string; the result is checked before use.
-    let fd = unsafe { libc::memfd_create(c"spo-seccomp-bpf".as_ptr(), libc::MFD_CLOEXEC) };
-    if fd < 0 {
-        return Err(io("memfd_create")(std::io::Error::last_os_error()));
-    }
-    // SAFETY: fd is a fresh, owned descriptor.
-    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    let owned = rustix::fs::memfd_create(c"spo-seccomp-bpf", rustix::fs::MemfdFlags::CLOEXEC)
+        .map_err(|e| io("memfd_create")(e.into()))?;
     let mut file = std::fs::File::from(owned);
     ctx.export_bpf(&mut file).map_err(lib("export BPF"))?;
     file.seek(SeekFrom::Start(0)).map_err(io("seek"))?;
@@ -346,6 +340,7 @@ impl CompiledFilter {
 
     /// Arranges for `cmd`'s child to load this filter right before `exec`. The parent is not
     /// affected. The command's own `execve` must be allowed by the profile.
+    #[allow(unsafe_code)]
     pub fn apply_to_command(self, cmd: &mut Command) {
         use std::os::unix::process::CommandExt;
         let CompiledFilter { insns, flags } = self;

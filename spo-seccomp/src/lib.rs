@@ -41,6 +41,10 @@
 //! # Ok::<(), spo_seccomp::SeccompError>(())
 //! ```
 #![deny(missing_docs)]
+// The only unsafe code is the two system calls between fork and exec that load a filter
+// (`compile`, feature `libseccomp`); without that feature the crate forbids it.
+#![cfg_attr(feature = "libseccomp", deny(unsafe_code))]
+#![cfg_attr(not(feature = "libseccomp"), forbid(unsafe_code))]
 
 pub mod allowed;
 #[cfg(feature = "libseccomp")]
