@@ -355,6 +355,23 @@ impl BaseProfileResolver for DirResolver {
     }
 }
 
+/// `e` and its sources, `: `-joined, without a leading `path: ` (for [`Unreadable`], which
+/// prints the path itself).
+pub fn describe(e: &dyn std::error::Error, path: &Path) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cur = c.source();
+    }
+    let prefix = format!("{}: ", path.display());
+    match out.strip_prefix(&prefix) {
+        Some(rest) => rest.to_string(),
+        None => out,
+    }
+}
+
 /// Exit code for an error: 2 when the input was unreadable/unparseable, else 1.
 pub fn exit_code_for(e: &anyhow::Error) -> u8 {
     if e.chain().any(|c| {

@@ -33,7 +33,7 @@ pub fn run(args: &EnrichArgs, global: &Global) -> Result<Outcome> {
     let resolver: Box<dyn ContainerResolver> = match &args.containers {
         Some(p) => Box::new(StaticResolver::from_file(p).map_err(|e| Unreadable {
             path: p.display().to_string(),
-            what: e.to_string(),
+            what: crate::input::describe(&e, p),
         })?),
         None => Box::new(NoResolver),
     };
@@ -74,7 +74,7 @@ pub fn run(args: &EnrichArgs, global: &Global) -> Result<Outcome> {
     }
     let mut tailer = Tailer::open(&path, topts).map_err(|e| Unreadable {
         path: path.display().to_string(),
-        what: e.to_string(),
+        what: crate::input::describe(&e, &path),
     })?;
     let stdout = std::io::stdout();
     let mut st = State {
