@@ -65,8 +65,17 @@ pub fn validate(profile: &SeccompProfile) -> Violations {
 /// function serves manifests (prefixed with `spec.`) and raw OCI JSON.
 pub fn validate_spec(spec: &SeccompSpec) -> Violations {
     let mut v = Violations::new();
-    let arches = spec.effective_architectures();
+    check_base_profile(spec, &mut v);
+    check_default_action(spec, &mut v);
+    check_lists(spec, &mut v);
+    check_listener(spec, &mut v);
+    check_size(spec, &mut v);
+    check_rules(spec, &mut v);
+    v
+}
 
+/// `baseProfileName`: a SeccompProfile name or an `oci://` reference (SC-16, SC-17).
+fn check_base_profile(spec: &SeccompSpec, v: &mut Violations) {
     if let Some(base) = spec.base_profile_name.as_deref() {
         if let Some(reference) = base.strip_prefix("oci://") {
             if reference.is_empty() || reference.chars().any(char::is_whitespace) {
@@ -84,7 +93,10 @@ pub fn validate_spec(spec: &SeccompSpec) -> Violations {
             }
         }
     }
+}
 
+/// `defaultAction` and `defaultErrnoRet`.
+fn check_default_action(spec: &SeccompSpec, v: &mut Violations) {
     if spec.default_action == Action::Notify {
         v.push(
             "defaultAction",
@@ -108,6 +120,10 @@ pub fn validate_spec(spec: &SeccompSpec) -> Violations {
             );
         }
     }
+}
+
+/// `architectures` and `flags` list each value once.
+fn check_lists(spec: &SeccompSpec, v: &mut Violations) {
     let mut seen_arches = HashSet::new();
     for (i, a) in spec.architectures.iter().enumerate() {
         if !seen_arches.insert(*a) {
@@ -123,6 +139,10 @@ pub fn validate_spec(spec: &SeccompSpec) -> Violations {
             v.push(format!("flags[{i}]"), format!("{f:?} is listed twice"));
         }
     }
+}
+
+/// The seccomp agent fields (SC-05) and what needs them.
+fn check_listener(spec: &SeccompSpec, v: &mut Violations) {
     if spec.flags.contains(&Flag::WaitKillableRecv) && spec.listener_path.is_none() {
         v.push(
             "flags",
@@ -149,7 +169,14 @@ pub fn validate_spec(spec: &SeccompSpec) -> Violations {
             }
         }
     }
+    let uses_notify = spec.syscalls.iter().any(|s| s.action == Action::Notify);
+    if uses_notify && spec.listener_path.is_none() {
+        v.push("listenerPath", "required when a rule uses SCMP_ACT_NOTIFY");
+    }
+}
 
+/// A filter the kernel cannot load ([`BPF_MAXINSNS`]).
+fn check_size(spec: &SeccompSpec, v: &mut Violations) {
     let at_least = bpf_lower_bound(spec);
     if at_least > BPF_MAXINSNS {
         v.push(
@@ -159,12 +186,11 @@ pub fn validate_spec(spec: &SeccompSpec) -> Violations {
             ),
         );
     }
+}
 
-    let uses_notify = spec.syscalls.iter().any(|s| s.action == Action::Notify);
-    if uses_notify && spec.listener_path.is_none() {
-        v.push("listenerPath", "required when a rule uses SCMP_ACT_NOTIFY");
-    }
-
+/// Every rule: its names, errno and argument conditions.
+fn check_rules(spec: &SeccompSpec, v: &mut Violations) {
+    let arches = spec.effective_architectures();
     let arch_list = arches
         .iter()
         .map(|a| a.as_str())
@@ -174,79 +200,102 @@ pub fn validate_spec(spec: &SeccompSpec) -> Violations {
     let mut known_names: HashMap<&str, bool> = HashMap::new();
     for (i, rule) in spec.syscalls.iter().enumerate() {
         let at = format!("syscalls[{i}]");
-        if rule.names.is_empty() {
-            v.push(format!("{at}.names"), "must list at least one syscall");
+        check_names(rule, &at, &arches, &arch_list, &mut known_names, v);
+        check_rule_fields(spec, rule, i, &at, v);
+    }
+}
+
+/// The names of one rule: present, not repeated, known on some architecture (memoised in
+/// `known`, since names repeat across rules).
+fn check_names<'a>(
+    rule: &'a crate::model::Syscall,
+    at: &str,
+    arches: &[spo_core::Arch],
+    arch_list: &str,
+    known_names: &mut HashMap<&'a str, bool>,
+    v: &mut Violations,
+) {
+    if rule.names.is_empty() {
+        v.push(format!("{at}.names"), "must list at least one syscall");
+    }
+    let mut seen = HashSet::with_capacity(rule.names.len());
+    for (j, n) in rule.names.iter().enumerate() {
+        if n.is_empty() {
+            v.push(format!("{at}.names[{j}]"), "empty syscall name");
+            continue;
         }
-        let mut seen = HashSet::with_capacity(rule.names.len());
-        for (j, n) in rule.names.iter().enumerate() {
-            if n.is_empty() {
-                v.push(format!("{at}.names[{j}]"), "empty syscall name");
-                continue;
-            }
-            if !seen.insert(n.as_str()) {
-                // Known or not, it was judged at its first occurrence.
-                v.push(
-                    format!("{at}.names[{j}]"),
-                    format!("{n:?} is listed twice in this rule"),
-                );
-                continue;
-            }
-            let known = *known_names.entry(n.as_str()).or_insert_with(|| {
-                arches.iter().any(|a| syscalls::exists(*a, n)) || syscalls::exists_anywhere(n)
-            });
-            if !known {
-                v.push(
-                    format!("{at}.names[{j}]"),
-                    format!("unknown syscall {n:?} on {arch_list}"),
-                );
-            }
-        }
-        if let Some(e) = rule.errno() {
-            if !matches!(rule.action, Action::Errno | Action::Trace) {
-                v.push(
-                    format!("{at}.errnoRet"),
-                    format!(
-                        "only applies to SCMP_ACT_ERRNO and SCMP_ACT_TRACE, not {}",
-                        rule.action
-                    ),
-                );
-            }
-            if e > MAX_ERRNO {
-                v.push(
-                    format!("{at}.errnoRet"),
-                    format!("{e} is above the largest errno {MAX_ERRNO}"),
-                );
-            }
-        }
-        if rule.args.len() > MAX_ARGS {
+        if !seen.insert(n.as_str()) {
+            // Known or not, it was judged at its first occurrence.
             v.push(
-                format!("{at}.args"),
+                format!("{at}.names[{j}]"),
+                format!("{n:?} is listed twice in this rule"),
+            );
+            continue;
+        }
+        let known = *known_names.entry(n.as_str()).or_insert_with(|| {
+            arches.iter().any(|a| syscalls::exists(*a, n)) || syscalls::exists_anywhere(n)
+        });
+        if !known {
+            v.push(
+                format!("{at}.names[{j}]"),
+                format!("unknown syscall {n:?} on {arch_list}"),
+            );
+        }
+    }
+}
+
+/// `errnoRet` and `args` of one rule.
+fn check_rule_fields(
+    spec: &SeccompSpec,
+    rule: &crate::model::Syscall,
+    i: usize,
+    at: &str,
+    v: &mut Violations,
+) {
+    if let Some(e) = rule.errno() {
+        if !matches!(rule.action, Action::Errno | Action::Trace) {
+            v.push(
+                format!("{at}.errnoRet"),
                 format!(
-                    "{} conditions; at most {MAX_ARGS} are allowed",
-                    rule.args.len()
+                    "only applies to SCMP_ACT_ERRNO and SCMP_ACT_TRACE, not {}",
+                    rule.action
                 ),
             );
         }
-        for (k, arg) in rule.args.iter().enumerate() {
-            if arg.index > 5 {
-                v.push(
-                    format!("{at}.args[{k}].index"),
-                    format!("{} is not an argument position (0..5)", arg.index),
-                );
-            }
-            if arg.op != ArgOp::MaskedEqual && arg.value_two != 0 {
-                v.push(
-                    format!("{at}.args[{k}].valueTwo"),
-                    "only used by SCMP_CMP_MASKED_EQ",
-                );
-            }
-        }
-        if rule.action == spec.default_action && rule.args.is_empty() {
-            // Harmless but a sign of a mistake: runtimes skip such rules.
-            tracing::debug!(rule = i, "rule repeats the default action");
+        if e > MAX_ERRNO {
+            v.push(
+                format!("{at}.errnoRet"),
+                format!("{e} is above the largest errno {MAX_ERRNO}"),
+            );
         }
     }
-    v
+    if rule.args.len() > MAX_ARGS {
+        v.push(
+            format!("{at}.args"),
+            format!(
+                "{} conditions; at most {MAX_ARGS} are allowed",
+                rule.args.len()
+            ),
+        );
+    }
+    for (k, arg) in rule.args.iter().enumerate() {
+        if arg.index > 5 {
+            v.push(
+                format!("{at}.args[{k}].index"),
+                format!("{} is not an argument position (0..5)", arg.index),
+            );
+        }
+        if arg.op != ArgOp::MaskedEqual && arg.value_two != 0 {
+            v.push(
+                format!("{at}.args[{k}].valueTwo"),
+                "only used by SCMP_CMP_MASKED_EQ",
+            );
+        }
+    }
+    if rule.action == spec.default_action && rule.args.is_empty() {
+        // Harmless but a sign of a mistake: runtimes skip such rules.
+        tracing::debug!(rule = i, "rule repeats the default action");
+    }
 }
 
 /// Findings that do not make a profile invalid: syscall names that exist, but not on every
