@@ -3,8 +3,6 @@
 //! condition failed), 2 the input could not be read or parsed / usage errors; a command run
 //! under `spoc run` passes its own exit status through.
 
-#[cfg(feature = "libseccomp")]
-mod audit;
 mod cli;
 mod cmd;
 mod input;

@@ -20,6 +20,7 @@ mod fields;
 pub mod kmsg;
 pub mod parse;
 pub mod tailer;
+pub mod watch;
 
 pub use parse::{parse_line, Event, Malformed, Parsed};
 pub use tailer::{default_source, TailOptions, TailStats, Tailer};

@@ -11,11 +11,11 @@ use spo_core::Kind;
 use spo_seccomp::compile::compile;
 use spo_seccomp::Flag;
 
-use crate::audit::{action_name, AuditWatch};
 use crate::cli::RunArgs;
 use crate::input::{self, Item};
 use crate::kinds;
 use crate::Outcome;
+use spo_recorder::audit::watch::{action_name, AuditWatch};
 
 /// Loads, resolves and validates the profile of `args`.
 fn load_profile(args: &RunArgs) -> Result<spo_seccomp::SeccompProfile> {
