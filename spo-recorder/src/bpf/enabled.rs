@@ -78,13 +78,26 @@ fn program_of(ebpf: &mut Ebpf) -> Result<&mut RawTracePoint, BpfError> {
         .map_err(|e| kernel_err("program type", &e))
 }
 
-fn kernel_err(what: &str, e: &dyn StdError) -> BpfError {
-    let reason = chain(e);
+/// The OS error in `e`'s source chain, typed (aya keeps the `io::Error` of the failing
+/// system call as a source).
+fn os_error(e: &(dyn StdError + 'static)) -> Option<i32> {
+    let mut cur = Some(e);
+    while let Some(c) = cur {
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            return io.raw_os_error();
+        }
+        cur = c.source();
+    }
+    None
+}
+
+fn kernel_err(what: &str, e: &(dyn StdError + 'static)) -> BpfError {
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
-    if !root && (reason.contains("Operation not permitted") || reason.contains("EPERM")) {
+    if !root && matches!(os_error(e), Some(libc::EPERM | libc::EACCES)) {
         return BpfError::NotPrivileged;
     }
+    let reason = chain(e);
     BpfError::Kernel {
         what: what.to_string(),
         reason,
