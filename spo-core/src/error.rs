@@ -5,6 +5,7 @@ use thiserror::Error;
 /// Why a manifest stream or a document could not be decoded. Every variant names the document
 /// (1-based position in the stream) and, where known, its line or the field path.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The text is not valid YAML/JSON.
     #[error("document {document}, line {line}, column {column}: invalid YAML: {message}")]
@@ -106,6 +107,7 @@ pub enum DecodeError {
 
 /// Why a value could not be turned into YAML or JSON text.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum EncodeError {
     /// Serialising to JSON failed.
     #[error("cannot encode as JSON")]

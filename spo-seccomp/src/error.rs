@@ -6,6 +6,7 @@ use thiserror::Error;
 
 /// Everything that can go wrong in spo-seccomp, with the context needed to fix it.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum SeccompError {
     /// The manifest could not be decoded.
     #[error(transparent)]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 /// Why recording with eBPF failed. Each variant names what is missing or what failed, so a
 /// user can act on it (RC-36: a clear error when the kernel lacks BTF or BPF).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BpfError {
     /// The crate was built without the `bpf` feature.
     #[error(
