@@ -55,26 +55,16 @@ fn check_dir(dir: &Path) -> Result<(), Error> {
 /// which is then renamed over the target (a symlink at the target is replaced, not
 /// followed). Unchanged content is not rewritten. Returns the path.
 pub fn write_policy(dir: &Path, name: &str, text: &str) -> Result<PathBuf, Error> {
-    use std::os::unix::fs::PermissionsExt;
     check_dir(dir)?;
-    let target = dir.join(profile_file_name(name)?);
-    if let Ok(m) = std::fs::symlink_metadata(&target) {
-        if m.is_file() && std::fs::read(&target).is_ok_and(|old| old == text.as_bytes()) {
-            return Ok(target);
+    let file = profile_file_name(name)?;
+    let target = dir.join(&file);
+    spo_core::hostio::write_if_changed(dir, &file, text.as_bytes(), 0o644).map_err(|e| {
+        Error::Io {
+            op: e.op,
+            path: e.path,
+            source: e.source,
         }
-    }
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".spo-")
-        .tempfile_in(dir)
-        .map_err(io_err("create a temporary file in", dir))?;
-    tmp.write_all(text.as_bytes())
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(io_err("write", tmp.path()))?;
-    tmp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(0o644))
-        .map_err(io_err("chmod", &target))?;
-    tmp.persist(&target)
-        .map_err(|e| io_err("rename onto", &target)(e.error))?;
+    })?;
     Ok(target)
 }
 

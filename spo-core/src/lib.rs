@@ -34,6 +34,7 @@ pub mod arch;
 pub mod document;
 pub mod error;
 pub mod events;
+pub mod hostio;
 pub mod limits;
 pub mod meta;
 pub mod name;

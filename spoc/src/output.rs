@@ -1,7 +1,6 @@
 //! Writing results: stdout or an atomically replaced file, in YAML or JSON.
 
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use anyhow::Result;
@@ -74,29 +73,24 @@ pub fn print_stdout(text: &str) -> Result<()> {
     }
 }
 
-/// Atomic file write: a crash leaves either the old or the new content, never a mix.
+/// Atomic file write through the shared [`spo_core::hostio::write_if_changed`]: a crash
+/// leaves either the old or the new content, never a mix; unchanged content is not rewritten.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let failed = |source| WriteFailed {
+    let file = path
+        .file_name()
+        .and_then(|f| f.to_str())
+        .ok_or_else(|| WriteFailed {
+            what: path.display().to_string(),
+            source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
+        })?;
+    spo_core::hostio::write_if_changed(dir, file, bytes, mode).map_err(|e| WriteFailed {
         what: path.display().to_string(),
-        source,
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".spoc-")
-        .tempfile_in(dir)
-        .map_err(failed)?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(failed)?;
-    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode)).map_err(failed)?;
-    tmp.persist(path).map_err(|e| failed(e.error))?;
-    // The rename is durable only once the directory is on disk too.
-    if let Ok(d) = std::fs::File::open(dir) {
-        d.sync_all().map_err(failed)?;
-    }
+        source: e.source,
+    })?;
     Ok(())
 }
 
