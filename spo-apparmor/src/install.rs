@@ -13,9 +13,7 @@
 //!   directory (`/` in production, a temporary tree in tests).
 
 use std::ffi::OsString;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use crate::Error;
 
@@ -78,61 +76,7 @@ pub fn remove_policy(dir: &Path, name: &str) -> Result<bool, Error> {
     }
 }
 
-/// What a command printed and how it ended.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CommandOutput {
-    /// Exit status; -1 when killed by a signal.
-    pub status: i32,
-    /// Standard output.
-    pub stdout: String,
-    /// Standard error.
-    pub stderr: String,
-}
-
-/// Runs a program; the seam tests replace.
-pub trait CommandRunner {
-    /// Runs `program` with `args`, feeding `stdin` when given.
-    fn run(
-        &self,
-        program: &Path,
-        args: &[OsString],
-        stdin: Option<&[u8]>,
-    ) -> std::io::Result<CommandOutput>;
-}
-
-/// Runs real processes.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemRunner;
-
-impl CommandRunner for SystemRunner {
-    fn run(
-        &self,
-        program: &Path,
-        args: &[OsString],
-        stdin: Option<&[u8]>,
-    ) -> std::io::Result<CommandOutput> {
-        let mut child = Command::new(program)
-            .args(args)
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()?;
-        if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
-            // A parser that exits early closes the pipe; its exit status tells why.
-            let _ = pipe.write_all(input);
-        }
-        let out = child.wait_with_output()?;
-        Ok(CommandOutput {
-            status: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        })
-    }
-}
+pub use spo_core::hostio::{CommandOutput, CommandRunner, SystemRunner};
 
 /// Loads and removes kernel profiles.
 pub trait AppArmorLoader {

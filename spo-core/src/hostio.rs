@@ -1,5 +1,6 @@
-//! The one host-I/O helper every install path and spoc's output files share: atomic
-//! write-if-changed.
+//! The host-I/O helpers every install path and spoc's output files share: atomic
+//! write-if-changed, and the one [`CommandRunner`] through which host tools (`secilc`,
+//! `semodule`, `apparmor_parser`) are run — the seam tests replace with a fake.
 //!
 //! [`write_if_changed`] works relative to a directory descriptor: the existing file is read
 //! with `O_NOFOLLOW` (a symlink is replaced, never read or written through), the new content
@@ -118,6 +119,70 @@ pub fn write_if_changed(
     }
     rfs::fsync(&dir_fd).map_err(err("sync directory", dir))?;
     Ok(WriteOutcome::Written)
+}
+
+/// What a command printed and how it ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommandOutput {
+    /// Exit status; -1 when killed by a signal.
+    pub status: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl CommandOutput {
+    /// True when the command exited with status 0.
+    pub fn success(&self) -> bool {
+        self.status == 0
+    }
+}
+
+/// Runs a program; the seam tests replace.
+pub trait CommandRunner {
+    /// Runs `program` with `args`, feeding `stdin` when given, and waits for it.
+    fn run(
+        &self,
+        program: &Path,
+        args: &[std::ffi::OsString],
+        stdin: Option<&[u8]>,
+    ) -> std::io::Result<CommandOutput>;
+}
+
+/// Runs real processes with [`std::process::Command`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemRunner;
+
+impl CommandRunner for SystemRunner {
+    fn run(
+        &self,
+        program: &Path,
+        args: &[std::ffi::OsString],
+        stdin: Option<&[u8]>,
+    ) -> std::io::Result<CommandOutput> {
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(program)
+            .args(args)
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            // A tool that exits early closes the pipe; its exit status tells why.
+            let _ = pipe.write_all(input);
+        }
+        let out = child.wait_with_output()?;
+        Ok(CommandOutput {
+            status: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -116,24 +116,29 @@ pub fn secilc_check<R: crate::install::CommandRunner + ?Sized>(
     std::fs::write(&path, module.render()).map_err(io("cannot write", &path))?;
     args.push(path.into());
     let out = runner
-        .run("secilc".as_ref(), &args)
+        .run(std::path::Path::new("secilc"), &args, None)
         .map_err(|source| crate::Error::Spawn {
             program: "secilc".into(),
             source,
         })?;
-    if out.success {
+    if out.success() {
         return Ok(Violations::new());
     }
     let mut v = compiler_violations(&out.stderr, &file_name, module);
     if v.is_empty() {
-        v.push(CIL_PATH, format!("secilc failed ({})", out.status));
+        v.push(
+            CIL_PATH,
+            format!("secilc failed (exit status {})", out.status),
+        );
     }
     Ok(v)
 }
 
 /// Whether `secilc` can be run through `runner`.
 pub fn secilc_available<R: crate::install::CommandRunner + ?Sized>(runner: &R) -> bool {
-    runner.run("secilc".as_ref(), &["--help".into()]).is_ok()
+    runner
+        .run(std::path::Path::new("secilc"), &["--help".into()], None)
+        .is_ok()
 }
 
 #[cfg(test)]
@@ -156,18 +161,19 @@ mod tests {
     impl crate::install::CommandRunner for FakeSecilc {
         fn run(
             &self,
-            program: &std::ffi::OsStr,
+            program: &std::path::Path,
             args: &[std::ffi::OsString],
+            _stdin: Option<&[u8]>,
         ) -> std::io::Result<crate::install::CommandOutput> {
-            assert_eq!(program, "secilc");
+            assert_eq!(program, std::path::Path::new("secilc"));
             *self.0.borrow_mut() = args.to_vec();
             let file = args
                 .last()
                 .map(|a| a.to_string_lossy().into_owned())
                 .unwrap_or_default();
             Ok(crate::install::CommandOutput {
-                success: false,
-                status: "exit status: 1".into(),
+                status: 1,
+                stdout: String::new(),
                 stderr: format!("Failed to resolve permission nobind\nFailed to resolve allow statement at {file}:3\n"),
             })
         }

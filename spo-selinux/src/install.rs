@@ -6,7 +6,6 @@ use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::cil::Module;
 use crate::names::PolicyName;
@@ -89,37 +88,7 @@ pub fn uninstall_module(
     remove_policy(dir, name)
 }
 
-/// The result of running a command.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommandOutput {
-    /// `true` when it exited with status 0.
-    pub success: bool,
-    /// Exit status description (`exit status: 1`).
-    pub status: String,
-    /// Standard error.
-    pub stderr: String,
-}
-
-/// Runs external commands; tests substitute a fake that records the argv.
-pub trait CommandRunner {
-    /// Runs `program` with `args` and waits for it.
-    fn run(&self, program: &OsStr, args: &[OsString]) -> std::io::Result<CommandOutput>;
-}
-
-/// Runs commands with [`std::process::Command`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemRunner;
-
-impl CommandRunner for SystemRunner {
-    fn run(&self, program: &OsStr, args: &[OsString]) -> std::io::Result<CommandOutput> {
-        let out = Command::new(program).args(args).output()?;
-        Ok(CommandOutput {
-            success: out.status.success(),
-            status: out.status.to_string(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        })
-    }
-}
+pub use spo_core::hostio::{CommandOutput, CommandRunner, SystemRunner};
 
 /// Installs and removes policy modules on a node.
 pub trait PolicyInstaller {
@@ -180,15 +149,14 @@ impl<R: CommandRunner> Semodule<R> {
     }
 
     fn exec(&self, args: Vec<OsString>) -> Result<(), Error> {
-        let program = self.program.as_os_str();
         let out = self
             .runner
-            .run(program, &args)
+            .run(&self.program, &args, None)
             .map_err(|source| Error::Spawn {
                 program: self.program.display().to_string(),
                 source,
             })?;
-        if out.success {
+        if out.success() {
             return Ok(());
         }
         let mut command = self.program.display().to_string();
@@ -198,7 +166,7 @@ impl<R: CommandRunner> Semodule<R> {
         }
         Err(Error::Command {
             command,
-            status: out.status,
+            status: format!("exit status: {}", out.status),
             stderr: out.stderr.trim().to_string(),
         })
     }
