@@ -36,7 +36,7 @@ pub enum SeccompError {
     },
     /// A base profile could not be resolved.
     #[error(transparent)]
-    Resolve(#[from] crate::resolve::ResolveError),
+    Resolve(#[from] ResolveError),
     /// libseccomp refused something while building the filter.
     #[cfg(feature = "libseccomp")]
     #[error("libseccomp: {what}")]
@@ -76,5 +76,45 @@ pub enum SeccompError {
         name: String,
         /// Why.
         reason: &'static str,
+    },
+}
+
+/// A boxed error from a resolver backend.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why a chain could not be resolved. `chain` lists the names walked so far, joined by ` → `.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ResolveError {
+    /// A base profile does not exist (SC-16).
+    #[error("base profile {name:?} not found (chain: {chain})")]
+    NotFound {
+        /// The missing name.
+        name: String,
+        /// The chain up to the missing profile.
+        chain: String,
+    },
+    /// The chain returns to a profile already in it (SC-22, reported explicitly).
+    #[error("base profile cycle: {chain}")]
+    Cycle {
+        /// The chain including the repeated name.
+        chain: String,
+    },
+    /// The chain is longer than [`MAX_CHAIN`] (SC-21).
+    #[error("max recursion level of 15 is reached for resolving base profiles (chain: {chain})")]
+    TooDeep {
+        /// The chain walked.
+        chain: String,
+    },
+    /// The backend failed (network, API, file).
+    #[error("cannot fetch base profile {name:?} (chain: {chain})")]
+    Fetch {
+        /// The name being fetched.
+        name: String,
+        /// The chain up to it.
+        chain: String,
+        /// The backend's error.
+        #[source]
+        source: BoxError,
     },
 }

@@ -71,5 +71,7 @@ pub use compile::{compile, CompiledFilter};
 pub use merge::{merge_profiles, union};
 pub use model::{Action, Arg, ArgOp, Flag, ProfileState, SeccompProfile, SeccompSpec, Syscall};
 pub use resolve::resolve;
-pub use runtime::{RuntimeProfile, Target};
+pub use runtime::{
+    runtime_from_raw_json, spec_from_raw_json, spec_from_raw_json_for, RuntimeProfile, Target,
+};
 pub use validate::{validate, validate_spec, warnings};

@@ -662,6 +662,43 @@ impl From<&SeccompSpec> for RuntimeProfile {
     }
 }
 
+/// Parses raw seccomp JSON — OCI `LinuxSeccomp`, or a moby / containers-common profile —
+/// as written (see this module). Errors name the field path, line and column.
+pub fn runtime_from_raw_json(text: &str) -> Result<RuntimeProfile, crate::error::SeccompError> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let inner = e.inner();
+        crate::error::SeccompError::RawJson {
+            path: e.path().to_string(),
+            line: inner.line(),
+            column: inner.column(),
+            message: strip_position(&inner.to_string()),
+        }
+    })
+}
+
+/// Parses raw seccomp JSON and evaluates it for `target` (a no-op for plain OCI JSON).
+pub fn spec_from_raw_json_for(
+    text: &str,
+    target: &Target,
+) -> Result<SeccompSpec, crate::error::SeccompError> {
+    Ok(runtime_from_raw_json(text)?.evaluate(target))
+}
+
+/// Parses raw seccomp JSON for [`Target::default`] (native architecture,
+/// the runtimes' default capabilities, every `minKernel` unmet). Use
+/// [`spec_from_raw_json_for`] to choose the target.
+pub fn spec_from_raw_json(text: &str) -> Result<SeccompSpec, crate::error::SeccompError> {
+    spec_from_raw_json_for(text, &Target::default())
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -229,7 +229,7 @@ fn is_raw_seccomp_json(text: &str) -> bool {
 }
 
 fn raw_item(text: &str, path: &Path) -> Result<Item> {
-    let raw = spo_seccomp::model::runtime_from_raw_json(text)
+    let raw = spo_seccomp::runtime::runtime_from_raw_json(text)
         .with_context(|| path.display().to_string())?;
     let problems = raw.violations();
     Ok(Item::RawSeccomp {

@@ -55,7 +55,7 @@ fn upstream_examples_decode_validate_and_round_trip() {
         }
         // On-disk JSON parses back to the same spec (with the defaulted state).
         let json = to_disk_json(&p.spec, Era::V1);
-        let spec = spo_seccomp::model::spec_from_raw_json(&json).unwrap();
+        let spec = spo_seccomp::spec_from_raw_json(&json).unwrap();
         assert_eq!(spec.syscalls, p.spec.syscalls);
         assert_eq!(spec.default_action, p.spec.default_action);
     }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use proptest::prelude::*;
 use spo_core::Arch;
 use spo_seccomp::json::to_pretty_json;
-use spo_seccomp::model::{runtime_from_raw_json, spec_from_raw_json_for};
+use spo_seccomp::runtime::{runtime_from_raw_json, spec_from_raw_json_for};
 use spo_seccomp::runtime::{
     ArchMapEntry, Condition, RuntimeProfile, RuntimeSyscall, Target, DEFAULT_CAPS,
 };
