@@ -36,6 +36,7 @@
 
 pub mod ast;
 pub mod capability;
+pub mod checks;
 mod error;
 pub mod install;
 pub mod merge;
