@@ -6,7 +6,6 @@
 //! Ctrl-C, builds the profile and reports.
 
 use std::ffi::OsString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
@@ -16,6 +15,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use spo_core::{Arch, Version};
 use spo_recorder::bpf::{LoadOptions, Recorded, Recorder};
+use spo_recorder::process::Watched;
 use spo_seccomp::record::{name_from_command, profile_from_syscalls};
 use spo_seccomp::syscalls::{exists, BASE_SYSCALLS};
 
@@ -58,28 +58,12 @@ fn catch_signals() {
     }
 }
 
-fn pidfd_open(pid: u32) -> std::io::Result<OwnedFd> {
-    // SAFETY: plain syscall; the returned fd is owned by us.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::c_int, 0) };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: a fresh fd from the kernel.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
-}
-
-/// Waits until the process behind `pidfd` exits, or a signal arrives and `stop_on_signal`.
+/// Waits until the watched process exits, or a signal arrives and `stop_on_signal`.
 /// Calls `on_interrupt` for every signal.
-fn wait_exit(pidfd: &OwnedFd, stop_on_signal: bool, mut on_interrupt: impl FnMut()) -> bool {
+fn wait_exit(watched: &Watched, stop_on_signal: bool, mut on_interrupt: impl FnMut()) -> bool {
     loop {
-        let mut p = libc::pollfd {
-            fd: pidfd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd.
-        let r = unsafe { libc::poll(&mut p, 1, -1) };
-        if r > 0 {
+        // A failing wait (should not happen with a valid pidfd) ends it like an exit.
+        if watched.wait().unwrap_or(true) {
             return true;
         }
         if INTERRUPTED.swap(false, Ordering::SeqCst) {
@@ -235,9 +219,9 @@ fn record_process(recorder: &mut Recorder, args: &RecordArgs, pid: u32) -> Resul
     let session = recorder
         .record_process_tree(pid)
         .with_context(|| format!("cannot record process {pid}"))?;
-    let pidfd = pidfd_open(pid).with_context(|| format!("cannot watch process {pid}"))?;
+    let watched = Watched::open(pid).with_context(|| format!("cannot watch process {pid}"))?;
     eprintln!("spoc: recording process {pid} ({comm}) and its descendants; Ctrl-C to stop");
-    let exited = wait_exit(&pidfd, true, || {});
+    let exited = wait_exit(&watched, true, || {});
     let left = session.remaining_processes();
     let elapsed = session.elapsed();
     let recorded = session.finish()?;
@@ -271,12 +255,10 @@ fn record_command(recorder: &mut Recorder, args: &RecordArgs) -> Result<Seen> {
         .with_context(|| format!("cannot start {}", program.to_string_lossy()))?;
     let pid = child.id();
     tracing::info!(pid, "recording command");
-    let pidfd = pidfd_open(pid).context("cannot watch the command")?;
-    wait_exit(&pidfd, false, || {
+    let watched = Watched::open(pid).context("cannot watch the command")?;
+    wait_exit(&watched, false, || {
         if FORWARD.swap(false, Ordering::SeqCst) {
-            let sig = SIGNAL.load(Ordering::SeqCst);
-            // SAFETY: signals our own child.
-            unsafe { libc::kill(pid as libc::pid_t, sig) };
+            let _ = watched.signal(SIGNAL.load(Ordering::SeqCst));
         }
     });
     let status = child.wait().context("waiting for the command")?;

@@ -106,9 +106,10 @@ fn unblock_in_child(cmd: &mut Command) {
     }
 }
 
-/// A thread that waits for the blocked signals and sends each to `pid`.
+/// A thread that waits for the blocked signals and sends each to the process `pid`
+/// (through its pidfd: no PID-reuse race).
 fn forward_signals(pid: u32) {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
+    let Ok(watched) = spo_recorder::process::Watched::open(pid) else {
         return;
     };
     std::thread::spawn(move || loop {
@@ -119,11 +120,7 @@ fn forward_signals(pid: u32) {
             return;
         }
         tracing::info!(signal = sig, pid, "forwarding a signal to the command");
-        // SAFETY: kill has no memory preconditions; the pid is our own child, not yet reaped
-        // while the main thread waits for it.
-        unsafe {
-            libc::kill(pid, sig);
-        }
+        let _ = watched.signal(sig);
     });
 }
 
