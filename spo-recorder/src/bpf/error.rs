@@ -112,6 +112,9 @@ mod tests {
         let src = std::error::Error::source(&e).unwrap();
         let io = src.downcast_ref::<std::io::Error>().unwrap();
         assert_eq!(io.raw_os_error(), Some(libc::EPERM));
-        assert_eq!(e.to_string(), "the kernel refused the eBPF recorder (load object)");
+        assert_eq!(
+            e.to_string(),
+            "the kernel refused the eBPF recorder (load object)"
+        );
     }
 }
