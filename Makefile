@@ -10,7 +10,8 @@ APT_PACKAGES := build-essential pkg-config libseccomp-dev clang llvm libbpf-dev 
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build release demo test fmt-check clippy unit bench docs clean udica-templates oci-peers
+.PHONY: all deps build release demo test fmt-check clippy unit bench docs clean udica-templates oci-peers \
+	check-features install
 
 all: build
 
@@ -62,8 +63,35 @@ oci-peers:
 unit: deps udica-templates oci-peers
 	timeout --kill-after=30s $(TEST_TIMEOUT) $(CARGO) test --workspace --no-fail-fast
 
+## check-features: every feature combination of the library crates and spoc compiles and is
+## lint-clean (an explicit matrix: cargo-hack is not packaged). The pure builds must need
+## neither libseccomp nor clang.
+# (The all-features builds are the workspace's own `make clippy`.)
+FEATURE_MATRIX := \
+	"-p spo-seccomp --no-default-features" \
+	"-p spo-recorder --no-default-features" \
+	"-p spoc --no-default-features" \
+	"-p spoc --no-default-features --features libseccomp" \
+	"-p spoc --no-default-features --features bpf"
+
+check-features: deps
+	@for f in $(FEATURE_MATRIX); do \
+		echo "clippy $$f"; \
+		$(CARGO) clippy $$f --all-targets -- -D warnings || exit 1; \
+	done
+	@if $(CARGO) tree -p spoc --no-default-features -e normal,build | grep -E "libseccomp|aya|bindgen"; then \
+		echo "spoc without features must need neither libseccomp nor clang"; exit 1; fi
+
+PREFIX ?= /usr/local
+## install: spoc into $(PREFIX)/bin and its man pages (generated from the CLI) into
+## $(PREFIX)/share/man/man1.
+install: release
+	install -D -m 0755 target/release/spoc $(DESTDIR)$(PREFIX)/bin/spoc
+	mkdir -p $(DESTDIR)$(PREFIX)/share/man/man1
+	target/release/spoc man --dir $(DESTDIR)$(PREFIX)/share/man/man1
+
 ## test: formatting, lints, then every test (privileged ones need root, as in CI).
-test: deps fmt-check clippy unit
+test: deps fmt-check clippy check-features unit
 
 bench: deps
 	$(CARGO) bench -p spo-benches

@@ -9,6 +9,7 @@ use thiserror::Error;
 /// validation and encoding variants; only the install step ([`crate::install`]) returns the
 /// I/O and `apparmor_parser` variants.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The manifest could not be decoded (wrong kind, bad field…).
     #[error(transparent)]

@@ -13,9 +13,7 @@
 //!   directory (`/` in production, a temporary tree in tests).
 
 use std::ffi::OsString;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use crate::Error;
 
@@ -55,26 +53,16 @@ fn check_dir(dir: &Path) -> Result<(), Error> {
 /// which is then renamed over the target (a symlink at the target is replaced, not
 /// followed). Unchanged content is not rewritten. Returns the path.
 pub fn write_policy(dir: &Path, name: &str, text: &str) -> Result<PathBuf, Error> {
-    use std::os::unix::fs::PermissionsExt;
     check_dir(dir)?;
-    let target = dir.join(profile_file_name(name)?);
-    if let Ok(m) = std::fs::symlink_metadata(&target) {
-        if m.is_file() && std::fs::read(&target).is_ok_and(|old| old == text.as_bytes()) {
-            return Ok(target);
+    let file = profile_file_name(name)?;
+    let target = dir.join(&file);
+    spo_core::hostio::write_if_changed(dir, &file, text.as_bytes(), 0o644).map_err(|e| {
+        Error::Io {
+            op: e.op,
+            path: e.path,
+            source: e.source,
         }
-    }
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".spo-")
-        .tempfile_in(dir)
-        .map_err(io_err("create a temporary file in", dir))?;
-    tmp.write_all(text.as_bytes())
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(io_err("write", tmp.path()))?;
-    tmp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(0o644))
-        .map_err(io_err("chmod", &target))?;
-    tmp.persist(&target)
-        .map_err(|e| io_err("rename onto", &target)(e.error))?;
+    })?;
     Ok(target)
 }
 
@@ -88,61 +76,7 @@ pub fn remove_policy(dir: &Path, name: &str) -> Result<bool, Error> {
     }
 }
 
-/// What a command printed and how it ended.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CommandOutput {
-    /// Exit status; -1 when killed by a signal.
-    pub status: i32,
-    /// Standard output.
-    pub stdout: String,
-    /// Standard error.
-    pub stderr: String,
-}
-
-/// Runs a program; the seam tests replace.
-pub trait CommandRunner {
-    /// Runs `program` with `args`, feeding `stdin` when given.
-    fn run(
-        &self,
-        program: &Path,
-        args: &[OsString],
-        stdin: Option<&[u8]>,
-    ) -> std::io::Result<CommandOutput>;
-}
-
-/// Runs real processes.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemRunner;
-
-impl CommandRunner for SystemRunner {
-    fn run(
-        &self,
-        program: &Path,
-        args: &[OsString],
-        stdin: Option<&[u8]>,
-    ) -> std::io::Result<CommandOutput> {
-        let mut child = Command::new(program)
-            .args(args)
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()?;
-        if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
-            // A parser that exits early closes the pipe; its exit status tells why.
-            let _ = pipe.write_all(input);
-        }
-        let out = child.wait_with_output()?;
-        Ok(CommandOutput {
-            status: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        })
-    }
-}
+pub use spo_core::hostio::{CommandOutput, CommandRunner, SystemRunner};
 
 /// Loads and removes kernel profiles.
 pub trait AppArmorLoader {

@@ -32,9 +32,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod ast;
 pub mod capability;
+pub mod checks;
 mod error;
 pub mod install;
 pub mod lint;
@@ -46,6 +48,8 @@ pub mod render;
 pub mod validate;
 
 pub use ast::Rendered;
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub use error::Error;
 pub use merge::{merge, normalize};
 pub use model::{

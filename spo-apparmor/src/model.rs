@@ -211,6 +211,12 @@ impl AppArmorProfile {
         }
     }
 
+    /// The one AppArmorProfile of `text` (other kinds ignored); an error when there is none
+    /// or more than one.
+    pub fn from_yaml_one(text: &str) -> Result<Self, Error> {
+        Self::from_document(&spo_core::one_document(text, Kind::AppArmorProfile)?)
+    }
+
     /// Decodes a document of kind AppArmorProfile: applies the legacy aliases (VER-08), then
     /// decodes `spec` with errors naming the full field path.
     pub fn from_document(doc: &Document) -> Result<Self, Error> {

@@ -272,17 +272,62 @@ pub fn abstract_from_observations(
     observations: &[AppArmorObservation],
     options: &RecordOptions,
 ) -> Abstract {
-    let mut files: BTreeMap<String, Access> = BTreeMap::new();
-    let mut hugepages = false;
-    let mut caps = BTreeSet::new();
-    let (mut raw, mut tcp, mut udp, mut any_socket) = (false, false, false, false);
+    let tally = tally(observations);
+    let [execs, libs, ro, wo, rw] = classify_files(tally.files, options);
+    let mut rw = collapse_read_write(rw);
+    if tally.hugepages {
+        rw.insert("/".to_string());
+    }
+    let executable = (!execs.is_empty() || !libs.is_empty()).then(|| ExecutableRules {
+        allowed_executables: some_if_any(execs),
+        allowed_libraries: some_if_any(libs),
+    });
+    let filesystem =
+        (!ro.is_empty() || !wo.is_empty() || !rw.is_empty()).then(|| FilesystemRules {
+            read_only_paths: some_if_any(ro),
+            write_only_paths: some_if_any(wo),
+            read_write_paths: some_if_any(rw),
+        });
+    let network = tally.any_socket.then_some(NetworkRules {
+        allow_raw: Some(tally.raw),
+        allowed_protocols: Some(AllowedProtocols {
+            allow_tcp: Some(tally.tcp),
+            allow_udp: Some(tally.udp),
+        }),
+    });
+    let capability = (!tally.caps.is_empty()).then(|| CapabilityRules {
+        allowed_capabilities: tally.caps.into_iter().collect(),
+    });
+    Abstract {
+        executable,
+        filesystem,
+        network,
+        capability,
+    }
+}
+
+/// What the observations add up to, before classification.
+#[derive(Default)]
+struct Tally {
+    files: BTreeMap<String, Access>,
+    hugepages: bool,
+    caps: BTreeSet<String>,
+    raw: bool,
+    tcp: bool,
+    udp: bool,
+    any_socket: bool,
+}
+
+/// Sums the observations: per path the kinds of access, capabilities, socket kinds.
+fn tally(observations: &[AppArmorObservation]) -> Tally {
+    let mut t = Tally::default();
     for o in observations {
         match o {
             AppArmorObservation::File { path, access } => match normalize_path(path) {
                 Normalized::Dropped => {}
-                Normalized::HugePages => hugepages = true,
+                Normalized::HugePages => t.hugepages = true,
                 Normalized::Path(p) => {
-                    let a = files.entry(p).or_default();
+                    let a = t.files.entry(p).or_default();
                     match access {
                         FileUse::Exec => a.spawn = true,
                         FileUse::MapExec => a.exec = true,
@@ -297,21 +342,30 @@ pub fn abstract_from_observations(
             },
             AppArmorObservation::Capability(name) => match Capability::parse(name) {
                 Ok(c) => {
-                    caps.insert(c.as_str().to_string());
+                    t.caps.insert(c.as_str().to_string());
                 }
                 Err(reason) => tracing::warn!(%reason, "recorded capability dropped"),
             },
             AppArmorObservation::Socket(s) => {
-                any_socket = true;
+                t.any_socket = true;
                 match s {
-                    SocketUse::Raw => raw = true,
-                    SocketUse::Tcp => tcp = true,
-                    SocketUse::Udp => udp = true,
+                    SocketUse::Raw => t.raw = true,
+                    SocketUse::Tcp => t.tcp = true,
+                    SocketUse::Udp => t.udp = true,
                 }
             }
         }
     }
+    t
+}
 
+/// Sorts paths into executables, libraries, read-only, write-only and read-write (in that
+/// order), leaving out what the base abstractions already allow and what cannot be
+/// expressed.
+fn classify_files(
+    files: BTreeMap<String, Access>,
+    options: &RecordOptions,
+) -> [BTreeSet<String>; 5] {
     #[derive(Clone, Copy)]
     enum Target {
         Exec,
@@ -345,38 +399,7 @@ pub fn abstract_from_observations(
             }
         }
     }
-    let [execs, libs, ro, wo, rw] = sets;
-    let mut rw = collapse_read_write(rw);
-    if hugepages {
-        rw.insert("/".to_string());
-    }
-
-    let executable = (!execs.is_empty() || !libs.is_empty()).then(|| ExecutableRules {
-        allowed_executables: some_if_any(execs),
-        allowed_libraries: some_if_any(libs),
-    });
-    let filesystem =
-        (!ro.is_empty() || !wo.is_empty() || !rw.is_empty()).then(|| FilesystemRules {
-            read_only_paths: some_if_any(ro),
-            write_only_paths: some_if_any(wo),
-            read_write_paths: some_if_any(rw),
-        });
-    let network = any_socket.then_some(NetworkRules {
-        allow_raw: Some(raw),
-        allowed_protocols: Some(AllowedProtocols {
-            allow_tcp: Some(tcp),
-            allow_udp: Some(udp),
-        }),
-    });
-    let capability = (!caps.is_empty()).then(|| CapabilityRules {
-        allowed_capabilities: caps.into_iter().collect(),
-    });
-    Abstract {
-        executable,
-        filesystem,
-        network,
-        capability,
-    }
+    sets
 }
 
 /// A `v1` AppArmorProfile named `name` from recorded observations (RC-21).

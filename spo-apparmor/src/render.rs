@@ -11,9 +11,9 @@ use spo_core::Violations;
 
 use crate::ast::{FilePerms, Line, NetworkKind, Policy, Rendered, Rule};
 use crate::capability::Capability;
+use crate::checks::{check_profile_name, check_raw_policy};
 use crate::model::{Abstract, AppArmorProfile, Mode};
 use crate::path::{check_executable, AaPath, Entry};
-use crate::validate::{check_profile_name, check_raw_policy};
 use crate::Error;
 
 /// The fixed deny block of enforcing profiles (AA-10): path, permissions, trailing comment.

@@ -81,6 +81,17 @@ fn parse_chunk(
     let Some(content_line) = content_line else {
         return Ok(None);
     };
+    if let Err(at) = crate::limits::check_nesting(chunk, crate::limits::MAX_NESTING) {
+        return Err(DecodeError::Syntax {
+            document,
+            line: first_line + at.line - 1,
+            column: at.column,
+            message: format!(
+                "collections nest deeper than {} levels",
+                crate::limits::MAX_NESTING
+            ),
+        });
+    }
     let parsed = match crate::yaml_subset::parse(chunk) {
         Some(v) => Ok(v),
         None => serde_yaml::from_str::<Value>(chunk),
@@ -496,4 +507,32 @@ mod tests {
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[1].spec["defaultAction"], "SCMP_ACT_LOG");
     }
+}
+
+/// The one document of `kind` in `text` (other kinds are ignored); an error when there is
+/// none or more than one. The single-document entry of every profile crate's
+/// `from_yaml_one`.
+pub fn one_document(text: &str, kind: Kind) -> Result<Document, DecodeError> {
+    let mut docs: Vec<Document> = parse_documents(text)?
+        .into_iter()
+        .filter(|d| d.kind == kind)
+        .collect();
+    if docs.len() != 1 {
+        return Err(DecodeError::Count {
+            kind: kind.to_string(),
+            found: docs.len(),
+        });
+    }
+    Ok(docs.remove(0))
+}
+
+/// Which upstream release line a format follows: 1.0+ or 0.10 (the one "v1 or 0.10"
+/// switch of the SDK; spo-seccomp's `json::Era` and `merge::UnionMode` are this type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Era {
+    /// 1.0 and later.
+    #[default]
+    V1,
+    /// 0.10.
+    Legacy,
 }

@@ -5,6 +5,7 @@ use thiserror::Error;
 /// Why a manifest stream or a document could not be decoded. Every variant names the document
 /// (1-based position in the stream) and, where known, its line or the field path.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The text is not valid YAML/JSON.
     #[error("document {document}, line {line}, column {column}: invalid YAML: {message}")]
@@ -84,6 +85,14 @@ pub enum DecodeError {
         /// What is wrong.
         message: String,
     },
+    /// A single document of a kind was expected (`from_yaml_one`).
+    #[error("expected exactly one {kind} document, found {found}")]
+    Count {
+        /// The kind looked for.
+        kind: String,
+        /// How many the text holds.
+        found: usize,
+    },
     /// The document is of another kind than the caller needs.
     #[error("document {document}: expected kind {expected}, found {found}")]
     WrongKind {
@@ -98,6 +107,7 @@ pub enum DecodeError {
 
 /// Why a value could not be turned into YAML or JSON text.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum EncodeError {
     /// Serialising to JSON failed.
     #[error("cannot encode as JSON")]

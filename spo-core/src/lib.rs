@@ -28,15 +28,19 @@
 //! # Ok::<(), spo_core::DecodeError>(())
 //! ```
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod api;
 pub mod arch;
 pub mod document;
 pub mod error;
 pub mod events;
+pub mod hostio;
+pub mod limits;
 pub mod lint;
 pub mod meta;
 pub mod name;
+pub mod others;
 pub mod recording;
 pub mod violation;
 pub mod yaml_subset;
@@ -44,8 +48,8 @@ pub mod yaml_subset;
 pub use api::{Kind, Version, GROUP};
 pub use arch::Arch;
 pub use document::{
-    manifest_value, parse_documents, parse_stream, to_yaml_stream, Document, LegacyAlias,
-    RawDocument,
+    manifest_value, one_document, parse_documents, parse_stream, to_yaml_stream, Document, Era,
+    LegacyAlias, RawDocument,
 };
 pub use error::{DecodeError, EncodeError};
 pub use meta::ObjectMeta;

@@ -137,7 +137,7 @@ impl OciResolver {
                     .into_iter()
                     .next()
                     .ok_or_else(|| format!("{name}: empty profile"))?;
-                SeccompProfile::from_document(spo_core::Document::from_raw(doc)?)?
+                SeccompProfile::from_document(&spo_core::Document::from_raw(doc)?)?
             }
         };
         if let Ok(mut c) = self.cache.lock() {

@@ -8,6 +8,7 @@
 //! | [`audit`] | zero-copy parser of seccomp, AVC and AppArmor audit lines (auditd, syslog, `/dev/kmsg` forms); a rotation-safe log tailer; a `/dev/kmsg` reader | RC-27, RC-28 |
 //! | [`enricher`] | pid → container attribution from `/proc/<pid>/cgroup`, the per-pid backlog, the `ContainerResolver` trait, structured output lines, prometheus metrics, filter rules, per-container aggregation, and the JSON enricher | RC-29..RC-34, RC-41..RC-44 |
 //! | [`logrecord`] | log-based recording of one process tree (running under `SCMP_ACT_LOG`) | CLI-02 with `--recorder logs` |
+//! | [`process`] | a child watched through its pidfd (wait, signal) on rustix, for `spoc run` / `spoc record` | CLI-10, CLI-12 |
 //! | [`bpf`] | the eBPF syscall recorder (feature `bpf`): a raw tracepoint compiled from C by clang, loaded with aya; cgroup v2 targets; per-(ABI, mount namespace) bitmaps; a self-test | RC-36, RC-37, RC-39, CLI-08 |
 //!
 //! Features:
@@ -24,3 +25,4 @@ pub mod audit;
 pub mod bpf;
 pub mod enricher;
 pub mod logrecord;
+pub mod process;

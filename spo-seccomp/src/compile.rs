@@ -5,16 +5,17 @@
 //! between `fork` and `exec`, with no allocation, because a seccomp filter can never be
 //! removed from a process again.
 
+use std::collections::HashSet;
 use std::io::{Read, Seek, SeekFrom};
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::process::Command;
 
-use libseccomp::{ScmpAction, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall};
+use libseccomp::{
+    ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
+};
 use spo_core::Arch;
 
 use crate::error::SeccompError;
-use crate::model::{Action, ArgOp, Flag, SeccompSpec};
-use crate::syscalls::scmp_arch;
+use crate::model::{Action, Arg, ArgOp, Flag, SeccompSpec};
 
 /// Rules from which the binary-tree optimisation is switched on.
 pub const TREE_THRESHOLD: usize = 8;
@@ -68,9 +69,56 @@ fn lib(what: impl Into<String>) -> impl FnOnce(libseccomp::error::SeccompError) 
     move |source| SeccompError::Libseccomp { what, source }
 }
 
-/// Builds the filter. Names unknown on one of the architectures are skipped there (validation
-/// reports them); rules whose action equals the default action are skipped, as runtimes do.
-pub fn compile(spec: &SeccompSpec) -> Result<CompiledFilter, SeccompError> {
+/// libseccomp's architecture token for `arch` (`Native` is resolved first).
+pub fn scmp_arch(arch: Arch) -> ScmpArch {
+    match arch.resolved() {
+        Arch::Native => ScmpArch::Native,
+        Arch::X86 => ScmpArch::X86,
+        Arch::X86_64 => ScmpArch::X8664,
+        Arch::X32 => ScmpArch::X32,
+        Arch::Arm => ScmpArch::Arm,
+        Arch::Aarch64 => ScmpArch::Aarch64,
+        Arch::Mips => ScmpArch::Mips,
+        Arch::Mips64 => ScmpArch::Mips64,
+        Arch::Mips64N32 => ScmpArch::Mips64N32,
+        Arch::Mipsel => ScmpArch::Mipsel,
+        Arch::Mipsel64 => ScmpArch::Mipsel64,
+        Arch::Mipsel64N32 => ScmpArch::Mipsel64N32,
+        Arch::Ppc => ScmpArch::Ppc,
+        Arch::Ppc64 => ScmpArch::Ppc64,
+        Arch::Ppc64Le => ScmpArch::Ppc64Le,
+        Arch::S390 => ScmpArch::S390,
+        Arch::S390X => ScmpArch::S390X,
+        Arch::Parisc => ScmpArch::Parisc,
+        Arch::Parisc64 => ScmpArch::Parisc64,
+        Arch::Riscv64 => ScmpArch::Riscv64,
+    }
+}
+
+pub use crate::validate::BPF_MAXINSNS;
+
+/// How a rule's syscall reaches libseccomp on one architecture.
+fn syscall_for(arch: Arch, native: Arch, name: &str) -> Option<ScmpSyscall> {
+    // libseccomp translates rule numbers from the native architecture to the others, so
+    // a known name is always given as its native (or pseudo) number.
+    if ScmpSyscall::from_name_by_arch(name, scmp_arch(arch)).is_ok() {
+        return ScmpSyscall::from_name(name).ok();
+    }
+    // A name our table knows and this libseccomp does not: by number. libseccomp passes
+    // numbers through untranslated only on the native architecture.
+    if arch == native {
+        let nr = crate::syscalls::number(arch, name)?;
+        return i32::try_from(nr).ok().map(ScmpSyscall::from);
+    }
+    None
+}
+
+/// Builds one filter context for `arches` (all native, or all foreign).
+fn build_context(
+    spec: &SeccompSpec,
+    arches: &[Arch],
+    native: Arch,
+) -> Result<ScmpFilterContext, SeccompError> {
     let default = match spec.default_action {
         Action::Errno => ScmpAction::Errno(errno_of(spec.default_errno_ret)),
         Action::Notify => {
@@ -82,9 +130,7 @@ pub fn compile(spec: &SeccompSpec) -> Result<CompiledFilter, SeccompError> {
     };
     let mut ctx = ScmpFilterContext::new(default).map_err(lib("create filter"))?;
     // Architectures must be in place before rules: rules are not copied to arches added later.
-    let arches = spec.effective_architectures();
-    let native = Arch::native();
-    for a in &arches {
+    for a in arches {
         if *a != native {
             ctx.add_arch(scmp_arch(*a))
                 .map_err(lib(format!("add architecture {a}")))?;
@@ -99,15 +145,9 @@ pub fn compile(spec: &SeccompSpec) -> Result<CompiledFilter, SeccompError> {
         ctx.set_ctl_optimize(2)
             .map_err(lib("enable binary-tree optimisation"))?;
     }
-    let mut flags = 0;
-    for f in &spec.flags {
-        flags |= match f {
-            Flag::Tsync => SECCOMP_FILTER_FLAG_TSYNC,
-            Flag::Log => SECCOMP_FILTER_FLAG_LOG,
-            Flag::SpecAllow => SECCOMP_FILTER_FLAG_SPEC_ALLOW,
-            Flag::WaitKillableRecv => SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
-        };
-    }
+    // The same (name, action, errno, conditions) twice adds nothing; libseccomp's cost per
+    // repeated rule grows with the rules already there, so repeats are skipped here.
+    let mut added: HashSet<(&str, Action, Option<u32>, &[Arg])> = HashSet::new();
     for rule in &spec.syscalls {
         if rule.action == spec.default_action && rule.errno() == spec.default_errno_ret {
             continue;
@@ -122,12 +162,30 @@ pub fn compile(spec: &SeccompSpec) -> Result<CompiledFilter, SeccompError> {
             .map(|a| scmp_cmp(a.index, a.op, a.value, a.value_two))
             .collect();
         for name in &rule.names {
-            if !arches.iter().any(|a| crate::syscalls::exists(*a, name)) {
-                tracing::warn!(syscall = %name, "unknown syscall skipped");
+            if !added.insert((
+                name.as_str(),
+                rule.action,
+                rule.errno(),
+                rule.args.as_slice(),
+            )) {
                 continue;
             }
-            let sys =
-                ScmpSyscall::from_name(name).map_err(lib(format!("resolve syscall {name:?}")))?;
+            let present: Vec<Arch> = arches
+                .iter()
+                .copied()
+                .filter(|a| crate::syscalls::exists(*a, name))
+                .collect();
+            if present.is_empty() {
+                tracing::debug!(syscall = %name, "syscall absent on these architectures");
+                continue;
+            }
+            let Some(sys) = present.iter().find_map(|a| syscall_for(*a, native, name)) else {
+                tracing::warn!(
+                    syscall = %name,
+                    "the host's libseccomp does not know this syscall on a foreign architecture; left out there"
+                );
+                continue;
+            };
             let what = || format!("add rule for {name:?} ({})", rule.action);
             if repeated {
                 // Several conditions on one argument cannot be ANDed: each becomes its own
@@ -142,12 +200,102 @@ pub fn compile(spec: &SeccompSpec) -> Result<CompiledFilter, SeccompError> {
             }
         }
     }
+    Ok(ctx)
+}
+
+/// Builds the filter. Names absent on one of the architectures are skipped there (validation
+/// reports them); rules whose action equals the default action are skipped, as runtimes do.
+/// A name spo's table knows but the host's libseccomp does not is compiled by number on the
+/// native architecture (libseccomp translates numbers for foreign ones only by name).
+pub fn compile(spec: &SeccompSpec) -> Result<CompiledFilter, SeccompError> {
+    // libseccomp's time grows faster than linearly with conditions on one syscall; a filter
+    // the kernel would refuse anyway is refused before it is built.
+    let at_least = crate::validate::bpf_lower_bound(spec);
+    if at_least > BPF_MAXINSNS {
+        return Err(SeccompError::TooLarge {
+            instructions: at_least,
+        });
+    }
+    let arches = spec.effective_architectures();
+    let native = Arch::native();
+    let (here, foreign): (Vec<Arch>, Vec<Arch>) = arches.iter().partition(|a| **a == native);
+    // The native architecture gets its own context (numbers pass untranslated there); the
+    // foreign ones share one; libseccomp merges them into one program.
+    let ctx = match (here.is_empty(), foreign.is_empty()) {
+        (false, true) | (true, _) => build_context(spec, &arches, native)?,
+        (false, false) => {
+            let mut main = build_context(spec, &here, native)?;
+            let other = build_context(spec, &foreign, native)?;
+            main.merge(other)
+                .map_err(lib("merge the native and foreign filters"))?;
+            main
+        }
+    };
+    let mut flags = 0;
+    for f in &spec.flags {
+        flags |= match f {
+            Flag::Tsync => SECCOMP_FILTER_FLAG_TSYNC,
+            Flag::Log => SECCOMP_FILTER_FLAG_LOG,
+            Flag::SpecAllow => SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+            Flag::WaitKillableRecv => SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+        };
+    }
     let insns = export(&ctx)?;
     Ok(CompiledFilter { insns, flags })
 }
 
+/// The kernel refuses programs longer than [`BPF_MAXINSNS`]: one violation per architecture
+/// whose filter alone is too long, and one for the whole program when only the sum is, each
+/// with the instruction count. Paths are relative to the spec.
+pub fn size_violations(spec: &SeccompSpec) -> Result<spo_core::Violations, SeccompError> {
+    let mut v = spo_core::Violations::new();
+    let total = match compile(spec) {
+        Ok(f) => f.len(),
+        Err(SeccompError::TooLarge { instructions }) => {
+            v.push(
+                "syscalls",
+                format!(
+                    "the filter needs at least {instructions} BPF instructions; the kernel loads at most {BPF_MAXINSNS}"
+                ),
+            );
+            return Ok(v);
+        }
+        Err(e) => return Err(e),
+    };
+    if total <= BPF_MAXINSNS {
+        return Ok(v);
+    }
+    let arches = spec.effective_architectures();
+    let mut single_over = false;
+    if arches.len() > 1 {
+        for a in &arches {
+            let mut one = spec.clone();
+            one.architectures = vec![*a];
+            let n = compile(&one)?.len();
+            if n > BPF_MAXINSNS {
+                single_over = true;
+                v.push(
+                    "syscalls",
+                    format!(
+                        "the filter for {a} has {n} BPF instructions; the kernel loads at most {BPF_MAXINSNS}"
+                    ),
+                );
+            }
+        }
+    }
+    if !single_over {
+        v.push(
+            "syscalls",
+            format!(
+                "the filter has {total} BPF instructions; the kernel loads at most {BPF_MAXINSNS}"
+            ),
+        );
+    }
+    Ok(v)
+}
+
 /// Exports the BPF through a memfd (libseccomp 2.5 has no in-memory export).
-fn export(ctx: &ScmpFilterContext) -> Result<Vec<libc::sock_filter>, SeccompError> {
+pub(crate) fn export(ctx: &ScmpFilterContext) -> Result<Vec<libc::sock_filter>, SeccompError> {
     let io = |op: &'static str| {
         move |source| SeccompError::Io {
             op,
@@ -155,13 +303,8 @@ fn export(ctx: &ScmpFilterContext) -> Result<Vec<libc::sock_filter>, SeccompErro
             source,
         }
     };
-    // SAFETY: memfd_create with a valid C string; the result is checked before use.
-    let fd = unsafe { libc::memfd_create(c"spo-seccomp-bpf".as_ptr(), libc::MFD_CLOEXEC) };
-    if fd < 0 {
-        return Err(io("memfd_create")(std::io::Error::last_os_error()));
-    }
-    // SAFETY: fd is a fresh, owned descriptor.
-    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    let owned = rustix::fs::memfd_create(c"spo-seccomp-bpf", rustix::fs::MemfdFlags::CLOEXEC)
+        .map_err(|e| io("memfd_create")(e.into()))?;
     let mut file = std::fs::File::from(owned);
     ctx.export_bpf(&mut file).map_err(lib("export BPF"))?;
     file.seek(SeekFrom::Start(0)).map_err(io("seek"))?;
@@ -202,6 +345,7 @@ impl CompiledFilter {
 
     /// Arranges for `cmd`'s child to load this filter right before `exec`. The parent is not
     /// affected. The command's own `execve` must be allowed by the profile.
+    #[allow(unsafe_code)]
     pub fn apply_to_command(self, cmd: &mut Command) {
         use std::os::unix::process::CommandExt;
         let CompiledFilter { insns, flags } = self;

@@ -6,6 +6,7 @@ use thiserror::Error;
 
 /// Everything that can go wrong in spo-seccomp, with the context needed to fix it.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum SeccompError {
     /// The manifest could not be decoded.
     #[error(transparent)]
@@ -35,8 +36,9 @@ pub enum SeccompError {
     },
     /// A base profile could not be resolved.
     #[error(transparent)]
-    Resolve(#[from] crate::resolve::ResolveError),
+    Resolve(#[from] ResolveError),
     /// libseccomp refused something while building the filter.
+    #[cfg(feature = "libseccomp")]
     #[error("libseccomp: {what}")]
     Libseccomp {
         /// What was being done, e.g. `add rule for "read" on SCMP_ARCH_X86_64`.
@@ -44,6 +46,14 @@ pub enum SeccompError {
         /// libseccomp's error.
         #[source]
         source: libseccomp::error::SeccompError,
+    },
+    /// The filter would be longer than the kernel loads (`BPF_MAXINSNS`, 4096).
+    #[error(
+        "the filter needs at least {instructions} BPF instructions; the kernel loads at most 4096"
+    )]
+    TooLarge {
+        /// Instructions needed (a lower bound when the filter was not built).
+        instructions: usize,
     },
     /// The profile uses something this libseccomp or kernel cannot do.
     #[error("unsupported: {0}")]
@@ -66,5 +76,45 @@ pub enum SeccompError {
         name: String,
         /// Why.
         reason: &'static str,
+    },
+}
+
+/// A boxed error from a resolver backend.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why a chain could not be resolved. `chain` lists the names walked so far, joined by ` → `.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ResolveError {
+    /// A base profile does not exist (SC-16).
+    #[error("base profile {name:?} not found (chain: {chain})")]
+    NotFound {
+        /// The missing name.
+        name: String,
+        /// The chain up to the missing profile.
+        chain: String,
+    },
+    /// The chain returns to a profile already in it (SC-22, reported explicitly).
+    #[error("base profile cycle: {chain}")]
+    Cycle {
+        /// The chain including the repeated name.
+        chain: String,
+    },
+    /// The chain is longer than [`MAX_CHAIN`] (SC-21).
+    #[error("max recursion level of 15 is reached for resolving base profiles (chain: {chain})")]
+    TooDeep {
+        /// The chain walked.
+        chain: String,
+    },
+    /// The backend failed (network, API, file).
+    #[error("cannot fetch base profile {name:?} (chain: {chain})")]
+    Fetch {
+        /// The name being fetched.
+        name: String,
+        /// The chain up to it.
+        chain: String,
+        /// The backend's error.
+        #[source]
+        source: BoxError,
     },
 }

@@ -16,9 +16,6 @@
 //! # let _ = Layout::Linear;
 //! ```
 
-use std::io::{Read, Seek, SeekFrom};
-use std::os::fd::{FromRawFd, OwnedFd};
-
 use libseccomp::{ScmpAction, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall};
 use serde::Serialize;
 use spo_core::Arch;
@@ -78,12 +75,12 @@ pub fn build(spec: &SeccompSpec, layout: Layout) -> Result<Vec<Insn>, SeccompErr
     let native = Arch::native();
     for a in &arches {
         if *a != native {
-            ctx.add_arch(crate::syscalls::scmp_arch(*a))
+            ctx.add_arch(crate::compile::scmp_arch(*a))
                 .map_err(lib(format!("add architecture {a}")))?;
         }
     }
     if !arches.contains(&native) {
-        ctx.remove_arch(crate::syscalls::scmp_arch(Arch::Native))
+        ctx.remove_arch(crate::compile::scmp_arch(Arch::Native))
             .map_err(lib("remove the native architecture"))?;
     }
     if layout == Layout::Tree {
@@ -136,31 +133,13 @@ pub fn build(spec: &SeccompSpec, layout: Layout) -> Result<Vec<Insn>, SeccompErr
 }
 
 fn export(ctx: &ScmpFilterContext) -> Result<Vec<Insn>, SeccompError> {
-    let io = |op: &'static str| {
-        move |source| SeccompError::Io {
-            op,
-            path: "memfd:spo-inspect-bpf".into(),
-            source,
-        }
-    };
-    // SAFETY: memfd_create with a valid C string; the result is checked before use.
-    let fd = unsafe { libc::memfd_create(c"spo-inspect-bpf".as_ptr(), libc::MFD_CLOEXEC) };
-    if fd < 0 {
-        return Err(io("memfd_create")(std::io::Error::last_os_error()));
-    }
-    // SAFETY: fd is a fresh, owned descriptor.
-    let mut file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
-    ctx.export_bpf(&mut file).map_err(lib("export BPF"))?;
-    file.seek(SeekFrom::Start(0)).map_err(io("seek"))?;
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).map_err(io("read"))?;
-    Ok(bytes
-        .chunks_exact(std::mem::size_of::<Insn>())
-        .map(|c| Insn {
-            code: u16::from_ne_bytes([c[0], c[1]]),
-            jt: c[2],
-            jf: c[3],
-            k: u32::from_ne_bytes([c[4], c[5], c[6], c[7]]),
+    Ok(crate::compile::export(ctx)?
+        .into_iter()
+        .map(|f| Insn {
+            code: f.code,
+            jt: f.jt,
+            jf: f.jf,
+            k: f.k,
         })
         .collect())
 }

@@ -6,7 +6,6 @@
 //! change. `root` itself is the caller's choice (upstream's `operator` directory is itself a
 //! symlink to `/var/lib/security-profiles-operator`).
 
-use std::io::{Read, Write};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
@@ -98,21 +97,8 @@ fn open_root(root: &Path) -> Result<OwnedFd, SeccompError> {
     .map_err(io("open directory", root))
 }
 
-fn read_existing(dir: &OwnedFd, file: &str) -> Option<Vec<u8>> {
-    let fd = rfs::openat(
-        dir,
-        file,
-        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .ok()?;
-    let mut f = std::fs::File::from(fd);
-    let mut buf = Vec::new();
-    f.read_to_end(&mut buf).ok()?;
-    Some(buf)
-}
-
-/// Writes `bytes` to `<root>/<file>` atomically unless the file already holds them.
+/// Writes `bytes` to `<root>/<file>` atomically unless the file already holds them (the
+/// shared [`spo_core::hostio::write_if_changed`]; `root` is created with [`DIR_MODE`]).
 /// Returns true when it wrote.
 pub fn write_if_changed(
     root: &Path,
@@ -120,39 +106,15 @@ pub fn write_if_changed(
     bytes: &[u8],
     mode: u32,
 ) -> Result<bool, SeccompError> {
-    let dir = open_root(root)?;
-    let path = root.join(file);
-    if read_existing(&dir, file).as_deref() == Some(bytes) {
-        return Ok(false);
+    drop(open_root(root)?);
+    match spo_core::hostio::write_if_changed(root, file, bytes, mode) {
+        Ok(o) => Ok(o == spo_core::hostio::WriteOutcome::Written),
+        Err(e) => Err(SeccompError::Io {
+            op: e.op,
+            path: e.path,
+            source: e.source,
+        }),
     }
-    let tmp = format!(".{file}.tmp-{}", std::process::id());
-    let _ = rfs::unlinkat(&dir, tmp.as_str(), rfs::AtFlags::empty());
-    let fd = rfs::openat(
-        &dir,
-        tmp.as_str(),
-        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::from_raw_mode(mode),
-    )
-    .map_err(io("create", &path))?;
-    let result = (|| {
-        rfs::fchmod(&fd, Mode::from_raw_mode(mode)).map_err(io("chmod", &path))?;
-        let mut f = std::fs::File::from(fd);
-        f.write_all(bytes).map_err(|source| SeccompError::Io {
-            op: "write",
-            path: path.clone(),
-            source,
-        })?;
-        f.sync_all().map_err(|source| SeccompError::Io {
-            op: "sync",
-            path: path.clone(),
-            source,
-        })?;
-        rfs::renameat(&dir, tmp.as_str(), &dir, file).map_err(io("rename", &path))
-    })();
-    if result.is_err() {
-        let _ = rfs::unlinkat(&dir, tmp.as_str(), rfs::AtFlags::empty());
-    }
-    result.map(|()| true)
 }
 
 /// Installs a *resolved* profile as `<root>/<name>.json` (compact 1.0 JSON, SC-08/SC-09).

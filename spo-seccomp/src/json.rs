@@ -3,15 +3,9 @@
 
 use crate::model::{ProfileState, SeccompSpec};
 
-/// Which upstream release line's file format to produce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Era {
-    /// 1.0+: the file starts with `"state":"Enabled"` (the CRD default is applied).
-    #[default]
-    V1,
-    /// 0.10: no `state` key.
-    Legacy,
-}
+/// Which upstream release line's file format to produce: `V1` (1.0+, the file starts with
+/// `"state":"Enabled"`) or `Legacy` (0.10, no `state` key).
+pub use spo_core::Era;
 
 /// The compact single-line JSON a node's seccomp file holds, keys in SC-08 order.
 pub fn to_disk_json(spec: &SeccompSpec, era: Era) -> String {

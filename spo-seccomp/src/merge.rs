@@ -12,15 +12,10 @@ use std::collections::BTreeMap;
 
 use crate::model::{Arg, SeccompProfile, Syscall};
 
-/// Which union algorithm to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum UnionMode {
-    /// 1.0+: one entry per name, conflicts resolved, sorted by name (SC-24).
-    #[default]
-    V1,
-    /// 0.10: concatenate, sort names within entries, sort entries by action (SC-25).
-    Legacy,
-}
+/// Which union algorithm: `V1` (1.0+: one entry per name, conflicts resolved, sorted by name,
+/// SC-24) or `Legacy` (0.10: concatenate, sort names within entries, sort entries by action,
+/// SC-25). The SDK's one "v1 or 0.10" type, [`spo_core::Era`].
+pub type UnionMode = spo_core::Era;
 
 /// Orders two rules for the same name by how permissive they are; `Greater` wins.
 fn permissive_cmp(a: &Syscall, b: &Syscall) -> Ordering {

@@ -259,6 +259,24 @@ impl SeccompSpec {
         self.state.unwrap_or_default()
     }
 
+    /// The action syscall `name` gets whatever its arguments: the action of a rule naming it
+    /// without conditions, else the default action when no rule names it. `None` when only
+    /// conditional rules name it (the answer depends on the arguments).
+    pub fn action_for(&self, name: &str) -> Option<Action> {
+        let mut conditional = false;
+        for rule in self
+            .syscalls
+            .iter()
+            .filter(|r| r.names.iter().any(|n| n == name))
+        {
+            if rule.args.is_empty() {
+                return Some(rule.action);
+            }
+            conditional = true;
+        }
+        (!conditional).then_some(self.default_action)
+    }
+
     /// Architectures with `SCMP_ARCH_NATIVE` resolved and duplicates removed; the native
     /// architecture when the list is empty.
     pub fn effective_architectures(&self) -> Vec<Arch> {
@@ -307,8 +325,9 @@ impl SeccompProfile {
 
     /// Decodes a SeccompProfile document in any served version (v1, v1beta1 with the 0.10
     /// `disabled` field). Errors name the document and the field path.
-    pub fn from_document(mut doc: Document) -> Result<Self, SeccompError> {
+    pub fn from_document(doc: &Document) -> Result<Self, SeccompError> {
         doc.expect_kind(Kind::SeccompProfile)?;
+        let mut doc = doc.clone();
         doc.apply_legacy_aliases(LEGACY_ALIASES)?;
         if doc.spec.is_null() {
             return Err(doc
@@ -337,9 +356,15 @@ impl SeccompProfile {
             return Ok(profiles);
         }
         spo_core::parse_documents(text)?
-            .into_iter()
+            .iter()
             .map(Self::from_document)
             .collect()
+    }
+
+    /// The one SeccompProfile of `text` (other kinds ignored); an error when there is none
+    /// or more than one.
+    pub fn from_yaml_one(text: &str) -> Result<Self, SeccompError> {
+        Self::from_document(&spo_core::one_document(text, Kind::SeccompProfile)?)
     }
 
     /// One-pass decoding for the common case: every document is a canonical SeccompProfile
@@ -404,26 +429,5 @@ impl SeccompProfile {
     /// The manifest as YAML text in `version`.
     pub fn to_yaml(&self, version: Version) -> Result<String, SeccompError> {
         Ok(spo_core::to_yaml_stream(&[self.to_manifest(version)?])?)
-    }
-}
-
-/// Parses raw OCI seccomp JSON (`LinuxSeccomp` of the runtime spec).
-pub fn spec_from_raw_json(text: &str) -> Result<SeccompSpec, SeccompError> {
-    let de = &mut serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let inner = e.inner();
-        SeccompError::RawJson {
-            path: e.path().to_string(),
-            line: inner.line(),
-            column: inner.column(),
-            message: strip_position(&inner.to_string()),
-        }
-    })
-}
-
-fn strip_position(msg: &str) -> String {
-    match msg.find(" at line ") {
-        Some(i) => msg[..i].to_string(),
-        None => msg.to_string(),
     }
 }

@@ -9,52 +9,15 @@
 use std::collections::HashMap;
 use std::future::Future;
 
-use thiserror::Error;
-
 use crate::merge::{union, UnionMode};
 use crate::model::{SeccompProfile, Syscall};
 
 /// Most profiles a chain may hold, the profile itself included (SC-21: 14 ancestors).
 pub const MAX_CHAIN: usize = 15;
 
-/// A boxed error from a resolver backend.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+pub use crate::error::BoxError;
 
-/// Why a chain could not be resolved. `chain` lists the names walked so far, joined by ` → `.
-#[derive(Debug, Error)]
-pub enum ResolveError {
-    /// A base profile does not exist (SC-16).
-    #[error("base profile {name:?} not found (chain: {chain})")]
-    NotFound {
-        /// The missing name.
-        name: String,
-        /// The chain up to the missing profile.
-        chain: String,
-    },
-    /// The chain returns to a profile already in it (SC-22, reported explicitly).
-    #[error("base profile cycle: {chain}")]
-    Cycle {
-        /// The chain including the repeated name.
-        chain: String,
-    },
-    /// The chain is longer than [`MAX_CHAIN`] (SC-21).
-    #[error("max recursion level of 15 is reached for resolving base profiles (chain: {chain})")]
-    TooDeep {
-        /// The chain walked.
-        chain: String,
-    },
-    /// The backend failed (network, API, file).
-    #[error("cannot fetch base profile {name:?} (chain: {chain})")]
-    Fetch {
-        /// The name being fetched.
-        name: String,
-        /// The chain up to it.
-        chain: String,
-        /// The backend's error.
-        #[source]
-        source: BoxError,
-    },
-}
+pub use crate::error::ResolveError;
 
 /// Looks up a base profile by `baseProfileName` (a name or `oci://` reference), blocking.
 pub trait BaseProfileResolver {

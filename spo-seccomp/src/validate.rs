@@ -4,7 +4,9 @@
 //! context: syscall names per architecture, counts, ranges, the listener path (SC-05),
 //! combinations the kernel or runtimes refuse, and the object name.
 
-use spo_core::{name, Arch, Violations};
+use std::collections::{HashMap, HashSet};
+
+use spo_core::{name, Violations};
 
 use crate::model::{Action, ArgOp, Flag, SeccompProfile, SeccompSpec};
 use crate::syscalls;
@@ -15,6 +17,42 @@ pub const MAX_ERRNO: u32 = 4095;
 pub const MAX_ARGS: usize = 6;
 /// The directory a `listenerPath` must live in (SC-05).
 pub const LISTENER_DIR: &str = "/var/run/security-profiles-operator/";
+
+/// The kernel's limit on the length of one classic BPF program (`BPF_MAXINSNS`).
+pub const BPF_MAXINSNS: usize = 4096;
+
+/// A lower bound of the BPF instructions any compiler needs for `spec`, without compiling:
+/// per architecture, one jump per syscall with a rule and one per argument comparison of each
+/// distinct (syscall, rule) pair. Linear in the profile. When it exceeds [`BPF_MAXINSNS`] the
+/// kernel will refuse the filter whatever the compiler does.
+pub fn bpf_lower_bound(spec: &SeccompSpec) -> usize {
+    let arches = spec.effective_architectures();
+    let mut rules: HashSet<(&str, Action, Option<u32>, &[crate::model::Arg])> = HashSet::new();
+    let mut syscalls_with_rules: HashSet<&str> = HashSet::new();
+    let mut per_name_args: HashMap<&str, usize> = HashMap::new();
+    for rule in &spec.syscalls {
+        if rule.action == spec.default_action && rule.errno() == spec.default_errno_ret {
+            continue;
+        }
+        for n in &rule.names {
+            if rules.insert((n.as_str(), rule.action, rule.errno(), rule.args.as_slice())) {
+                syscalls_with_rules.insert(n.as_str());
+                *per_name_args.entry(n.as_str()).or_default() += rule.args.len();
+            }
+        }
+    }
+    arches
+        .iter()
+        .map(|a| {
+            syscalls_with_rules
+                .iter()
+                .filter(|n| syscalls::exists(*a, n))
+                .map(|n| 1 + per_name_args.get(n).copied().unwrap_or(0))
+                .sum::<usize>()
+        })
+        .max()
+        .unwrap_or(0)
+}
 
 /// Validates a whole profile: metadata and spec. Empty result = valid.
 pub fn validate(profile: &SeccompProfile) -> Violations {
@@ -27,8 +65,17 @@ pub fn validate(profile: &SeccompProfile) -> Violations {
 /// function serves manifests (prefixed with `spec.`) and raw OCI JSON.
 pub fn validate_spec(spec: &SeccompSpec) -> Violations {
     let mut v = Violations::new();
-    let arches = spec.effective_architectures();
+    check_base_profile(spec, &mut v);
+    check_default_action(spec, &mut v);
+    check_lists(spec, &mut v);
+    check_listener(spec, &mut v);
+    check_size(spec, &mut v);
+    check_rules(spec, &mut v);
+    v
+}
 
+/// `baseProfileName`: a SeccompProfile name or an `oci://` reference (SC-16, SC-17).
+fn check_base_profile(spec: &SeccompSpec, v: &mut Violations) {
     if let Some(base) = spec.base_profile_name.as_deref() {
         if let Some(reference) = base.strip_prefix("oci://") {
             if reference.is_empty() || reference.chars().any(char::is_whitespace) {
@@ -46,7 +93,10 @@ pub fn validate_spec(spec: &SeccompSpec) -> Violations {
             }
         }
     }
+}
 
+/// `defaultAction` and `defaultErrnoRet`.
+fn check_default_action(spec: &SeccompSpec, v: &mut Violations) {
     if spec.default_action == Action::Notify {
         v.push(
             "defaultAction",
@@ -70,19 +120,29 @@ pub fn validate_spec(spec: &SeccompSpec) -> Violations {
             );
         }
     }
+}
+
+/// `architectures` and `flags` list each value once.
+fn check_lists(spec: &SeccompSpec, v: &mut Violations) {
+    let mut seen_arches = HashSet::new();
     for (i, a) in spec.architectures.iter().enumerate() {
-        if spec.architectures[..i].contains(a) {
+        if !seen_arches.insert(*a) {
             v.push(
                 format!("architectures[{i}]"),
                 format!("{a} is listed twice"),
             );
         }
     }
+    let mut seen_flags = HashSet::new();
     for (i, f) in spec.flags.iter().enumerate() {
-        if spec.flags[..i].contains(f) {
+        if !seen_flags.insert(*f) {
             v.push(format!("flags[{i}]"), format!("{f:?} is listed twice"));
         }
     }
+}
+
+/// The seccomp agent fields (SC-05) and what needs them.
+fn check_listener(spec: &SeccompSpec, v: &mut Violations) {
     if spec.flags.contains(&Flag::WaitKillableRecv) && spec.listener_path.is_none() {
         v.push(
             "flags",
@@ -109,85 +169,133 @@ pub fn validate_spec(spec: &SeccompSpec) -> Violations {
             }
         }
     }
-
     let uses_notify = spec.syscalls.iter().any(|s| s.action == Action::Notify);
     if uses_notify && spec.listener_path.is_none() {
         v.push("listenerPath", "required when a rule uses SCMP_ACT_NOTIFY");
     }
+}
 
+/// A filter the kernel cannot load ([`BPF_MAXINSNS`]).
+fn check_size(spec: &SeccompSpec, v: &mut Violations) {
+    let at_least = bpf_lower_bound(spec);
+    if at_least > BPF_MAXINSNS {
+        v.push(
+            "syscalls",
+            format!(
+                "the filter needs at least {at_least} BPF instructions; the kernel loads at most {BPF_MAXINSNS}"
+            ),
+        );
+    }
+}
+
+/// Every rule: its names, errno and argument conditions.
+fn check_rules(spec: &SeccompSpec, v: &mut Violations) {
+    let arches = spec.effective_architectures();
+    let arch_list = arches
+        .iter()
+        .map(|a| a.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Names repeat across rules: each is looked up once.
+    let mut known_names: HashMap<&str, bool> = HashMap::new();
     for (i, rule) in spec.syscalls.iter().enumerate() {
         let at = format!("syscalls[{i}]");
-        if rule.names.is_empty() {
-            v.push(format!("{at}.names"), "must list at least one syscall");
+        check_names(rule, &at, &arches, &arch_list, &mut known_names, v);
+        check_rule_fields(spec, rule, i, &at, v);
+    }
+}
+
+/// The names of one rule: present, not repeated, known on some architecture (memoised in
+/// `known`, since names repeat across rules).
+fn check_names<'a>(
+    rule: &'a crate::model::Syscall,
+    at: &str,
+    arches: &[spo_core::Arch],
+    arch_list: &str,
+    known_names: &mut HashMap<&'a str, bool>,
+    v: &mut Violations,
+) {
+    if rule.names.is_empty() {
+        v.push(format!("{at}.names"), "must list at least one syscall");
+    }
+    let mut seen = HashSet::with_capacity(rule.names.len());
+    for (j, n) in rule.names.iter().enumerate() {
+        if n.is_empty() {
+            v.push(format!("{at}.names[{j}]"), "empty syscall name");
+            continue;
         }
-        for (j, n) in rule.names.iter().enumerate() {
-            let path = format!("{at}.names[{j}]");
-            if n.is_empty() {
-                v.push(path, "empty syscall name");
-                continue;
-            }
-            if rule.names[..j].contains(n) {
-                v.push(path.clone(), format!("{n:?} is listed twice in this rule"));
-            }
-            let known_here = arches.iter().any(|a| syscalls::exists(*a, n));
-            if !known_here
-                && !Arch::ALL
-                    .iter()
-                    .any(|a| *a != Arch::Native && syscalls::exists(*a, n))
-            {
-                let names: Vec<&str> = arches.iter().map(|a| a.as_str()).collect();
-                v.push(
-                    path,
-                    format!("unknown syscall {n:?} on {}", names.join(", ")),
-                );
-            }
-        }
-        if let Some(e) = rule.errno() {
-            if !matches!(rule.action, Action::Errno | Action::Trace) {
-                v.push(
-                    format!("{at}.errnoRet"),
-                    format!(
-                        "only applies to SCMP_ACT_ERRNO and SCMP_ACT_TRACE, not {}",
-                        rule.action
-                    ),
-                );
-            }
-            if e > MAX_ERRNO {
-                v.push(
-                    format!("{at}.errnoRet"),
-                    format!("{e} is above the largest errno {MAX_ERRNO}"),
-                );
-            }
-        }
-        if rule.args.len() > MAX_ARGS {
+        if !seen.insert(n.as_str()) {
+            // Known or not, it was judged at its first occurrence.
             v.push(
-                format!("{at}.args"),
+                format!("{at}.names[{j}]"),
+                format!("{n:?} is listed twice in this rule"),
+            );
+            continue;
+        }
+        let known = *known_names.entry(n.as_str()).or_insert_with(|| {
+            arches.iter().any(|a| syscalls::exists(*a, n)) || syscalls::exists_anywhere(n)
+        });
+        if !known {
+            v.push(
+                format!("{at}.names[{j}]"),
+                format!("unknown syscall {n:?} on {arch_list}"),
+            );
+        }
+    }
+}
+
+/// `errnoRet` and `args` of one rule.
+fn check_rule_fields(
+    spec: &SeccompSpec,
+    rule: &crate::model::Syscall,
+    i: usize,
+    at: &str,
+    v: &mut Violations,
+) {
+    if let Some(e) = rule.errno() {
+        if !matches!(rule.action, Action::Errno | Action::Trace) {
+            v.push(
+                format!("{at}.errnoRet"),
                 format!(
-                    "{} conditions; at most {MAX_ARGS} are allowed",
-                    rule.args.len()
+                    "only applies to SCMP_ACT_ERRNO and SCMP_ACT_TRACE, not {}",
+                    rule.action
                 ),
             );
         }
-        for (k, arg) in rule.args.iter().enumerate() {
-            if arg.index > 5 {
-                v.push(
-                    format!("{at}.args[{k}].index"),
-                    format!("{} is not an argument position (0..5)", arg.index),
-                );
-            }
-            if arg.op != ArgOp::MaskedEqual && arg.value_two != 0 {
-                v.push(
-                    format!("{at}.args[{k}].valueTwo"),
-                    "only used by SCMP_CMP_MASKED_EQ",
-                );
-            }
-        }
-        if rule.action == spec.default_action && rule.args.is_empty() {
-            // Harmless but a sign of a mistake: runtimes skip such rules.
-            tracing::debug!(rule = i, "rule repeats the default action");
+        if e > MAX_ERRNO {
+            v.push(
+                format!("{at}.errnoRet"),
+                format!("{e} is above the largest errno {MAX_ERRNO}"),
+            );
         }
     }
-    v
+    if rule.args.len() > MAX_ARGS {
+        v.push(
+            format!("{at}.args"),
+            format!(
+                "{} conditions; at most {MAX_ARGS} are allowed",
+                rule.args.len()
+            ),
+        );
+    }
+    for (k, arg) in rule.args.iter().enumerate() {
+        if arg.index > 5 {
+            v.push(
+                format!("{at}.args[{k}].index"),
+                format!("{} is not an argument position (0..5)", arg.index),
+            );
+        }
+        if arg.op != ArgOp::MaskedEqual && arg.value_two != 0 {
+            v.push(
+                format!("{at}.args[{k}].valueTwo"),
+                "only used by SCMP_CMP_MASKED_EQ",
+            );
+        }
+    }
+    if rule.action == spec.default_action && rule.args.is_empty() {
+        // Harmless but a sign of a mistake: runtimes skip such rules.
+        tracing::debug!(rule = i, "rule repeats the default action");
+    }
 }
 
 /// Findings that do not make a profile invalid: syscall names that exist, but not on every
@@ -195,22 +303,23 @@ pub fn validate_spec(spec: &SeccompSpec) -> Violations {
 pub fn warnings(spec: &SeccompSpec) -> Violations {
     let mut v = Violations::new();
     let arches = spec.effective_architectures();
+    // Per distinct name: the architectures it is missing on (`None` = nothing to say).
+    let mut memo: HashMap<&str, Option<String>> = HashMap::new();
     for (i, rule) in spec.syscalls.iter().enumerate() {
         for (j, n) in rule.names.iter().enumerate() {
-            let missing: Vec<&str> = arches
-                .iter()
-                .filter(|a| !syscalls::exists(**a, n))
-                .map(|a| a.as_str())
-                .collect();
-            let known_somewhere = Arch::ALL
-                .iter()
-                .any(|a| *a != Arch::Native && syscalls::exists(*a, n));
-            if !missing.is_empty() && known_somewhere {
+            let missing = memo.entry(n.as_str()).or_insert_with(|| {
+                let missing: Vec<&str> = arches
+                    .iter()
+                    .filter(|a| !syscalls::exists(**a, n))
+                    .map(|a| a.as_str())
+                    .collect();
+                (!missing.is_empty() && syscalls::exists_anywhere(n)).then(|| missing.join(", "))
+            });
+            if let Some(missing) = missing {
                 v.push(
                     format!("syscalls[{i}].names[{j}]"),
                     format!(
-                        "syscall {n:?} does not exist on {}; the rule has no effect there",
-                        missing.join(", ")
+                        "syscall {n:?} does not exist on {missing}; the rule has no effect there"
                     ),
                 );
             }
@@ -286,6 +395,31 @@ mod tests {
             spec.listener_path = Some(bad.into());
             assert_eq!(paths(&validate_spec(&spec)), ["listenerPath"], "{bad}");
         }
+    }
+
+    // Issue 9: 5,000 argument rules passed validation and failed at load with EINVAL.
+    #[test]
+    fn filters_the_kernel_cannot_load_are_invalid() {
+        let mut spec = SeccompSpec::new(Action::Errno);
+        spec.syscalls = (0..5000)
+            .map(|i| {
+                let mut r = Syscall::new(["personality"], Action::Allow);
+                r.args = vec![Arg {
+                    index: 0,
+                    value: i,
+                    value_two: 0,
+                    op: ArgOp::Equal,
+                }];
+                r
+            })
+            .collect();
+        let v = validate_spec(&spec);
+        assert_eq!(paths(&v), ["syscalls"], "{v}");
+        assert!(v.as_slice()[0]
+            .reason
+            .contains("at least 5001 BPF instructions"));
+        spec.syscalls.truncate(1000);
+        assert!(validate_spec(&spec).is_empty());
     }
 
     // covers: SC-01

@@ -9,7 +9,6 @@ use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
 use crate::names::{is_token, PolicyName};
-use crate::raw::RawBody;
 
 /// A CIL name or dotted name path (`var_log_t`, `nginx-secure.process`): `[A-Za-z0-9._-]+`.
 /// Shared (`Arc`), so repeating a name across thousands of rules costs no allocation.
@@ -219,6 +218,34 @@ impl Module {
 impl fmt::Display for Module {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.render())
+    }
+}
+
+/// A raw policy body that passed `raw::check_policy`: trimmed, balanced, free of restricted
+/// directives. Only this crate builds one, after those checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawBody {
+    text: String,
+    first_line_offset: usize,
+}
+
+impl RawBody {
+    /// A checked body (the raw module calls this after its checks).
+    pub(crate) fn new(text: String, first_line_offset: usize) -> Self {
+        RawBody {
+            text,
+            first_line_offset,
+        }
+    }
+
+    /// The trimmed policy text.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// How many lines the trim removed at the start (to map lines back to `spec.policy`).
+    pub fn first_line_offset(&self) -> usize {
+        self.first_line_offset
     }
 }
 

@@ -11,6 +11,7 @@ pub type ResolveError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong in spo-selinux.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The manifest could not be decoded (wrong kind, wrong field type, unknown field...).
     #[error(transparent)]

@@ -3,11 +3,9 @@
 //! command runner are parameters.
 
 use std::ffi::{OsStr, OsString};
-use std::fs::{self, OpenOptions};
-use std::io::{ErrorKind, Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::fs;
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::cil::Module;
 use crate::names::PolicyName;
@@ -33,63 +31,25 @@ fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Erro
     }
 }
 
-/// Reads `path` without following a symlink at its last component; `None` when absent or
-/// not a regular file (a symlink or directory is replaced, never read through).
-fn read_existing(path: &Path) -> Result<Option<Vec<u8>>, Error> {
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path);
-    let mut file = match file {
-        Ok(f) => f,
-        // ELOOP: the path is a symlink.
-        Err(e) if e.kind() == ErrorKind::NotFound || e.raw_os_error() == Some(libc::ELOOP) => {
-            return Ok(None)
-        }
-        Err(e) => return Err(io_err("cannot read policy file", path)(e)),
-    };
-    let meta = file
-        .metadata()
-        .map_err(io_err("cannot read policy file", path))?;
-    if !meta.is_file() {
-        return Ok(None);
-    }
-    let mut buf = Vec::new();
-    file.read_to_end(&mut buf)
-        .map_err(io_err("cannot read policy file", path))?;
-    Ok(Some(buf))
-}
-
-/// Writes `cil` to `<dir>/<policyName>.cil` with mode 0600, only when the content differs
-/// (SE-21). The write is atomic: a temporary file in `dir` is filled, synced and renamed
-/// over the target, so readers (selinuxd) never see a partial file, and a symlink at the
-/// target is replaced rather than followed.
+/// Writes `cil` to `<dir>/<policyName>.cil` with mode 0600, only when the content or mode
+/// differs (SE-21), through the shared [`spo_core::hostio::write_if_changed`]: atomic (a
+/// synced temporary file renamed over the target, then the directory synced), so readers
+/// (selinuxd) never see a partial file, and a symlink at the target is replaced rather than
+/// followed.
 pub fn write_policy(dir: &Path, name: &PolicyName, cil: &str) -> Result<WriteOutcome, Error> {
-    let path = dir.join(name.file_name());
-    if let Some(existing) = read_existing(&path)? {
-        let mode = fs::symlink_metadata(&path)
-            .map_err(io_err("cannot read policy file", &path))?
-            .permissions()
-            .mode()
-            & 0o7777;
-        if existing == cil.as_bytes() && mode == CIL_FILE_MODE {
-            return Ok(WriteOutcome::Unchanged);
+    use spo_core::hostio::{write_if_changed, WriteOutcome as Host};
+    match write_if_changed(dir, &name.file_name(), cil.as_bytes(), CIL_FILE_MODE) {
+        Ok(Host::Unchanged) => Ok(WriteOutcome::Unchanged),
+        Ok(_) => {
+            tracing::debug!(path = %dir.join(name.file_name()).display(), "wrote SELinux policy file");
+            Ok(WriteOutcome::Written)
         }
+        Err(e) => Err(Error::Io {
+            action: "cannot write policy file",
+            path: e.path,
+            source: e.source,
+        }),
     }
-    // tempfile creates with O_EXCL and mode 0600.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".spo-")
-        .suffix(".cil.tmp")
-        .permissions(fs::Permissions::from_mode(CIL_FILE_MODE))
-        .tempfile_in(dir)
-        .map_err(io_err("cannot create a temporary file in", dir))?;
-    tmp.write_all(cil.as_bytes())
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(io_err("cannot write policy file", &path))?;
-    tmp.persist(&path)
-        .map_err(|e| io_err("cannot write policy file", &path)(e.error))?;
-    tracing::debug!(path = %path.display(), "wrote SELinux policy file");
-    Ok(WriteOutcome::Written)
 }
 
 /// Removes `<dir>/<policyName>.cil` (or a symlink in its place); `true` when something was
@@ -128,37 +88,7 @@ pub fn uninstall_module(
     remove_policy(dir, name)
 }
 
-/// The result of running a command.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommandOutput {
-    /// `true` when it exited with status 0.
-    pub success: bool,
-    /// Exit status description (`exit status: 1`).
-    pub status: String,
-    /// Standard error.
-    pub stderr: String,
-}
-
-/// Runs external commands; tests substitute a fake that records the argv.
-pub trait CommandRunner {
-    /// Runs `program` with `args` and waits for it.
-    fn run(&self, program: &OsStr, args: &[OsString]) -> std::io::Result<CommandOutput>;
-}
-
-/// Runs commands with [`std::process::Command`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemRunner;
-
-impl CommandRunner for SystemRunner {
-    fn run(&self, program: &OsStr, args: &[OsString]) -> std::io::Result<CommandOutput> {
-        let out = Command::new(program).args(args).output()?;
-        Ok(CommandOutput {
-            success: out.status.success(),
-            status: out.status.to_string(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        })
-    }
-}
+pub use spo_core::hostio::{CommandOutput, CommandRunner, SystemRunner};
 
 /// Installs and removes policy modules on a node.
 pub trait PolicyInstaller {
@@ -219,15 +149,14 @@ impl<R: CommandRunner> Semodule<R> {
     }
 
     fn exec(&self, args: Vec<OsString>) -> Result<(), Error> {
-        let program = self.program.as_os_str();
         let out = self
             .runner
-            .run(program, &args)
+            .run(&self.program, &args, None)
             .map_err(|source| Error::Spawn {
                 program: self.program.display().to_string(),
                 source,
             })?;
-        if out.success {
+        if out.success() {
             return Ok(());
         }
         let mut command = self.program.display().to_string();
@@ -237,7 +166,7 @@ impl<R: CommandRunner> Semodule<R> {
         }
         Err(Error::Command {
             command,
-            status: out.status,
+            status: format!("exit status: {}", out.status),
             stderr: out.stderr.trim().to_string(),
         })
     }

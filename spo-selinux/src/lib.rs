@@ -35,6 +35,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod cil;
 pub mod diagnostics;
@@ -50,6 +51,8 @@ pub mod translate;
 pub mod validate;
 
 pub use cil::Module;
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub use error::{Error, ResolveError};
 pub use inherit::{NoParents, ParentResolver};
 pub use model::{

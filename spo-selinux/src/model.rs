@@ -201,6 +201,12 @@ fn is_partial(meta: &ObjectMeta) -> bool {
 }
 
 impl SelinuxProfile {
+    /// The one SelinuxProfile of `text` (other kinds ignored); an error when there is none
+    /// or more than one.
+    pub fn from_yaml_one(text: &str) -> Result<Self, Error> {
+        Self::from_document(&spo_core::one_document(text, Kind::SelinuxProfile)?)
+    }
+
     /// Decodes a SelinuxProfile document (`v1`, or `v1alpha2` with era-B field names).
     pub fn from_document(doc: &Document) -> Result<Self, Error> {
         Ok(Self {

@@ -60,25 +60,7 @@ pub const RESTRICTED_DIRECTIVES: [&str; 35] = [
     "userrole",
 ];
 
-/// A raw policy body that passed [`check_policy`]: trimmed, balanced, free of restricted
-/// directives. Only this module can build one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawBody {
-    text: String,
-    first_line_offset: usize,
-}
-
-impl RawBody {
-    /// The trimmed policy text.
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-
-    /// How many lines the trim removed at the start (to map lines back to `spec.policy`).
-    pub fn first_line_offset(&self) -> usize {
-        self.first_line_offset
-    }
-}
+pub use crate::cil::RawBody;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Tok<'a> {
@@ -274,10 +256,7 @@ pub fn raw_to_cil(profile: &RawSelinuxProfile, opts: &Options) -> Result<Module,
     let first_line_offset = policy[..start].matches('\n').count();
     Ok(Module::Raw(RawBlock {
         name,
-        body: RawBody {
-            text: policy.trim().to_string(),
-            first_line_offset,
-        },
+        body: RawBody::new(policy.trim().to_string(), first_line_offset),
     }))
 }
 

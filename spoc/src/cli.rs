@@ -28,6 +28,41 @@ pub struct Global {
     /// Format of data printed on stdout (default: YAML for manifests, text for reports).
     #[arg(long = "output", global = true, value_enum)]
     pub format: Option<Format>,
+    /// Runtime seccomp JSON (moby, containers-common) is evaluated for this architecture
+    /// (`SCMP_ARCH_X86_64`, `x86_64` or Go's `amd64`; default: this host).
+    #[arg(long, global = true, value_name = "ARCH")]
+    pub arch: Option<String>,
+    /// ... for a container with these capabilities (comma-separated `CAP_*`; default: the
+    /// runtimes' default set of 14).
+    #[arg(long, global = true, value_delimiter = ',', value_name = "CAPS")]
+    pub caps: Option<Vec<String>>,
+    /// ... on this kernel, `major.minor` (default: this host's).
+    #[arg(long, global = true, value_name = "VERSION")]
+    pub kernel: Option<String>,
+    /// Largest input accepted, in bytes; suffixes K, M, G (binary).
+    #[arg(long, global = true, default_value = "16M", value_name = "SIZE", value_parser = parse_size)]
+    pub max_input_size: u64,
+}
+
+/// `16M` → 16 MiB.
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (digits, unit) = match s.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => s.split_at(i),
+        None => (s, ""),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (e.g. 16M)"))?;
+    let mult: u64 = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        _ => return Err(format!("{s:?}: unknown unit (use K, M or G)")),
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("{s:?} is too large"))
 }
 
 impl Global {
@@ -42,8 +77,10 @@ impl Global {
 pub enum Format {
     /// YAML (Kubernetes manifests).
     Yaml,
-    /// JSON.
+    /// JSON; several documents form one JSON array.
     Json,
+    /// JSON Lines: one compact JSON document per line.
+    Jsonl,
 }
 
 /// The verbs.
@@ -75,6 +112,8 @@ pub enum Command {
     Remove(InstallArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+    /// Print the man page of spoc or of one verb (roff), or write all of them to a directory.
+    Man(ManArgs),
     /// Print the seccomp, SELinux and AppArmor audit events of a log, attributed to
     /// containers. `--output json` prints JSON lines, otherwise text.
     #[command(visible_alias = "e")]
@@ -193,6 +232,10 @@ pub struct ConvertArgs {
     /// How `oci://` base profiles are pulled and verified (with `--resolve`).
     #[command(flatten)]
     pub oci: crate::cmd::oci::OciBaseArgs,
+    /// Drop what a SeccompProfile cannot express (raw JSON's `defaultErrnoRet` other than
+    /// EPERM) with a warning instead of refusing.
+    #[arg(long)]
+    pub lossy: bool,
 }
 
 /// `spoc merge`.
@@ -427,6 +470,16 @@ pub struct InspectArgs {
     /// Only this syscall.
     #[arg(long)]
     pub syscall: Option<String>,
+}
+
+/// `spoc man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The verb (default: spoc itself).
+    pub verb: Option<String>,
+    /// Write `spoc.1` and `spoc-VERB.1` for every verb into this directory instead.
+    #[arg(long, value_name = "DIR", conflicts_with = "verb")]
+    pub dir: Option<PathBuf>,
 }
 
 #[cfg(test)]

@@ -8,7 +8,58 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use spo_core::{DecodeError, Document, Kind};
 use spo_seccomp::resolve::{BaseProfileResolver, BoxError};
-use spo_seccomp::{SeccompProfile, SeccompSpec};
+use spo_seccomp::runtime::{arch_from_name, parse_kernel, Target, DEFAULT_CAPS};
+use spo_seccomp::SeccompProfile;
+use std::sync::OnceLock;
+
+/// Settings every reader follows, from the global flags.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// What runtime seccomp JSON is evaluated for.
+    pub target: Target,
+    /// Largest input accepted, in bytes.
+    pub max_input_size: u64,
+}
+
+/// The default input-size limit: 16 MiB.
+pub const DEFAULT_MAX_INPUT: u64 = 16 << 20;
+
+static SETTINGS: OnceLock<Settings> = OnceLock::new();
+
+/// Sets the reader settings from the global flags (once, before any input is read).
+pub fn configure(global: &crate::cli::Global) -> Result<()> {
+    let arch = match global.arch.as_deref() {
+        Some(a) => arch_from_name(a)
+            .ok_or_else(|| anyhow::anyhow!("--arch: unknown architecture {a:?}"))?,
+        None => spo_core::Arch::native(),
+    };
+    let kernel = match global.kernel.as_deref() {
+        Some(k) => {
+            parse_kernel(k).ok_or_else(|| anyhow::anyhow!("--kernel: {k:?} is not major.minor"))?
+        }
+        None => std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .ok()
+            .and_then(|r| parse_kernel(&r))
+            .unwrap_or((0, 0)),
+    };
+    let target = match &global.caps {
+        Some(caps) => Target::new(arch, caps.iter().filter(|c| !c.is_empty()), kernel),
+        None => Target::new(arch, DEFAULT_CAPS, kernel),
+    };
+    let _ = SETTINGS.set(Settings {
+        target,
+        max_input_size: global.max_input_size,
+    });
+    Ok(())
+}
+
+/// The reader settings (defaults when [`configure`] was not called).
+pub fn settings() -> &'static Settings {
+    SETTINGS.get_or_init(|| Settings {
+        target: Target::default(),
+        max_input_size: DEFAULT_MAX_INPUT,
+    })
+}
 
 /// The input could not be read or parsed at all (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -27,12 +78,14 @@ pub enum Item {
     Manifest(Document),
     /// A SeccompProfile decoded on the fast path (document number, profile).
     Seccomp(usize, SeccompProfile),
-    /// Raw OCI seccomp JSON (no `kind`), with a name derived from the file.
+    /// Raw seccomp JSON (no `kind`: OCI, moby, containers-common), evaluated for the
+    /// target, as a profile named after the file.
     RawSeccomp {
-        /// The spec.
-        spec: SeccompSpec,
-        /// Name derived from the file stem.
-        name: String,
+        /// The profile (`metadata.name` derived from the file stem).
+        profile: SeccompProfile,
+        /// Problems of the runtime form itself (`archMap` with `architectures`, unknown
+        /// errno names...), paths relative to the JSON.
+        problems: spo_core::Violations,
     },
 }
 
@@ -50,7 +103,7 @@ impl Item {
         match self {
             Item::Manifest(d) => (d.index, d.metadata.name.clone()),
             Item::Seccomp(i, p) => (*i, p.metadata.name.clone()),
-            Item::RawSeccomp { name, .. } => (1, name.clone()),
+            Item::RawSeccomp { profile, .. } => (1, profile.metadata.name.clone()),
         }
     }
 
@@ -65,35 +118,56 @@ impl Item {
 
     /// The item as a SeccompProfile; errors if it is another kind or does not decode.
     pub fn seccomp(&self) -> Result<SeccompProfile> {
+        Ok(self.seccomp_cow()?.into_owned())
+    }
+
+    /// [`Item::seccomp`] without copying an already decoded profile.
+    pub fn seccomp_cow(&self) -> Result<std::borrow::Cow<'_, SeccompProfile>> {
+        use std::borrow::Cow;
         match self {
-            Item::Manifest(d) => Ok(SeccompProfile::from_document(d.clone())?),
-            Item::Seccomp(_, p) => Ok(p.clone()),
-            Item::RawSeccomp { spec, name } => Ok(SeccompProfile::new(
-                spo_core::ObjectMeta::named(name.clone()),
-                spec.clone(),
-            )),
+            Item::Manifest(d) => Ok(Cow::Owned(SeccompProfile::from_document(d)?)),
+            Item::Seccomp(_, p) | Item::RawSeccomp { profile: p, .. } => Ok(Cow::Borrowed(p)),
         }
     }
 }
 
-/// Text of `path`, `-` meaning standard input.
+/// Text of `path`, `-` meaning standard input, at most [`Settings::max_input_size`] bytes.
 pub fn read_text(path: &Path) -> Result<String> {
-    let display = path.display().to_string();
-    let mut text = String::new();
-    if path == Path::new("-") {
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| Unreadable {
-                path: "<stdin>".into(),
-                what: e.to_string(),
-            })?;
+    let limit = settings().max_input_size;
+    let (display, reader): (String, Box<dyn Read>) = if path == Path::new("-") {
+        ("<stdin>".into(), Box::new(std::io::stdin().lock()))
     } else {
-        text = std::fs::read_to_string(path).map_err(|e| Unreadable {
-            path: display,
+        let display = path.display().to_string();
+        let f = std::fs::File::open(path).map_err(|e| Unreadable {
+            path: display.clone(),
             what: e.to_string(),
         })?;
+        (display, Box::new(f))
+    };
+    let mut bytes = Vec::new();
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| Unreadable {
+            path: display.clone(),
+            what: e.to_string(),
+        })?;
+    if bytes.len() as u64 > limit {
+        return Err(Unreadable {
+            path: display,
+            what: format!(
+                "larger than the input limit of {limit} bytes (raise it with --max-input-size)"
+            ),
+        }
+        .into());
     }
-    Ok(text)
+    String::from_utf8(bytes).map_err(|e| {
+        Unreadable {
+            path: display,
+            what: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+        }
+        .into()
+    })
 }
 
 /// A name for a profile read from raw JSON at `path`.
@@ -139,8 +213,39 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Vec<Item>>> {
     })
 }
 
+/// True when `text` is one JSON object without `kind` but with `defaultAction`: raw seccomp
+/// JSON. Probed without building a tree (serde skips values; its depth limit applies).
+fn is_raw_seccomp_json(text: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        kind: Option<serde::de::IgnoredAny>,
+        #[serde(rename = "defaultAction")]
+        default_action: Option<serde::de::IgnoredAny>,
+    }
+    text.trim_start().starts_with('{')
+        && spo_core::limits::check_nesting(text, spo_core::limits::MAX_NESTING).is_ok()
+        && serde_json::from_str::<Probe>(text)
+            .is_ok_and(|p| p.kind.is_none() && p.default_action.is_some())
+}
+
+fn raw_item(text: &str, path: &Path) -> Result<Item> {
+    let raw = spo_seccomp::runtime::runtime_from_raw_json(text)
+        .with_context(|| path.display().to_string())?;
+    let problems = raw.violations();
+    Ok(Item::RawSeccomp {
+        profile: SeccompProfile::new(
+            spo_core::ObjectMeta::named(name_from_path(path)),
+            raw.into_spec(&settings().target),
+        ),
+        problems,
+    })
+}
+
 /// Parses `text` read from `path`.
 pub fn load_text(text: &str, path: &Path) -> Result<Vec<Item>> {
+    if is_raw_seccomp_json(text) {
+        return Ok(vec![raw_item(text, path)?]);
+    }
     if let Some(profiles) = SeccompProfile::from_yaml_fast(text) {
         return Ok(profiles
             .into_iter()
@@ -164,11 +269,7 @@ pub fn load_text(text: &str, path: &Path) -> Result<Vec<Item>> {
         .into());
     }
     if raw.len() == 1 && !raw[0].has_kind() && raw[0].value.get("defaultAction").is_some() {
-        let spec = spo_seccomp::model::spec_from_raw_json(text).with_context(|| display.clone())?;
-        return Ok(vec![Item::RawSeccomp {
-            spec,
-            name: name_from_path(path),
-        }]);
+        return Ok(vec![raw_item(text, path)?]);
     }
     raw.into_iter()
         .map(|r| Document::from_raw(r).map(Item::Manifest))
@@ -251,9 +352,29 @@ impl BaseProfileResolver for DirResolver {
     }
 }
 
+/// `e` and its sources, `: `-joined, without a leading `path: ` (for [`Unreadable`], which
+/// prints the path itself).
+pub fn describe(e: &dyn std::error::Error, path: &Path) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cur = c.source();
+    }
+    let prefix = format!("{}: ", path.display());
+    match out.strip_prefix(&prefix) {
+        Some(rest) => rest.to_string(),
+        None => out,
+    }
+}
+
 /// Exit code for an error: 2 when the input was unreadable/unparseable, else 1.
 pub fn exit_code_for(e: &anyhow::Error) -> u8 {
-    if e.chain().any(|c| c.downcast_ref::<Unreadable>().is_some()) {
+    if e.chain().any(|c| {
+        c.downcast_ref::<Unreadable>().is_some()
+            || c.downcast_ref::<crate::output::WriteFailed>().is_some()
+    }) {
         2
     } else {
         1

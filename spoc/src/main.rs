@@ -3,7 +3,6 @@
 //! condition failed), 2 the input could not be read or parsed / usage errors; a command run
 //! under `spoc run` passes its own exit status through.
 
-mod audit;
 mod cli;
 mod cmd;
 mod input;
@@ -26,9 +25,32 @@ pub enum Outcome {
     Code(u8),
 }
 
+/// Colours on stderr: `NO_COLOR` (non-empty) turns them off, `CLICOLOR_FORCE` (not `0`) on,
+/// otherwise only when stderr is a terminal.
+fn use_colour(no_color: Option<&str>, force: Option<&str>, terminal: bool) -> bool {
+    if no_color.is_some_and(|v| !v.is_empty()) {
+        return false;
+    }
+    if force.is_some_and(|v| !v.is_empty() && v != "0") {
+        return true;
+    }
+    terminal
+}
+
 fn main() -> ExitCode {
+    // Like every Unix filter: a reader that goes away (`spoc ... | head`) ends spoc quietly
+    // by SIGPIPE (status 141 in the shell) instead of a write error or a panic.
+    // SAFETY: restoring the default disposition of SIGPIPE has no preconditions; no other
+    // thread exists yet.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     init_logging(&cli.global);
+    if let Err(e) = input::configure(&cli.global) {
+        eprintln!("spoc: {e:#}");
+        return ExitCode::from(2);
+    }
     match &cli.command {
         Command::Validate(a) => cmd::oci::configure_bases(&a.oci),
         Command::Convert(a) => cmd::oci::configure_bases(&a.oci),
@@ -38,6 +60,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Version(args) => cmd::version::run(&args),
         Command::Completions(args) => cmd::completions::run(&args),
+        Command::Man(args) => cmd::man::run(&args),
         Command::Validate(args) => cmd::validate::run(&args, &cli.global),
         Command::Convert(args) => cmd::convert::run(&args, &cli.global),
         Command::Merge(args) => cmd::merge::run(&args, &cli.global),
@@ -78,7 +101,14 @@ fn init_logging(global: &cli::Global) {
         _ => "debug",
     };
     let filter = EnvFilter::try_from_env("SPOC_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    use std::io::IsTerminal;
+    let colour = use_colour(
+        std::env::var("NO_COLOR").ok().as_deref(),
+        std::env::var("CLICOLOR_FORCE").ok().as_deref(),
+        std::io::stderr().is_terminal(),
+    );
     let builder = tracing_subscriber::fmt()
+        .with_ansi(colour)
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false);
@@ -86,5 +116,21 @@ fn init_logging(global: &cli::Global) {
         builder.json().init();
     } else {
         builder.init();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::use_colour;
+
+    #[test]
+    fn colours_follow_no_color_clicolor_force_and_the_terminal() {
+        assert!(use_colour(None, None, true));
+        assert!(!use_colour(None, None, false));
+        assert!(!use_colour(Some("1"), None, true));
+        assert!(!use_colour(Some("1"), Some("1"), true));
+        assert!(use_colour(Some(""), None, true));
+        assert!(use_colour(None, Some("1"), false));
+        assert!(!use_colour(None, Some("0"), false));
     }
 }

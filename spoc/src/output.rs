@@ -1,18 +1,36 @@
 //! Writing results: stdout or an atomically replaced file, in YAML or JSON.
 
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde_json::Value;
 
 use crate::cli::Format;
+
+/// Writing the output failed (ENOSPC, EIO...): exit status 2, one line, never a panic.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write to {what}")]
+pub struct WriteFailed {
+    /// Where the output was going.
+    pub what: String,
+    /// The OS error.
+    #[source]
+    pub source: std::io::Error,
+}
 
 /// Renders manifests in `format`: a YAML stream, or JSON (one value, or an array).
 pub fn render(values: &[Value], format: Format) -> Result<String> {
     Ok(match format {
         Format::Yaml => spo_core::to_yaml_stream(values)?,
+        Format::Jsonl => {
+            let mut s = String::new();
+            for v in values {
+                s.push_str(&serde_json::to_string(v)?);
+                s.push('\n');
+            }
+            s
+        }
         Format::Json => {
             let mut s = if values.len() == 1 {
                 serde_json::to_string_pretty(&values[0])?
@@ -35,31 +53,67 @@ pub fn write(path: Option<&Path>, text: &str, mode: u32) -> Result<()> {
     }
 }
 
-fn print_stdout(text: &str) -> Result<()> {
+/// Writes `text` to stderr, ignoring failures (there is nowhere left to report them).
+pub fn print_stderr(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+}
+
+/// Writes `text` to stdout in one go. A closed pipe (`spoc ... | head`) ends quietly.
+pub fn print_stdout(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => r.context("writing to stdout"),
+        Err(e) => Err(WriteFailed {
+            what: "stdout".into(),
+            source: e,
+        }
+        .into()),
+        Ok(()) => Ok(()),
     }
 }
 
-/// Atomic file write: a crash leaves either the old or the new content, never a mix.
+/// Atomic file write through the shared [`spo_core::hostio::write_if_changed`]: a crash
+/// leaves either the old or the new content, never a mix; unchanged content is not rewritten.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".spoc-")
+    let file = path
+        .file_name()
+        .and_then(|f| f.to_str())
+        .ok_or_else(|| WriteFailed {
+            what: path.display().to_string(),
+            source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
+        })?;
+    spo_core::hostio::write_if_changed(dir, file, bytes, mode).map_err(|e| WriteFailed {
+        what: path.display().to_string(),
+        source: e.source,
+    })?;
+    Ok(())
+}
+
+/// Fails unless a file can be written at `path` (its directory exists and takes new files;
+/// `path` is not a directory), so a long recording is not lost at the end for a typo.
+pub fn check_writable(path: &Path) -> Result<()> {
+    if path == Path::new("-") || path == Path::new("/dev/stdout") {
+        return Ok(());
+    }
+    let failed = |source| WriteFailed {
+        what: path.display().to_string(),
+        source,
+    };
+    if path.is_dir() {
+        return Err(failed(std::io::Error::from(std::io::ErrorKind::IsADirectory)).into());
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    tempfile::Builder::new()
+        .prefix(".spoc-check-")
         .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))
-        .with_context(|| format!("cannot set mode of {}", path.display()))?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+        .map_err(failed)?;
     Ok(())
 }

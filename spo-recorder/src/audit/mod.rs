@@ -20,6 +20,7 @@ mod fields;
 pub mod kmsg;
 pub mod parse;
 pub mod tailer;
+pub mod watch;
 
 pub use parse::{parse_line, Event, Malformed, Parsed};
 pub use tailer::{default_source, TailOptions, TailStats, Tailer};
@@ -27,9 +28,11 @@ pub use tailer::{default_source, TailOptions, TailStats, Tailer};
 /// Errors of log-based recording and enrichment (audit sources, attribution files,
 /// enricher configuration, JSON enricher output).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AuditError {
-    /// Reading or writing a file failed.
-    #[error("{}: {source}", path.display())]
+    /// Reading or writing a file failed (the OS error is the `source`, printed once by
+    /// whoever prints the chain).
+    #[error("{}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -66,5 +69,27 @@ impl AuditError {
             path: path.to_path_buf(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::AuditError;
+
+    // Issue 9: `AuditError::Io` printed its cause twice (in the message and as source).
+    #[test]
+    fn io_errors_print_their_cause_once() {
+        let e = AuditError::Io {
+            path: "/var/log/audit/audit.log".into(),
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        };
+        let mut chain = e.to_string();
+        let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(&e);
+        while let Some(c) = cur {
+            chain.push_str(": ");
+            chain.push_str(&c.to_string());
+            cur = c.source();
+        }
+        assert_eq!(chain, "/var/log/audit/audit.log: permission denied");
     }
 }

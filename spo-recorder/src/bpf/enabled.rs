@@ -72,29 +72,41 @@ fn program_of(ebpf: &mut Ebpf) -> Result<&mut RawTracePoint, BpfError> {
     ebpf.program_mut(PROGRAM)
         .ok_or_else(|| BpfError::Kernel {
             what: "find program".into(),
-            reason: format!("the object has no program `{PROGRAM}`"),
+            source: format!("the object has no program `{PROGRAM}`").into(),
         })?
         .try_into()
-        .map_err(|e| kernel_err("program type", &e))
+        .map_err(|e| kernel_err("program type", e))
 }
 
-fn kernel_err(what: &str, e: &dyn StdError) -> BpfError {
-    let reason = chain(e);
+/// The OS error in `e`'s source chain, typed (aya keeps the `io::Error` of the failing
+/// system call as a source).
+fn os_error(e: &(dyn StdError + 'static)) -> Option<i32> {
+    let mut cur = Some(e);
+    while let Some(c) = cur {
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            return io.raw_os_error();
+        }
+        cur = c.source();
+    }
+    None
+}
+
+fn kernel_err(what: &str, e: impl StdError + Send + Sync + 'static) -> BpfError {
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
-    if !root && (reason.contains("Operation not permitted") || reason.contains("EPERM")) {
+    if !root && matches!(os_error(&e), Some(libc::EPERM | libc::EACCES)) {
         return BpfError::NotPrivileged;
     }
     BpfError::Kernel {
         what: what.to_string(),
-        reason,
+        source: Box::new(e),
     }
 }
 
-fn map_err(map: &'static str, e: &dyn StdError) -> BpfError {
+fn map_err(map: &'static str, e: impl StdError + Send + Sync + 'static) -> BpfError {
     BpfError::Map {
         map,
-        reason: chain(e),
+        source: Box::new(e),
     }
 }
 
@@ -134,7 +146,7 @@ fn load_object(btf: &Btf) -> Result<Ebpf, BpfError> {
                     EbpfLoader::new()
                         .btf(Some(btf))
                         .load(OBJECT)
-                        .map_err(|e| kernel_err("load object", &e)),
+                        .map_err(|e| kernel_err("load object", e)),
                 )
             })
             .join()
@@ -151,7 +163,7 @@ fn load_object(btf: &Btf) -> Result<Ebpf, BpfError> {
         None => EbpfLoader::new()
             .btf(Some(btf))
             .load(OBJECT)
-            .map_err(|e| kernel_err("load object", &e)),
+            .map_err(|e| kernel_err("load object", e)),
     }
 }
 
@@ -189,7 +201,7 @@ impl Recorder {
         drop(btf);
         program_of(&mut ebpf)?
             .load()
-            .map_err(|e| kernel_err("load program sys_enter", &e))?;
+            .map_err(|e| kernel_err("load program sys_enter", e))?;
         Ok(Recorder {
             ebpf,
             link: None,
@@ -237,7 +249,7 @@ impl Recorder {
             let link = self
                 .program()?
                 .attach(TRACEPOINT)
-                .map_err(|e| kernel_err("attach raw tracepoint sys_enter", &e))?;
+                .map_err(|e| kernel_err("attach raw tracepoint sys_enter", e))?;
             self.link = Some(link);
             tracing::debug!("raw tracepoint sys_enter attached");
         }
@@ -248,7 +260,7 @@ impl Recorder {
         if let Some(link) = self.link.take() {
             self.program()?
                 .detach(link)
-                .map_err(|e| kernel_err("detach raw tracepoint sys_enter", &e))?;
+                .map_err(|e| kernel_err("detach raw tracepoint sys_enter", e))?;
             tracing::debug!("raw tracepoint sys_enter detached");
         }
         Ok(())
@@ -262,19 +274,19 @@ impl Recorder {
         }
         let map = self.ebpf.map_mut("config").ok_or(BpfError::Map {
             map: "config",
-            reason: "missing from the object".into(),
+            source: "missing from the object".into(),
         })?;
         let mut arr: Array<&mut MapData, RawConfig> =
-            Array::try_from(map).map_err(|e| map_err("config", &e))?;
-        arr.set(0, cfg, 0).map_err(|e| map_err("config", &e))
+            Array::try_from(map).map_err(|e| map_err("config", e))?;
+        arr.set(0, cfg, 0).map_err(|e| map_err("config", e))
     }
 
     fn targets_map(&mut self) -> Result<HashMap<&mut MapData, u64, RawTarget>, BpfError> {
         let map = self.ebpf.map_mut("targets").ok_or(BpfError::Map {
             map: "targets",
-            reason: "missing from the object".into(),
+            source: "missing from the object".into(),
         })?;
-        HashMap::try_from(map).map_err(|e| map_err("targets", &e))
+        HashMap::try_from(map).map_err(|e| map_err("targets", e))
     }
 
     /// Starts recording a new target made of `cgroups` (more can be added with
@@ -315,9 +327,10 @@ impl Recorder {
         if !self.levels.contains_key(&level) && self.levels.len() >= MAX_LEVELS {
             return Err(BpfError::Map {
                 map: "config",
-                reason: format!(
+                source: format!(
                     "cgroups at more than {MAX_LEVELS} different depths cannot be followed at once"
-                ),
+                )
+                .into(),
             });
         }
         *self.levels.entry(level).or_default() += 1;
@@ -328,7 +341,7 @@ impl Recorder {
         };
         self.targets_map()?
             .insert(cg.id(), value, 0)
-            .map_err(|e| map_err("targets", &e))?;
+            .map_err(|e| map_err("targets", e))?;
         if let Some(Some(v)) = self.slots.get_mut(target.0 as usize) {
             v.push((cg.id(), level));
         }
@@ -343,11 +356,11 @@ impl Recorder {
         // map, so reading in this order sees them at least once.
         let cache_map = self.ebpf.map("cache").ok_or(BpfError::Map {
             map: "cache",
-            reason: "missing from the object".into(),
+            source: "missing from the object".into(),
         })?;
         let cache: PerCpuArray<&MapData, RawCache> =
-            PerCpuArray::try_from(cache_map).map_err(|e| map_err("cache", &e))?;
-        let per_cpu = cache.get(&0, 0).map_err(|e| map_err("cache", &e))?;
+            PerCpuArray::try_from(cache_map).map_err(|e| map_err("cache", e))?;
+        let per_cpu = cache.get(&0, 0).map_err(|e| map_err("cache", e))?;
         for c in per_cpu.iter() {
             if c.task == 0 || c.slot != target.0 || c.instance != instance {
                 continue;
@@ -364,12 +377,12 @@ impl Recorder {
         }
         let map = self.ebpf.map("syscalls").ok_or(BpfError::Map {
             map: "syscalls",
-            reason: "missing from the object".into(),
+            source: "missing from the object".into(),
         })?;
         let syscalls: HashMap<&MapData, RawKey, RawBitmap> =
-            HashMap::try_from(map).map_err(|e| map_err("syscalls", &e))?;
+            HashMap::try_from(map).map_err(|e| map_err("syscalls", e))?;
         for item in syscalls.iter() {
-            let (k, v) = item.map_err(|e| map_err("syscalls", &e))?;
+            let (k, v) = item.map_err(|e| map_err("syscalls", e))?;
             if k.target != target.0 {
                 continue;
             }
@@ -383,14 +396,14 @@ impl Recorder {
         }
         let stats_map = self.ebpf.map("stats").ok_or(BpfError::Map {
             map: "stats",
-            reason: "missing from the object".into(),
+            source: "missing from the object".into(),
         })?;
         let stats: PerCpuArray<&MapData, u64> =
-            PerCpuArray::try_from(stats_map).map_err(|e| map_err("stats", &e))?;
+            PerCpuArray::try_from(stats_map).map_err(|e| map_err("stats", e))?;
         let sum = |stat: u32| -> Result<u64, BpfError> {
             let v = stats
                 .get(&(target.0 * STAT_MAX + stat), 0)
-                .map_err(|e| map_err("stats", &e))?;
+                .map_err(|e| map_err("stats", e))?;
             Ok(v.iter().sum())
         };
         rec.dropped = sum(STAT_DROPPED)?;
@@ -438,21 +451,20 @@ impl Recorder {
     fn set_active(&mut self, slot: u32, instance: u32) -> Result<(), BpfError> {
         let map = self.ebpf.map_mut("active").ok_or(BpfError::Map {
             map: "active",
-            reason: "missing from the object".into(),
+            source: "missing from the object".into(),
         })?;
         let mut arr: Array<&mut MapData, u32> =
-            Array::try_from(map).map_err(|e| map_err("active", &e))?;
-        arr.set(slot, instance, 0)
-            .map_err(|e| map_err("active", &e))
+            Array::try_from(map).map_err(|e| map_err("active", e))?;
+        arr.set(slot, instance, 0).map_err(|e| map_err("active", e))
     }
 
     fn reset_slot(&mut self, slot: u32) -> Result<(), BpfError> {
         let map = self.ebpf.map_mut("syscalls").ok_or(BpfError::Map {
             map: "syscalls",
-            reason: "missing from the object".into(),
+            source: "missing from the object".into(),
         })?;
         let mut syscalls: HashMap<&mut MapData, RawKey, RawBitmap> =
-            HashMap::try_from(map).map_err(|e| map_err("syscalls", &e))?;
+            HashMap::try_from(map).map_err(|e| map_err("syscalls", e))?;
         let keys: Vec<RawKey> = syscalls
             .keys()
             .filter_map(Result::ok)
@@ -461,19 +473,19 @@ impl Recorder {
         for k in keys {
             let _ = syscalls.remove(&k);
         }
-        let nr_cpus = aya::util::nr_cpus().map_err(|(_, e)| map_err("stats", &e))?;
+        let nr_cpus = aya::util::nr_cpus().map_err(|(_, e)| map_err("stats", e))?;
         let stats_map = self.ebpf.map_mut("stats").ok_or(BpfError::Map {
             map: "stats",
-            reason: "missing from the object".into(),
+            source: "missing from the object".into(),
         })?;
         let mut stats: PerCpuArray<&mut MapData, u64> =
-            PerCpuArray::try_from(stats_map).map_err(|e| map_err("stats", &e))?;
+            PerCpuArray::try_from(stats_map).map_err(|e| map_err("stats", e))?;
         for stat in 0..STAT_MAX {
             let zeros =
-                PerCpuValues::try_from(vec![0u64; nr_cpus]).map_err(|e| map_err("stats", &e))?;
+                PerCpuValues::try_from(vec![0u64; nr_cpus]).map_err(|e| map_err("stats", e))?;
             stats
                 .set(slot * STAT_MAX + stat, zeros, 0)
-                .map_err(|e| map_err("stats", &e))?;
+                .map_err(|e| map_err("stats", e))?;
         }
         Ok(())
     }

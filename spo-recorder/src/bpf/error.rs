@@ -2,9 +2,13 @@
 
 use std::path::PathBuf;
 
+/// A typed error source kept as it is (no flattening to text).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Why recording with eBPF failed. Each variant names what is missing or what failed, so a
 /// user can act on it (RC-36: a clear error when the kernel lacks BTF or BPF).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BpfError {
     /// The crate was built without the `bpf` feature.
     #[error(
@@ -32,20 +36,22 @@ pub enum BpfError {
     },
     /// The kernel refused to load or attach a BPF object/program (BPF disabled, verifier
     /// rejection, missing tracepoint…).
-    #[error("the kernel refused the eBPF recorder ({what}): {reason}")]
+    #[error("the kernel refused the eBPF recorder ({what})")]
     Kernel {
         /// The step: "load object", "load program sys_enter", "attach raw tracepoint sys_enter"…
         what: String,
-        /// The loader's or kernel's message.
-        reason: String,
+        /// The loader's error (its own source chain ends in the OS error).
+        #[source]
+        source: BoxError,
     },
     /// A map could not be read or written.
-    #[error("eBPF map `{map}`: {reason}")]
+    #[error("eBPF map `{map}`")]
     Map {
         /// Map name.
         map: &'static str,
-        /// What failed.
-        reason: String,
+        /// The loader's error.
+        #[source]
+        source: BoxError,
     },
     /// cgroup v2 is not mounted; it is how the recorder follows a process tree.
     #[error("cgroup v2 is not mounted (no `cgroup2` entry in /proc/self/mountinfo): the recorder follows the target's process tree with a cgroup v2; mount one, e.g. `mount -t cgroup2 none /sys/fs/cgroup/unified`")]
@@ -90,4 +96,25 @@ pub enum BpfError {
         #[source]
         source: std::io::Error,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BpfError;
+
+    // Issue 9: BpfError flattened its sources into strings.
+    #[test]
+    fn kernel_and_map_errors_keep_their_typed_source() {
+        let e = BpfError::Kernel {
+            what: "load object".into(),
+            source: Box::new(std::io::Error::from_raw_os_error(libc::EPERM)),
+        };
+        let src = std::error::Error::source(&e).unwrap();
+        let io = src.downcast_ref::<std::io::Error>().unwrap();
+        assert_eq!(io.raw_os_error(), Some(libc::EPERM));
+        assert_eq!(
+            e.to_string(),
+            "the kernel refused the eBPF recorder (load object)"
+        );
+    }
 }

@@ -22,7 +22,6 @@
 mod tables;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::OnceLock;
 
 use spo_core::lint::{Finding, LintConfig, RuleInfo, Severity};
 use spo_core::Arch;
@@ -142,28 +141,9 @@ pub const MAX_INSNS: usize = 4096;
 
 const ENOSYS: u32 = 38;
 
-/// Per-architecture name → number tables, built once from the crate's syscall tables.
-/// The single place this module looks syscall numbers up (switch here when the tables move).
+/// The single place this module looks syscall numbers up: spo-seccomp's generated tables.
 fn syscall_number(name: &str, arch: Arch) -> Option<u32> {
-    table(arch).get(name).copied()
-}
-
-fn table(arch: Arch) -> &'static HashMap<String, u32> {
-    static TABLES: OnceLock<std::sync::Mutex<HashMap<Arch, &'static HashMap<String, u32>>>> =
-        OnceLock::new();
-    let arch = arch.resolved();
-    let tables = TABLES.get_or_init(Default::default);
-    let table = {
-        let mut guard = tables.lock().unwrap_or_else(|p| p.into_inner());
-        *guard.entry(arch).or_insert_with(|| {
-            let t = crate::syscalls::SyscallTable::new(arch);
-            let map: HashMap<String, u32> = (0..crate::syscalls::SyscallTable::MAX_NR)
-                .filter_map(|nr| t.name(u64::from(nr)).map(|n| (n.to_string(), nr)))
-                .collect();
-            Box::leak(Box::new(map))
-        })
-    };
-    table
+    crate::syscalls::number(arch.resolved(), name)
 }
 
 fn exists(name: &str, arch: Arch) -> bool {
@@ -348,9 +328,9 @@ fn names_per_arch(spec: &SeccompSpec, out: &mut Vec<Finding>) {
 fn suggest(name: &str, arches: &[Arch]) -> Option<String> {
     let arch = *arches.first()?;
     let mut best: Option<(usize, &str)> = None;
-    for cand in table(arch).keys() {
+    for &(cand, _) in crate::syscalls::table_of(arch) {
         let d = edit_distance(name, cand);
-        if d <= 2 && best.is_none_or(|(bd, b)| (d, cand.as_str()) < (bd, b)) {
+        if d <= 2 && best.is_none_or(|(bd, b)| (d, cand) < (bd, b)) {
             best = Some((d, cand));
         }
     }
@@ -511,6 +491,27 @@ fn instruction_bound(spec: &SeccompSpec) -> usize {
     2 * (16 + arches * (16 + per_arch))
 }
 
+/// Without libseccomp only a filter whose lower bound is already over the limit is reported.
+#[cfg(not(feature = "libseccomp"))]
+fn instruction_limit(spec: &SeccompSpec, out: &mut Vec<Finding>) {
+    let at_least = crate::validate::bpf_lower_bound(spec);
+    if instruction_bound(spec) <= MAX_INSNS || at_least <= MAX_INSNS {
+        return;
+    }
+    out.push(
+        Finding::new(
+            &TOO_MANY_INSTRUCTIONS,
+            "spec.syscalls",
+            format!(
+                "the compiled filter has at least {at_least} instructions, over the kernel's \
+                 limit of {MAX_INSNS}"
+            ),
+        )
+        .with_help("split the profile or drop argument conditions; the kernel refuses the filter"),
+    );
+}
+
+#[cfg(feature = "libseccomp")]
 fn instruction_limit(spec: &SeccompSpec, out: &mut Vec<Finding>) {
     if instruction_bound(spec) <= MAX_INSNS {
         return;
@@ -868,6 +869,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "libseccomp")]
     fn instruction_limit_counts_the_compiled_filter() {
         let names: Vec<String> = (0..300)
             .filter_map(|nr| crate::syscalls::name(Arch::X86_64, nr))

@@ -25,7 +25,7 @@ fn upstream_profiles() -> Vec<(String, SeccompProfile)> {
         let text = std::fs::read_to_string(&f).unwrap();
         for doc in spo_core::parse_documents(&text).unwrap() {
             if doc.kind == spo_core::Kind::SeccompProfile {
-                let p = SeccompProfile::from_document(doc)
+                let p = SeccompProfile::from_document(&doc)
                     .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
                 out.push((f.file_name().unwrap().to_string_lossy().into_owned(), p));
             }
@@ -55,7 +55,7 @@ fn upstream_examples_decode_validate_and_round_trip() {
         }
         // On-disk JSON parses back to the same spec (with the defaulted state).
         let json = to_disk_json(&p.spec, Era::V1);
-        let spec = spo_seccomp::model::spec_from_raw_json(&json).unwrap();
+        let spec = spo_seccomp::spec_from_raw_json(&json).unwrap();
         assert_eq!(spec.syscalls, p.spec.syscalls);
         assert_eq!(spec.default_action, p.spec.default_action);
     }

@@ -286,3 +286,28 @@ fn scmp_act_log_produces_an_audit_record() {
         "SCMP_ACT_LOG code: {record}"
     );
 }
+
+fn mseal_errno_under(spec: &SeccompSpec) -> Option<i32> {
+    let nr = spo_seccomp::syscalls::number(Arch::native(), "mseal").unwrap();
+    let script = format!(
+        "import ctypes,sys; libc=ctypes.CDLL(None, use_errno=True); \
+         libc.syscall({nr}, 0, 0, 0); sys.exit(ctypes.get_errno())"
+    );
+    run_under(spec, "python3", &["-c", &script]).status.code()
+}
+
+// Issue 9: `mseal` (Linux 6.10) is unknown to Debian's libseccomp 2.5.4; spo's table knows
+// it, so the rule is compiled by number instead of being dropped.
+#[test]
+fn syscall_unknown_to_libseccomp_is_enforced_by_number() {
+    assert_eq!(
+        mseal_errno_under(&SeccompSpec::new(Action::Allow)).map(|e| e == 77),
+        Some(false)
+    );
+    let spec = deny(&["mseal"], Action::Errno, Some(77));
+    assert_eq!(mseal_errno_under(&spec), Some(77));
+    // The same with foreign architectures in the filter (native and foreign contexts merged).
+    let mut multi = spec.clone();
+    multi.architectures = vec![Arch::X86_64, Arch::X86, Arch::X32];
+    assert_eq!(mseal_errno_under(&multi), Some(77));
+}

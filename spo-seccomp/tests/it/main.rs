@@ -4,6 +4,8 @@
 
 mod fixtures;
 mod install;
+#[cfg(feature = "libseccomp")]
 mod kernel;
 mod malformed;
 mod props;
+mod runtime;

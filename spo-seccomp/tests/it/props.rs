@@ -111,7 +111,7 @@ proptest! {
     fn sc_08_disk_json_round_trips(a in rules()) {
         let p = profile(normalize(&a));
         let json = spo_seccomp::json::to_disk_json(&p.spec, spo_seccomp::json::Era::V1);
-        let back = spo_seccomp::model::spec_from_raw_json(&json).unwrap();
+        let back = spo_seccomp::spec_from_raw_json(&json).unwrap();
         // errnoRet 0 is omitted on disk, i.e. read back as "not set".
         let expect: Vec<Syscall> = p.spec.syscalls.iter().cloned().map(|mut r| { r.errno_ret = r.errno(); r }).collect();
         prop_assert_eq!(back.syscalls, expect);

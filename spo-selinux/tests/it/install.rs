@@ -1,7 +1,7 @@
 //! The install step: the CIL file (SE-02, SE-21) and `semodule` (fake runner and real).
 
 use std::cell::RefCell;
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -94,17 +94,18 @@ struct Fake {
 }
 
 impl CommandRunner for Fake {
-    fn run(&self, program: &OsStr, args: &[OsString]) -> std::io::Result<CommandOutput> {
+    fn run(
+        &self,
+        program: &std::path::Path,
+        args: &[OsString],
+        _stdin: Option<&[u8]>,
+    ) -> std::io::Result<CommandOutput> {
         let mut argv = vec![program.to_string_lossy().into_owned()];
         argv.extend(args.iter().map(|a| a.to_string_lossy().into_owned()));
         self.calls.borrow_mut().push(argv);
         Ok(CommandOutput {
-            success: !self.fail,
-            status: if self.fail {
-                "exit status: 1".into()
-            } else {
-                "exit status: 0".into()
-            },
+            status: i32::from(self.fail),
+            stdout: String::new(),
             stderr: if self.fail {
                 "semodule:  Failed!\n".into()
             } else {

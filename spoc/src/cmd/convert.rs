@@ -16,6 +16,31 @@ use crate::Outcome;
 /// Mode of converted files (spoc.md §4).
 const MODE: u32 = 0o600;
 
+/// A SeccompProfile has no `defaultErrnoRet` (upstream's CRD lacks it; an ERRNO default
+/// returns EPERM). EPERM itself is dropped silently; any other value only with `--lossy`.
+fn drop_default_errno(spec: &mut spo_seccomp::SeccompSpec, args: &ConvertArgs) -> Result<()> {
+    let Some(errno) = spec.default_errno_ret else {
+        return Ok(());
+    };
+    if errno != 1 && spec.default_action == spo_seccomp::Action::Errno {
+        if !args.lossy {
+            bail!(
+                "{}: defaultErrnoRet {errno} cannot be expressed in a SeccompProfile (the CRD has \
+                 no such field; its SCMP_ACT_ERRNO default returns EPERM = 1); pass --lossy to \
+                 drop it",
+                args.file.display()
+            );
+        }
+        eprintln!(
+            "spoc: warning: {}: defaultErrnoRet {errno} dropped (--lossy): the profile's default \
+             action now returns EPERM",
+            args.file.display()
+        );
+    }
+    spec.default_errno_ret = None;
+    Ok(())
+}
+
 /// One converted document: a suggested file name and its text.
 struct Converted {
     name: String,
@@ -30,10 +55,11 @@ fn convert_item(item: &Item, args: &ConvertArgs, global: &Global) -> Result<Conv
             if let Some(n) = &args.name {
                 p.metadata.name = n.clone();
             }
+            drop_default_errno(&mut p.spec, args)?;
             let value = p.to_manifest(Version::V1)?;
             let (text, ext) = match global.data_format() {
                 crate::cli::Format::Yaml => (spo_core::to_yaml_stream(&[value])?, "yaml"),
-                crate::cli::Format::Json => (
+                crate::cli::Format::Json | crate::cli::Format::Jsonl => (
                     format!("{}\n", serde_json::to_string_pretty(&value)?),
                     "json",
                 ),
@@ -82,6 +108,34 @@ fn convert_item(item: &Item, args: &ConvertArgs, global: &Global) -> Result<Conv
     }
 }
 
+/// Several documents in one output stay parseable: JSON documents become one array (or
+/// JSON Lines with `--output jsonl`), YAML documents a `---`-separated stream; other texts
+/// (CIL, AppArmor policy) are concatenated.
+fn combine(converted: &[Converted], format: Option<crate::cli::Format>) -> Result<String> {
+    use crate::cli::Format;
+    let all = |ext: &str| converted.iter().all(|c| c.ext == ext);
+    if converted.len() > 1 && all("json") {
+        let values = converted
+            .iter()
+            .map(|c| serde_json::from_str(&c.text))
+            .collect::<Result<Vec<serde_json::Value>, _>>()?;
+        let format = if format == Some(Format::Jsonl) {
+            Format::Jsonl
+        } else {
+            Format::Json
+        };
+        return output::render(&values, format);
+    }
+    if converted.len() > 1 && all("yaml") {
+        return Ok(converted
+            .iter()
+            .map(|c| c.text.as_str())
+            .collect::<Vec<_>>()
+            .join("---\n"));
+    }
+    Ok(converted.iter().map(|c| c.text.as_str()).collect())
+}
+
 fn is_dir_target(p: &Path) -> bool {
     p.is_dir() || p.as_os_str().to_string_lossy().ends_with('/')
 }
@@ -108,7 +162,7 @@ pub fn run(args: &ConvertArgs, global: &Global) -> Result<Outcome> {
             args.file.display()
         ),
         target => {
-            let text: String = converted.iter().map(|c| c.text.as_str()).collect();
+            let text = combine(&converted, global.format)?;
             output::write(target, &text, MODE)?;
         }
     }

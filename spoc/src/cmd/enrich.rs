@@ -33,7 +33,7 @@ pub fn run(args: &EnrichArgs, global: &Global) -> Result<Outcome> {
     let resolver: Box<dyn ContainerResolver> = match &args.containers {
         Some(p) => Box::new(StaticResolver::from_file(p).map_err(|e| Unreadable {
             path: p.display().to_string(),
-            what: e.to_string(),
+            what: crate::input::describe(&e, p),
         })?),
         None => Box::new(NoResolver),
     };
@@ -52,7 +52,7 @@ pub fn run(args: &EnrichArgs, global: &Global) -> Result<Outcome> {
         ..EnricherOptions::default()
     };
     let out_opts = OutputOptions {
-        format: if global.format == Some(Format::Json) {
+        format: if matches!(global.format, Some(Format::Json | Format::Jsonl)) {
             OutputFormat::Json
         } else {
             OutputFormat::Text
@@ -74,7 +74,7 @@ pub fn run(args: &EnrichArgs, global: &Global) -> Result<Outcome> {
     }
     let mut tailer = Tailer::open(&path, topts).map_err(|e| Unreadable {
         path: path.display().to_string(),
-        what: e.to_string(),
+        what: crate::input::describe(&e, &path),
     })?;
     let stdout = std::io::stdout();
     let mut st = State {
@@ -168,6 +168,10 @@ fn broken_pipe_or(e: std::io::Error) -> Result<Outcome> {
     if e.kind() == ErrorKind::BrokenPipe {
         Ok(Outcome::Ok)
     } else {
-        Err(anyhow::Error::new(e).context("writing to stdout"))
+        Err(crate::output::WriteFailed {
+            what: "stdout".into(),
+            source: e,
+        }
+        .into())
     }
 }

@@ -363,7 +363,7 @@ fn lint_doc(d: &Document, cfg: &LintConfig) -> DocReport {
     };
     let invalid = |e: String| vec![Finding::new(&UNDECODABLE, "", e)];
     out.findings = match d.kind {
-        Kind::SeccompProfile => match SeccompProfile::from_document(d.clone()) {
+        Kind::SeccompProfile => match SeccompProfile::from_document(d) {
             Ok(p) => spo_seccomp::lint::lint(&p, cfg),
             Err(e) => invalid(e.to_string()),
         },
@@ -392,10 +392,10 @@ fn load(text: &str, path: &Path) -> Result<Vec<Loaded>, String> {
     }
     let raw = spo_core::parse_stream(text).map_err(|e| e.to_string())?;
     if raw.len() == 1 && !raw[0].has_kind() && raw[0].value.get("defaultAction").is_some() {
-        let parsed = spo_seccomp::model::spec_from_raw_json(text).or_else(|e| {
+        let parsed = spo_seccomp::spec_from_raw_json(text).or_else(|e| {
             // Docker/moby profiles carry `archMap`, `includes`, `excludes`, `comment`.
             docker_view(&raw[0].value)
-                .and_then(|t| spo_seccomp::model::spec_from_raw_json(&t).ok())
+                .and_then(|t| spo_seccomp::spec_from_raw_json(&t).ok())
                 .ok_or(e)
         });
         return Ok(vec![match parsed {

@@ -6,7 +6,6 @@
 //! Ctrl-C, builds the profile and reports.
 
 use std::ffi::OsString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
@@ -16,6 +15,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use spo_core::{Arch, Version};
 use spo_recorder::bpf::{LoadOptions, Recorded, Recorder};
+use spo_recorder::process::Watched;
 use spo_seccomp::record::{name_from_command, profile_from_syscalls};
 use spo_seccomp::syscalls::{exists, BASE_SYSCALLS};
 
@@ -58,28 +58,12 @@ fn catch_signals() {
     }
 }
 
-fn pidfd_open(pid: u32) -> std::io::Result<OwnedFd> {
-    // SAFETY: plain syscall; the returned fd is owned by us.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::c_int, 0) };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: a fresh fd from the kernel.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
-}
-
-/// Waits until the process behind `pidfd` exits, or a signal arrives and `stop_on_signal`.
+/// Waits until the watched process exits, or a signal arrives and `stop_on_signal`.
 /// Calls `on_interrupt` for every signal.
-fn wait_exit(pidfd: &OwnedFd, stop_on_signal: bool, mut on_interrupt: impl FnMut()) -> bool {
+fn wait_exit(watched: &Watched, stop_on_signal: bool, mut on_interrupt: impl FnMut()) -> bool {
     loop {
-        let mut p = libc::pollfd {
-            fd: pidfd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd.
-        let r = unsafe { libc::poll(&mut p, 1, -1) };
-        if r > 0 {
+        // A failing wait (should not happen with a valid pidfd) ends it like an exit.
+        if watched.wait().unwrap_or(true) {
             return true;
         }
         if INTERRUPTED.swap(false, Ordering::SeqCst) {
@@ -154,108 +138,20 @@ pub fn run(args: &RecordArgs, _global: &Global) -> Result<Outcome> {
     let arch = Arch::native();
     let base = base_syscalls(args, arch)?;
     let output = output_path(args)?;
-    let t0 = Instant::now();
-    // Load, then self-test (RC-36) with the tracepoint held attached into the recording:
-    // saves a detach/attach pair; it is detached when the recording ends.
-    let mut recorder = Recorder::load(&LoadOptions::default())
-        .and_then(|mut r| {
-            r.hold_attached(true)?;
-            r.self_test()?;
-            Ok(r)
-        })
-        .context("cannot start the eBPF recorder")?;
-    tracing::info!(
-        elapsed_ms = t0.elapsed().as_millis() as u64,
-        "eBPF recorder loaded and self-tested"
-    );
+    crate::output::check_writable(&output)?;
+    let mut recorder = load_recorder()?;
     catch_signals();
-
-    let (name, what, ended, recorded, elapsed, left) = if let Some(pid) = args.pid {
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm"))
-            .map(|s| s.trim().to_string())
-            .unwrap_or_else(|_| pid.to_string());
-        let name = args
-            .name
-            .clone()
-            .unwrap_or_else(|| name_from_command(&comm));
-        let session = recorder
-            .record_process_tree(pid)
-            .with_context(|| format!("cannot record process {pid}"))?;
-        let pidfd = pidfd_open(pid).with_context(|| format!("cannot watch process {pid}"))?;
-        eprintln!("spoc: recording process {pid} ({comm}) and its descendants; Ctrl-C to stop");
-        let exited = wait_exit(&pidfd, true, || {});
-        let left = session.remaining_processes();
-        let elapsed = session.elapsed();
-        let rec = session.finish()?;
-        let ended = if exited {
-            Ended::ProcessExited
-        } else {
-            Ended::Interrupted
-        };
-        (
-            name,
-            format!("process {pid} ({comm})"),
-            ended,
-            rec,
-            elapsed,
-            left,
-        )
-    } else {
-        let (program, rest) = args.command.split_first().context("no command provided")?;
-        let name = args
-            .name
-            .clone()
-            .unwrap_or_else(|| name_from_command(&program.to_string_lossy()));
-        let mut cmd = Command::new(program);
-        cmd.args(rest);
-        crate::sudo::drop_privileges(&mut cmd, args.privileged);
-        let session = recorder.record_command(&mut cmd)?;
-        let mut child = cmd
-            .spawn()
-            .with_context(|| format!("cannot start {}", program.to_string_lossy()))?;
-        let pid = child.id();
-        tracing::info!(pid, "recording command");
-        let pidfd = pidfd_open(pid).context("cannot watch the command")?;
-        wait_exit(&pidfd, false, || {
-            if FORWARD.swap(false, Ordering::SeqCst) {
-                let sig = SIGNAL.load(Ordering::SeqCst);
-                // SAFETY: signals our own child.
-                unsafe { libc::kill(pid as libc::pid_t, sig) };
-            }
-        });
-        let status = child.wait().context("waiting for the command")?;
-        let left = session.remaining_processes();
-        let elapsed = session.elapsed();
-        let rec = session.finish()?;
-        (
-            name,
-            display_command(&args.command),
-            Ended::Command(status),
-            rec,
-            elapsed,
-            left,
-        )
+    let seen = match args.pid {
+        Some(pid) => record_process(&mut recorder, args, pid)?,
+        None => record_command(&mut recorder, args)?,
     };
-
-    if !left.is_empty() {
-        match ended {
-            Ended::Interrupted => eprintln!(
-                "spoc: recording stopped; {} process(es) of the tree keep running",
-                left.len()
-            ),
-            _ => eprintln!(
-                "spoc: {} process(es) started by the target are still running (pids {left:?}); \
-                 what they do from now on is not recorded",
-                left.len()
-            ),
-        }
-    }
-    let names = recorded.names(arch);
+    report_survivors(&seen);
+    let names = seen.recorded.names(arch);
     for (a, nrs) in &names.unknown {
         tracing::warn!(arch = %a, numbers = ?nrs, "syscall numbers without a name were left out");
     }
     let observed = names.all();
-    let mut result = profile_from_syscalls(&name, arch, observed.iter().cloned(), &base);
+    let mut result = profile_from_syscalls(&seen.name, arch, observed.iter().cloned(), &base);
     result.profile.spec.architectures = names.arches(arch);
     if !result.added_base.is_empty() {
         tracing::info!("Adding base syscalls: {}", result.added_base.join(", "));
@@ -266,19 +162,136 @@ pub fn run(args: &RecordArgs, _global: &Global) -> Result<Outcome> {
     };
     crate::output::write_atomic(&output, text.as_bytes(), 0o644)?;
     give_to_sudo_user(&output, args.privileged);
-
     summary(
-        &what,
-        &recorded,
+        &seen.what,
+        &seen.recorded,
         &observed,
         &result.added_base,
-        elapsed,
+        seen.elapsed,
         &output,
     );
-    Ok(match ended {
+    Ok(match seen.ended {
         Ended::Command(status) => exit_outcome(status),
         Ended::ProcessExited | Ended::Interrupted => Outcome::Ok,
     })
+}
+
+/// What one recording saw.
+struct Seen {
+    /// The profile name.
+    name: String,
+    /// What was recorded, for the summary.
+    what: String,
+    ended: Ended,
+    recorded: Recorded,
+    elapsed: std::time::Duration,
+    /// Processes of the tree still running when the recording ended.
+    left: Vec<u32>,
+}
+
+/// Loads the recorder, then self-tests it (RC-36) with the tracepoint held attached into
+/// the recording: saves a detach/attach pair; it is detached when the recording ends.
+fn load_recorder() -> Result<Recorder> {
+    let t0 = Instant::now();
+    let recorder = Recorder::load(&LoadOptions::default())
+        .and_then(|mut r| {
+            r.hold_attached(true)?;
+            r.self_test()?;
+            Ok(r)
+        })
+        .context("cannot start the eBPF recorder")?;
+    tracing::info!(
+        elapsed_ms = t0.elapsed().as_millis() as u64,
+        "eBPF recorder loaded and self-tested"
+    );
+    Ok(recorder)
+}
+
+/// `--pid`: records a running process and its descendants until it exits or Ctrl-C.
+fn record_process(recorder: &mut Recorder, args: &RecordArgs, pid: u32) -> Result<Seen> {
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| pid.to_string());
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| name_from_command(&comm));
+    let session = recorder
+        .record_process_tree(pid)
+        .with_context(|| format!("cannot record process {pid}"))?;
+    let watched = Watched::open(pid).with_context(|| format!("cannot watch process {pid}"))?;
+    eprintln!("spoc: recording process {pid} ({comm}) and its descendants; Ctrl-C to stop");
+    let exited = wait_exit(&watched, true, || {});
+    let left = session.remaining_processes();
+    let elapsed = session.elapsed();
+    let recorded = session.finish()?;
+    Ok(Seen {
+        name,
+        what: format!("process {pid} ({comm})"),
+        ended: if exited {
+            Ended::ProcessExited
+        } else {
+            Ended::Interrupted
+        },
+        recorded,
+        elapsed,
+        left,
+    })
+}
+
+/// `-- CMD`: runs the command in a recorded cgroup, passing signals on, until it exits.
+fn record_command(recorder: &mut Recorder, args: &RecordArgs) -> Result<Seen> {
+    let (program, rest) = args.command.split_first().context("no command provided")?;
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| name_from_command(&program.to_string_lossy()));
+    let mut cmd = Command::new(program);
+    cmd.args(rest);
+    crate::sudo::drop_privileges(&mut cmd, args.privileged);
+    let session = recorder.record_command(&mut cmd)?;
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("cannot start {}", program.to_string_lossy()))?;
+    let pid = child.id();
+    tracing::info!(pid, "recording command");
+    let watched = Watched::open(pid).context("cannot watch the command")?;
+    wait_exit(&watched, false, || {
+        if FORWARD.swap(false, Ordering::SeqCst) {
+            let _ = watched.signal(SIGNAL.load(Ordering::SeqCst));
+        }
+    });
+    let status = child.wait().context("waiting for the command")?;
+    let left = session.remaining_processes();
+    let elapsed = session.elapsed();
+    let recorded = session.finish()?;
+    Ok(Seen {
+        name,
+        what: display_command(&args.command),
+        ended: Ended::Command(status),
+        recorded,
+        elapsed,
+        left,
+    })
+}
+
+/// Says which processes of the tree outlive the recording.
+fn report_survivors(seen: &Seen) {
+    if seen.left.is_empty() {
+        return;
+    }
+    let left = &seen.left;
+    match seen.ended {
+        Ended::Interrupted => eprintln!(
+            "spoc: recording stopped; {} process(es) of the tree keep running",
+            left.len()
+        ),
+        _ => eprintln!(
+            "spoc: {} process(es) started by the target are still running (pids {left:?}); \
+             what they do from now on is not recorded",
+            left.len()
+        ),
+    }
 }
 
 fn display_command(cmd: &[OsString]) -> String {

@@ -117,11 +117,47 @@ pub fn run(args: &RecordArgs, _global: &Global) -> Result<Outcome> {
         bail!("--pid is not supported with --recorder logs: the process must start under the logging profile");
     }
     let (program, rest) = args.command.split_first().context("no command provided")?;
+    let path = output_path(args);
+    crate::output::check_writable(&path)?;
+    let mut source = Source::open()?;
+    let mut cmd = logged_command(program, rest, args.privileged)?;
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("cannot start {}", program.to_string_lossy()))?;
+    let mut rec = LogRecording::new(child.id(), own_session());
+    let status = follow(&mut child, &mut source, &mut rec)?;
+    drain(&mut source, &mut rec)?;
+    check_recording(&rec, status)?;
+    let text = render_profile(args, program, &rec)?;
+    crate::output::write(Some(&path), &text, 0o600)?;
+    eprintln!(
+        "spoc: recorded {} syscalls of {} into {}",
+        rec.syscalls().len(),
+        program.to_string_lossy(),
+        path.display()
+    );
+    Ok(Outcome::Ok)
+}
+
+/// `-o`, or the default for the record type.
+fn output_path(args: &RecordArgs) -> PathBuf {
+    args.output_file.clone().unwrap_or_else(|| {
+        PathBuf::from(match args.record_type {
+            RecordType::Seccomp => "/tmp/profile.yaml",
+            RecordType::RawSeccomp => "/tmp/profile.json",
+        })
+    })
+}
+
+/// The command, set up to run under an `SCMP_ACT_LOG` filter in an audit session of its own.
+fn logged_command(
+    program: &std::ffi::OsStr,
+    rest: &[std::ffi::OsString],
+    privileged: bool,
+) -> Result<Command> {
     let mut spec = SeccompSpec::new(Action::Log);
     spec.architectures = vec![Arch::native()];
     let filter = compile(&spec).context("compiling the SCMP_ACT_LOG profile")?;
-    let mut source = Source::open()?;
-
     let mut cmd = Command::new(program);
     cmd.args(rest);
     // A fresh audit session for the child: its records (and its descendants') carry a
@@ -142,33 +178,39 @@ pub fn run(args: &RecordArgs, _global: &Global) -> Result<Outcome> {
             Ok(())
         });
     }
-    crate::sudo::drop_privileges(&mut cmd, args.privileged);
+    crate::sudo::drop_privileges(&mut cmd, privileged);
     filter.apply_to_command(&mut cmd);
+    Ok(cmd)
+}
 
-    let mut child = cmd
-        .spawn()
-        .with_context(|| format!("cannot start {}", program.to_string_lossy()))?;
-    let root = child.id();
-    let mut rec = LogRecording::new(root, own_session());
-    let mut known = vec![root];
+/// Reads records while the command runs; returns its exit status.
+fn follow(
+    child: &mut std::process::Child,
+    source: &mut Source,
+    rec: &mut LogRecording,
+) -> Result<std::process::ExitStatus> {
+    let mut known = vec![child.id()];
     // SAFETY: setting a signal disposition to SIG_IGN has no preconditions.
     unsafe {
         libc::signal(libc::SIGINT, libc::SIG_IGN);
     }
-    let status = loop {
-        scan_children(&mut rec, &mut known);
-        source.poll(&mut rec)?;
+    loop {
+        scan_children(rec, &mut known);
+        source.poll(rec)?;
         if let Some(st) = child.try_wait().context("waiting for the command")? {
-            break st;
+            return Ok(st);
         }
         std::thread::sleep(Duration::from_millis(5));
-    };
-    // kauditd delivers asynchronously: read on until the root's exit record arrived and the
-    // source has been quiet for a moment (bounded).
+    }
+}
+
+/// kauditd delivers asynchronously: reads on until the root's exit record arrived and the
+/// source has been quiet for a moment (bounded).
+fn drain(source: &mut Source, rec: &mut LogRecording) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut quiet_since = Instant::now();
     while Instant::now() < deadline {
-        if source.poll(&mut rec)? > 0 {
+        if source.poll(rec)? > 0 {
             quiet_since = Instant::now();
         }
         let quiet = quiet_since.elapsed();
@@ -178,6 +220,11 @@ pub fn run(args: &RecordArgs, _global: &Global) -> Result<Outcome> {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    Ok(())
+}
+
+/// Fails when nothing was recorded; warns about a failed command or lost records.
+fn check_recording(rec: &LogRecording, status: std::process::ExitStatus) -> Result<()> {
     if !status.success() {
         tracing::warn!(%status, "the command failed; the profile has what it did until then");
     }
@@ -191,7 +238,15 @@ pub fn run(args: &RecordArgs, _global: &Global) -> Result<Outcome> {
         tracing::warn!("the command's exit record was not seen: records may have been dropped");
     }
     tracing::info!(records = rec.records, session = ?rec.session(), "recorded");
+    Ok(())
+}
 
+/// The recorded profile as text in the requested form, base syscalls added.
+fn render_profile(
+    args: &RecordArgs,
+    program: &std::ffi::OsStr,
+    rec: &LogRecording,
+) -> Result<String> {
     let name = args
         .name
         .clone()
@@ -208,26 +263,14 @@ pub fn run(args: &RecordArgs, _global: &Global) -> Result<Outcome> {
     if !recorded.added_base.is_empty() {
         tracing::info!(added = ?recorded.added_base, "adding base syscalls");
     }
-    let (text, default_path) = match args.record_type {
-        RecordType::Seccomp => (recorded.profile.to_yaml(Version::V1)?, "/tmp/profile.yaml"),
+    Ok(match args.record_type {
+        RecordType::Seccomp => recorded.profile.to_yaml(Version::V1)?,
         RecordType::RawSeccomp => {
             let mut t = spo_seccomp::json::to_pretty_json(&recorded.profile.spec);
             if !t.ends_with('\n') {
                 t.push('\n');
             }
-            (t, "/tmp/profile.json")
+            t
         }
-    };
-    let path: PathBuf = args
-        .output_file
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(default_path));
-    crate::output::write(Some(&path), &text, 0o600)?;
-    eprintln!(
-        "spoc: recorded {} syscalls of {} into {}",
-        rec.syscalls().len(),
-        program.to_string_lossy(),
-        path.display()
-    );
-    Ok(Outcome::Ok)
+    })
 }

@@ -11,11 +11,11 @@ use spo_core::Kind;
 use spo_seccomp::compile::compile;
 use spo_seccomp::Flag;
 
-use crate::audit::{action_name, AuditWatch};
 use crate::cli::RunArgs;
 use crate::input::{self, Item};
 use crate::kinds;
 use crate::Outcome;
+use spo_recorder::audit::watch::{action_name, AuditWatch};
 
 /// Loads, resolves and validates the profile of `args`.
 fn load_profile(args: &RunArgs) -> Result<spo_seccomp::SeccompProfile> {
@@ -61,38 +61,123 @@ fn signal_name(sig: i32) -> String {
     }
 }
 
+/// Exit status when the command cannot be executed (POSIX shells' convention).
+const CANNOT_EXECUTE: u8 = 126;
+/// Exit status when the command is not found.
+const NOT_FOUND: u8 = 127;
+
+/// Signals spoc passes on to the command instead of dying of them.
+const FORWARDED: [libc::c_int; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+
+fn forwarded_set() -> libc::sigset_t {
+    // SAFETY: sigemptyset/sigaddset initialise and fill a local set; no other state.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for s in FORWARDED {
+            libc::sigaddset(&mut set, s);
+        }
+        set
+    }
+}
+
+/// Blocks the forwarded signals in spoc (the child's mask is reset by `Command`), so they
+/// queue up for [`forward_signals`] instead of killing spoc and orphaning the command.
+fn block_forwarded() {
+    let set = forwarded_set();
+    // SAFETY: changes this thread's mask only; threads started later inherit it.
+    unsafe {
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+}
+
+/// The command starts with the forwarded signals unblocked (before its filter is loaded, so
+/// the profile cannot get in the way).
+fn unblock_in_child(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let set = forwarded_set();
+    // SAFETY: runs between fork and exec; pthread_sigmask is async-signal-safe and only
+    // reads the set copied into the closure.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+            Ok(())
+        });
+    }
+}
+
+/// A thread that waits for the blocked signals and sends each to the process `pid`
+/// (through its pidfd: no PID-reuse race).
+fn forward_signals(pid: u32) {
+    let Ok(watched) = spo_recorder::process::Watched::open(pid) else {
+        return;
+    };
+    std::thread::spawn(move || loop {
+        let set = forwarded_set();
+        let mut sig: libc::c_int = 0;
+        // SAFETY: sigwait reads a valid set and writes one int.
+        if unsafe { libc::sigwait(&set, &mut sig) } != 0 {
+            return;
+        }
+        tracing::info!(signal = sig, pid, "forwarding a signal to the command");
+        let _ = watched.signal(sig);
+    });
+}
+
+/// Why the command could not be started, with the shell's exit status for it.
+fn exec_failure(program: &std::ffi::OsStr, e: &std::io::Error) -> (u8, String) {
+    let name = program.to_string_lossy();
+    match e.kind() {
+        std::io::ErrorKind::NotFound => (NOT_FOUND, format!("{name}: command not found")),
+        _ => (CANNOT_EXECUTE, format!("cannot execute {name}: {e}")),
+    }
+}
+
 /// Runs the command.
 pub fn run(args: &RunArgs) -> Result<Outcome> {
     let mut profile = load_profile(args)?;
+    let (program, rest) = args.command.split_first().context("no command provided")?;
+    // The filter is loaded right before execve: a profile that refuses execve stops the
+    // command before it exists (the failed exec could not even be reported from the child).
+    match profile.spec.action_for("execve") {
+        Some(a) if !a.is_allowing() => {
+            eprintln!(
+                "spoc: the profile denies execve ({a}): the command never started ({})",
+                program.to_string_lossy()
+            );
+            return Ok(Outcome::Code(CANNOT_EXECUTE));
+        }
+        _ => {}
+    }
     let report = !args.no_audit;
     if report && !profile.spec.flags.contains(&Flag::Log) {
         // Log every non-ALLOW action (ERRNO included) so the report can name denied syscalls.
         profile.spec.flags.push(Flag::Log);
     }
     let filter = compile(&profile.spec)?;
-    let (program, rest) = args.command.split_first().context("no command provided")?;
     let mut cmd = Command::new(program);
     cmd.args(rest);
     crate::sudo::drop_privileges(&mut cmd, args.privileged);
+    unblock_in_child(&mut cmd);
     filter.apply_to_command(&mut cmd);
     let mut watch = report.then(AuditWatch::start);
-    let mut child = cmd.spawn().map_err(|e| {
-        let hint =
-            if e.raw_os_error() == Some(libc::EPERM) || e.raw_os_error() == Some(libc::EACCES) {
+    block_forwarded();
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            let (code, msg) = exec_failure(program, &e);
+            let hint = if e.raw_os_error() == Some(libc::EPERM) {
                 " (does the profile allow execve?)"
             } else {
                 ""
             };
-        anyhow::anyhow!("cannot start {}: {e}{hint}", program.to_string_lossy())
-    })?;
+            eprintln!("spoc: {msg}{hint}");
+            return Ok(Outcome::Code(code));
+        }
+    };
     let pid = child.id();
     tracing::info!(pid, "running command");
-    // The terminal delivers Ctrl-C to the child too; spoc waits for it and reports.
-    // SAFETY: setting a signal disposition to SIG_IGN has no preconditions.
-    unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
-        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
-    }
+    forward_signals(pid);
     let status = child.wait().context("waiting for the command")?;
     let failed = !status.success();
     if let Some(w) = watch.as_mut().filter(|w| w.available()) {

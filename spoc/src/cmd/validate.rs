@@ -68,7 +68,15 @@ fn check(
             kinds::apparmor::validate(kinds::apparmor::document(item)?)?,
             Vec::new(),
         )),
-        other => anyhow::bail!("spoc cannot validate {other} documents yet"),
+        Kind::ProfileRecording
+        | Kind::ProfileBinding
+        | Kind::SecurityProfilesOperatorDaemon
+        | Kind::SecurityProfileNodeStatus => {
+            let Item::Manifest(doc) = item else {
+                anyhow::bail!("expected a manifest")
+            };
+            Ok((spo_core::others::validate_other(doc), Vec::new()))
+        }
     }
 }
 
@@ -96,18 +104,31 @@ pub fn run(args: &ValidateArgs, global: &Global) -> Result<Outcome> {
     }
     let invalid = reports.iter().filter(|r| !r.valid).count();
     match global.format {
-        Some(Format::Json) => println!("{}", serde_json::to_string_pretty(&reports)?),
-        Some(Format::Yaml) => print!("{}", serde_yaml_text(&reports)?),
+        Some(Format::Json) => {
+            crate::output::print_stdout(&(serde_json::to_string_pretty(&reports)? + "\n"))?
+        }
+        Some(Format::Jsonl) => {
+            let values = reports
+                .iter()
+                .map(serde_json::to_value)
+                .collect::<Result<Vec<_>, _>>()?;
+            crate::output::print_stdout(&crate::output::render(&values, Format::Jsonl)?)?
+        }
+        Some(Format::Yaml) => crate::output::print_stdout(&serde_yaml_text(&reports)?)?,
         None => {
+            use std::fmt::Write as _;
+            let mut out = String::new();
+            let mut err = String::new();
             for r in &reports {
                 for w in &r.warnings {
-                    eprintln!("warning: {}: {} {:?}: {w}", r.file, r.kind, r.name);
+                    let _ = writeln!(err, "warning: {}: {} {:?}: {w}", r.file, r.kind, r.name);
                 }
                 if r.valid {
-                    println!("{}: {} {:?}: valid", r.file, r.kind, r.name);
+                    let _ = writeln!(out, "{}: {} {:?}: valid", r.file, r.kind, r.name);
                 } else {
                     for v in &r.violations {
-                        println!(
+                        let _ = writeln!(
+                            out,
                             "{}: document {} ({} {:?}): {}: {}",
                             r.file, r.document, r.kind, r.name, v.path, v.reason
                         );
@@ -115,8 +136,10 @@ pub fn run(args: &ValidateArgs, global: &Global) -> Result<Outcome> {
                 }
             }
             if invalid > 0 {
-                eprintln!("{invalid} of {} documents invalid", reports.len());
+                let _ = writeln!(err, "{invalid} of {} documents invalid", reports.len());
             }
+            crate::output::print_stderr(&err);
+            crate::output::print_stdout(&out)?;
         }
     }
     Ok(if invalid > 0 {

@@ -18,9 +18,12 @@ struct Info {
 }
 
 fn info() -> Info {
+    #[cfg(feature = "libseccomp")]
     let libseccomp_version = libseccomp::ScmpVersion::current()
         .map(|v| format!("{}.{}.{}", v.major, v.minor, v.micro))
         .unwrap_or_else(|_| "unknown".into());
+    #[cfg(not(feature = "libseccomp"))]
+    let libseccomp_version = "not built in".to_string();
     Info {
         version: env!("CARGO_PKG_VERSION"),
         git_commit: option_env!("SPOC_GIT_COMMIT").unwrap_or("unknown"),
@@ -33,14 +36,15 @@ fn info() -> Info {
 /// Prints version information as text or JSON.
 pub fn run(args: &VersionArgs) -> Result<Outcome> {
     let i = info();
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&i)?);
+    let text = if args.json {
+        serde_json::to_string_pretty(&i)? + "\n"
     } else {
-        println!("spoc {}", i.version);
-        println!("gitCommit:         {}", i.git_commit);
-        println!("rustVersion:       {}", i.rust_version);
-        println!("platform:          {}", i.platform);
-        println!("libseccompVersion: {}", i.libseccomp_version);
-    }
+        format!(
+            "spoc {}\ngitCommit:         {}\nrustVersion:       {}\nplatform:          {}\n\
+             libseccompVersion: {}\n",
+            i.version, i.git_commit, i.rust_version, i.platform, i.libseccomp_version
+        )
+    };
+    crate::output::print_stdout(&text)?;
     Ok(Outcome::Ok)
 }

@@ -26,21 +26,22 @@ pub fn validate(
     file: &Path,
     opts: &ValidateOpts<'_>,
 ) -> Result<(Violations, Vec<String>)> {
-    let profile = item.seccomp()?;
+    let profile = item.seccomp_cow()?;
+    let profile = profile.as_ref();
     let raw = matches!(item, Item::RawSeccomp { .. });
-    let mut v = if raw {
-        let mut v = Violations::new();
+    let mut v = if let Item::RawSeccomp { problems, .. } = item {
+        let mut v = problems.clone();
         v.extend_prefixed("", spo_seccomp::validate::validate_spec(&profile.spec));
         v
     } else {
-        spo_seccomp::validate::validate(&profile)
+        spo_seccomp::validate::validate(profile)
     };
     let prefix = if raw { "" } else { "spec." };
     let mut warnings: Vec<String> = spo_seccomp::validate::warnings(&profile.spec)
         .into_iter()
         .map(|w| format!("{prefix}{}: {}", w.path, w.reason))
         .collect();
-    let mut resolved = profile.clone();
+    let mut resolved = std::borrow::Cow::Borrowed(profile);
     if profile
         .spec
         .base_profile_name
@@ -50,8 +51,8 @@ pub fn validate(
         // `oci://` bases are pulled through the registry (crate::cmd::oci::fetch_base).
         {
             let resolver = DirResolver::for_file(file, opts.profiles_dir);
-            match resolve(&profile, &resolver, UnionMode::V1) {
-                Ok(r) => resolved = r,
+            match resolve(profile, &resolver, UnionMode::V1) {
+                Ok(r) => resolved = std::borrow::Cow::Owned(r),
                 Err(e @ ResolveError::NotFound { .. }) => {
                     warnings.push(format!("{e}; base syscalls not checked"))
                 }
@@ -60,6 +61,14 @@ pub fn validate(
                     format!("{:#}", anyhow::Error::new(e)),
                 ),
             }
+        }
+    }
+    // The kernel refuses filters over 4,096 BPF instructions: find out before any run.
+    #[cfg(feature = "libseccomp")]
+    if v.is_empty() {
+        match spo_seccomp::compile::size_violations(&resolved.spec) {
+            Ok(sv) => v.extend_prefixed(if raw { "" } else { "spec" }, sv),
+            Err(e) => warnings.push(format!("the filter was not compiled: {e}")),
         }
     }
     if !opts.allowed_syscalls.is_empty() {

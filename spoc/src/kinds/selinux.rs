@@ -10,12 +10,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use spo_core::{Document, Kind, Violations};
-use spo_selinux::diagnostics::{compiler_violations, CIL_PATH};
+use spo_selinux::diagnostics::secilc_check;
 use spo_selinux::inherit::ParentResolver;
+use spo_selinux::install::SystemRunner;
 use spo_selinux::{
     raw_to_cil, to_cil, AllowedSystemProfiles, Module, Options, RawSelinuxProfile, ResolveError,
     SelinuxProfile,
@@ -127,7 +127,7 @@ fn validate_with(
 
 /// Whether `secilc` can be run.
 pub fn secilc_available() -> bool {
-    Command::new("secilc").arg("--help").output().is_ok()
+    spo_selinux::diagnostics::secilc_available(&SystemRunner)
 }
 
 /// The modules `module` needs besides the base: its SelinuxProfile parents, transitively.
@@ -171,9 +171,8 @@ fn parent_names(p: &SelinuxProfile) -> Vec<String> {
         .collect()
 }
 
-/// Compiles `module` (plus its parents) against `base` with `secilc -m` (multiple
-/// declarations allowed, as libsemanage does by default: udica-style templates such as
-/// `net_container` re-declare `container`'s types).
+/// Compiles `module` (plus its parents) against `base` with `secilc` (spo-selinux's
+/// [`secilc_check`]); skipped with a warning when secilc is not installed.
 fn compile_check(
     module: &Module,
     doc: &Document,
@@ -184,36 +183,8 @@ fn compile_check(
         tracing::warn!("secilc is not installed: --selinux-base not checked");
         return Ok(Violations::new());
     }
-    let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
-    let mut files = Vec::new();
-    for (i, m) in parent_modules(doc, parents)?.iter().enumerate() {
-        let path = dir
-            .path()
-            .join(format!("parent-{i}-{}", m.name().file_name()));
-        std::fs::write(&path, m.render())
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        files.push(path);
-    }
-    let file_name = module.name().file_name();
-    let path = dir.path().join(&file_name);
-    std::fs::write(&path, module.render())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    files.push(path);
-    let out = Command::new("secilc")
-        .args(["-m", "-o", "/dev/null", "-f", "/dev/null"])
-        .arg(base)
-        .args(&files)
-        .output()
-        .context("cannot run secilc")?;
-    if out.status.success() {
-        return Ok(Violations::new());
-    }
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let mut v = compiler_violations(&stderr, &file_name, module);
-    if v.is_empty() {
-        v.push(CIL_PATH, format!("secilc failed ({})", out.status));
-    }
-    Ok(v)
+    let parent_modules = parent_modules(doc, parents)?;
+    Ok(secilc_check(&SystemRunner, base, &parent_modules, module)?)
 }
 
 /// The CIL of a SelinuxProfile or RawSelinuxProfile. Any system template may be inherited

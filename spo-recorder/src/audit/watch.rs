@@ -1,13 +1,17 @@
-//! Seccomp audit records of a command, for `spoc run`'s report: read from `/dev/kmsg`
-//! (when no auditd runs) or `/var/log/audit/audit.log`, starting where they ended when the
-//! command started.
+//! Seccomp audit records of one command run, for `spoc run`'s report: read from
+//! `/dev/kmsg` (when no auditd runs) and `/var/log/audit/audit.log`, starting where they
+//! ended when the command started. Lines are read with [`super::parse_line`], the same
+//! parser the enricher uses.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
+use spo_core::events::AuditEvent;
 use spo_core::Arch;
+
+use super::{parse_line, Parsed};
 
 /// One seccomp record of interest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,25 +27,32 @@ pub struct Denial {
 }
 
 /// Positions in the audit sources taken before the command starts.
+#[derive(Debug)]
 pub struct AuditWatch {
     kmsg: Option<File>,
-    log: Option<(File, u64)>,
+    log: Option<File>,
 }
 
-const AUDIT_LOG: &str = "/var/log/audit/audit.log";
+/// auditd's log.
+pub const AUDIT_LOG: &str = "/var/log/audit/audit.log";
 
 impl AuditWatch {
     /// Opens the sources that are readable, positioned at their ends.
     pub fn start() -> AuditWatch {
+        Self::start_at(Path::new("/dev/kmsg"), Path::new(AUDIT_LOG))
+    }
+
+    /// [`AuditWatch::start`] with other paths (tests).
+    pub fn start_at(kmsg: &Path, log: &Path) -> AuditWatch {
         let kmsg = std::fs::OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_NONBLOCK)
-            .open("/dev/kmsg")
+            .open(kmsg)
             .ok()
             .and_then(|mut f| f.seek(SeekFrom::End(0)).ok().map(|_| f));
-        let log = File::open(Path::new(AUDIT_LOG))
+        let log = File::open(log)
             .ok()
-            .and_then(|mut f| f.seek(SeekFrom::End(0)).ok().map(|pos| (f, pos)));
+            .and_then(|mut f| f.seek(SeekFrom::End(0)).ok().map(|_| f));
         AuditWatch { kmsg, log }
     }
 
@@ -62,15 +73,13 @@ impl AuditWatch {
                 if n == 0 {
                     break;
                 }
-                if let Some(d) = parse(&String::from_utf8_lossy(&buf[..n])) {
-                    out.push(d);
-                }
+                out.extend(denial(&buf[..n]));
             }
         }
-        if let Some((f, _)) = self.log.as_mut() {
-            let mut text = String::new();
-            if f.read_to_string(&mut text).is_ok() {
-                out.extend(text.lines().filter_map(parse));
+        if let Some(f) = self.log.as_mut() {
+            let mut text = Vec::new();
+            if f.read_to_end(&mut text).is_ok() {
+                out.extend(text.split(|b| *b == b'\n').filter_map(denial));
             }
         }
         out.retain(|d| d.pid >= pid && d.pid - pid < 1_000_000);
@@ -79,36 +88,23 @@ impl AuditWatch {
     }
 }
 
-fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    let start = line.find(key)? + key.len();
-    let rest = &line[start..];
-    let end = rest.find([' ', '\x1d', '\n']).unwrap_or(rest.len());
-    Some(&rest[..end])
-}
-
-/// Parses a `type=1326` / `type=SECCOMP` record.
-fn parse(line: &str) -> Option<Denial> {
-    if !(line.contains("type=1326") || line.contains("type=SECCOMP")) {
+/// The seccomp record of an audit line (auditd, syslog or `/dev/kmsg` form), if it is one.
+pub fn denial(line: &[u8]) -> Option<Denial> {
+    let Parsed::Event(AuditEvent::Seccomp(e)) = parse_line(line) else {
         return None;
-    }
-    let pid = field(line, " pid=")?.parse().ok()?;
-    let nr: u64 = field(line, " syscall=")?.parse().ok()?;
-    let arch = u32::from_str_radix(field(line, " arch=")?, 16).ok()?;
-    let code = field(line, " code=")
-        .and_then(|c| u32::from_str_radix(c.trim_start_matches("0x"), 16).ok())
-        .unwrap_or(0);
-    let syscall = Arch::from_audit(arch, nr)
-        .and_then(|a| spo_seccomp::syscalls::name(a, nr))
-        .unwrap_or_else(|| nr.to_string());
+    };
+    let syscall = Arch::from_audit(e.audit_arch, e.syscall)
+        .and_then(|a| spo_seccomp::syscalls::name(a, e.syscall))
+        .unwrap_or_else(|| e.syscall.to_string());
     Some(Denial {
-        pid,
+        pid: e.pid,
         syscall,
-        nr,
-        code,
+        nr: e.syscall,
+        code: e.code.unwrap_or(0),
     })
 }
 
-/// A readable name for a seccomp return code.
+/// A readable name for a seccomp return code (`SECCOMP_RET_*` in the top 16 bits).
 pub fn action_name(code: u32) -> &'static str {
     match code & 0xffff_0000 {
         0x8000_0000 => "SCMP_ACT_KILL_PROCESS",
@@ -126,19 +122,39 @@ pub fn action_name(code: u32) -> &'static str {
 mod tests {
     use super::*;
 
+    // covers: CLI-12 (the report of `spoc run`)
     #[test]
-    fn parses_kmsg_and_auditd_forms() {
+    fn reads_kmsg_and_auditd_forms() {
         let k = "6,2345,99887766,-;audit: type=1326 audit(1612299677.115:549067): auid=4294967295 uid=0 gid=0 ses=4294967295 pid=3109464 comm=\"sh\" exe=\"/bin/busybox\" sig=0 arch=c000003e syscall=83 compat=0 ip=0x7fce771ae923 code=0x50000";
-        let d = parse(k).unwrap();
+        let d = denial(k.as_bytes()).unwrap();
         assert_eq!(
             (d.pid, d.syscall.as_str(), d.code),
             (3109464, "mkdir", 0x50000)
         );
         assert_eq!(action_name(d.code), "SCMP_ACT_ERRNO");
         let a = "type=SECCOMP msg=audit(1613596317.899:6461): auid=4294967295 uid=0 gid=0 ses=4294967295 pid=20 comm=\"ls\" exe=\"/bin/ls\" sig=31 arch=40000003 syscall=3 compat=1 ip=0x7f code=0x80000000\x1dAUID=\"unset\"";
-        let d = parse(a).unwrap();
+        let d = denial(a.as_bytes()).unwrap();
         assert_eq!(d.syscall, "read", "i386 syscall 3 is read, not close");
         assert_eq!(action_name(d.code), "SCMP_ACT_KILL_PROCESS");
-        assert!(parse("type=AVC msg=audit(1:2): avc: denied").is_none());
+        assert!(denial(b"type=AVC msg=audit(1:2): avc: denied").is_none());
+    }
+
+    #[test]
+    fn a_watch_sees_only_lines_written_after_it_started() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("audit.log");
+        let line = |pid: u32| {
+            format!("type=SECCOMP msg=audit(1.2:3): pid={pid} comm=\"x\" exe=\"/x\" arch=c000003e syscall=83 code=0x50000\n")
+        };
+        std::fs::write(&log, line(100)).unwrap();
+        let mut w = AuditWatch::start_at(&dir.path().join("no-kmsg"), &log);
+        assert!(w.available());
+        let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        f.write_all(line(101).as_bytes()).unwrap();
+        f.write_all(line(5).as_bytes()).unwrap();
+        let got = w.records_for(100);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].pid, 101);
     }
 }
