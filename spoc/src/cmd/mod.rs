@@ -4,6 +4,7 @@ pub mod completions;
 pub mod convert;
 pub mod diff;
 pub mod enrich;
+#[cfg(feature = "libseccomp")]
 pub mod inspect;
 pub mod install;
 pub mod keys;
@@ -29,7 +30,7 @@ pub mod version;
 mod without_libseccomp {
     use anyhow::{bail, Result};
 
-    use crate::cli::{Global, RecordArgs, RunArgs};
+    use crate::cli::{Global, InspectArgs, RecordArgs, RunArgs};
     use crate::Outcome;
 
     fn disabled(verb: &str) -> Result<Outcome> {
@@ -45,6 +46,15 @@ mod without_libseccomp {
         }
     }
 
+    /// `spoc inspect` is not available (it reads the compiled filter).
+    pub mod inspect {
+        use super::*;
+        /// Fails: the feature is off.
+        pub fn run(_args: &InspectArgs, _global: &Global) -> Result<Outcome> {
+            disabled("spoc inspect")
+        }
+    }
+
     /// `spoc record --recorder logs` is not available.
     pub mod record_logs {
         use super::*;
@@ -55,4 +65,4 @@ mod without_libseccomp {
     }
 }
 #[cfg(not(feature = "libseccomp"))]
-pub use without_libseccomp::{record_logs, run};
+pub use without_libseccomp::{inspect, record_logs, run};
