@@ -98,7 +98,7 @@ pub fn scmp_arch(arch: Arch) -> ScmpArch {
 pub use crate::validate::BPF_MAXINSNS;
 
 /// How a rule's syscall reaches libseccomp on one architecture.
-fn syscall_for(arch: Arch, native: Arch, name: &str) -> Option<ScmpSyscall> {
+pub(crate) fn syscall_for(arch: Arch, native: Arch, name: &str) -> Option<ScmpSyscall> {
     // libseccomp translates rule numbers from the native architecture to the others, so
     // a known name is always given as its native (or pseudo) number.
     if ScmpSyscall::from_name_by_arch(name, scmp_arch(arch)).is_ok() {
@@ -118,6 +118,7 @@ fn build_context(
     spec: &SeccompSpec,
     arches: &[Arch],
     native: Arch,
+    tree: Option<bool>,
 ) -> Result<ScmpFilterContext, SeccompError> {
     let default = match spec.default_action {
         Action::Errno => ScmpAction::Errno(errno_of(spec.default_errno_ret)),
@@ -141,7 +142,7 @@ fn build_context(
             .map_err(lib("remove the native architecture"))?;
     }
     let rule_count: usize = spec.syscalls.iter().map(|s| s.names.len()).sum();
-    if rule_count >= TREE_THRESHOLD {
+    if tree.unwrap_or(rule_count >= TREE_THRESHOLD) {
         ctx.set_ctl_optimize(2)
             .map_err(lib("enable binary-tree optimisation"))?;
     }
@@ -216,21 +217,7 @@ pub fn compile(spec: &SeccompSpec) -> Result<CompiledFilter, SeccompError> {
             instructions: at_least,
         });
     }
-    let arches = spec.effective_architectures();
-    let native = Arch::native();
-    let (here, foreign): (Vec<Arch>, Vec<Arch>) = arches.iter().partition(|a| **a == native);
-    // The native architecture gets its own context (numbers pass untranslated there); the
-    // foreign ones share one; libseccomp merges them into one program.
-    let ctx = match (here.is_empty(), foreign.is_empty()) {
-        (false, true) | (true, _) => build_context(spec, &arches, native)?,
-        (false, false) => {
-            let mut main = build_context(spec, &here, native)?;
-            let other = build_context(spec, &foreign, native)?;
-            main.merge(other)
-                .map_err(lib("merge the native and foreign filters"))?;
-            main
-        }
-    };
+    let insns = build_program(spec, None)?;
     let mut flags = 0;
     for f in &spec.flags {
         flags |= match f {
@@ -240,8 +227,32 @@ pub fn compile(spec: &SeccompSpec) -> Result<CompiledFilter, SeccompError> {
             Flag::WaitKillableRecv => SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
         };
     }
-    let insns = export(&ctx)?;
     Ok(CompiledFilter { insns, flags })
+}
+
+/// The BPF program of `spec`: the native architecture in a context of its own (numbers pass
+/// untranslated there), the foreign ones in another, merged by libseccomp. `tree` forces the
+/// binary-tree layout on or off; `None` picks it from [`TREE_THRESHOLD`] rules on.
+pub(crate) fn build_program(
+    spec: &SeccompSpec,
+    tree: Option<bool>,
+) -> Result<Vec<libc::sock_filter>, SeccompError> {
+    let arches = spec.effective_architectures();
+    let native = Arch::native();
+    let (here, foreign): (Vec<Arch>, Vec<Arch>) = arches.iter().partition(|a| **a == native);
+    // The native architecture gets its own context (numbers pass untranslated there); the
+    // foreign ones share one; libseccomp merges them into one program.
+    let ctx = match (here.is_empty(), foreign.is_empty()) {
+        (false, true) | (true, _) => build_context(spec, &arches, native, tree)?,
+        (false, false) => {
+            let mut main = build_context(spec, &here, native, tree)?;
+            let other = build_context(spec, &foreign, native, tree)?;
+            main.merge(other)
+                .map_err(lib("merge the native and foreign filters"))?;
+            main
+        }
+    };
+    export(&ctx)
 }
 
 /// The kernel refuses programs longer than [`BPF_MAXINSNS`]: one violation per architecture

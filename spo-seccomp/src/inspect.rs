@@ -16,12 +16,11 @@
 //! # let _ = Layout::Linear;
 //! ```
 
-use libseccomp::{ScmpAction, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall};
 use serde::Serialize;
 use spo_core::Arch;
 
 use crate::error::SeccompError;
-use crate::model::{Action, ArgOp, SeccompSpec};
+use crate::model::SeccompSpec;
 
 /// One classic BPF instruction (`struct sock_filter`).
 pub type Insn = libc::sock_filter;
@@ -36,112 +35,10 @@ pub enum Layout {
     Tree,
 }
 
-fn lib(what: impl Into<String>) -> impl FnOnce(libseccomp::error::SeccompError) -> SeccompError {
-    let what = what.into();
-    move |source| SeccompError::Libseccomp { what, source }
-}
-
-fn errno_of(e: Option<u32>) -> i32 {
-    e.and_then(|e| i32::try_from(e).ok()).unwrap_or(libc::EPERM)
-}
-
-fn scmp_action(action: Action, errno: Option<u32>) -> ScmpAction {
-    match action {
-        Action::Kill | Action::KillThread => ScmpAction::KillThread,
-        Action::KillProcess => ScmpAction::KillProcess,
-        Action::Trap => ScmpAction::Trap,
-        Action::Errno => ScmpAction::Errno(errno_of(errno)),
-        Action::Trace => ScmpAction::Trace(u16::try_from(errno_of(errno)).unwrap_or(1)),
-        Action::Allow => ScmpAction::Allow,
-        Action::Log => ScmpAction::Log,
-        Action::Notify => ScmpAction::Notify,
-    }
-}
-
-/// Builds the filter exactly as [`crate::compile::compile`] does, but with the layout chosen
-/// by the caller (`compile` picks the tree from 8 rules on; a test keeps the two identical).
+/// Builds the filter exactly as [`crate::compile::compile`] does (the same builder), but with
+/// the layout chosen by the caller (`compile` picks the tree from 8 rules on).
 pub fn build(spec: &SeccompSpec, layout: Layout) -> Result<Vec<Insn>, SeccompError> {
-    let default = match spec.default_action {
-        Action::Errno => ScmpAction::Errno(errno_of(spec.default_errno_ret)),
-        Action::Notify => {
-            return Err(SeccompError::Unsupported(
-                "SCMP_ACT_NOTIFY cannot be the default action".into(),
-            ))
-        }
-        a => scmp_action(a, None),
-    };
-    let mut ctx = ScmpFilterContext::new(default).map_err(lib("create filter"))?;
-    let arches = spec.effective_architectures();
-    let native = Arch::native();
-    for a in &arches {
-        if *a != native {
-            ctx.add_arch(crate::compile::scmp_arch(*a))
-                .map_err(lib(format!("add architecture {a}")))?;
-        }
-    }
-    if !arches.contains(&native) {
-        ctx.remove_arch(crate::compile::scmp_arch(Arch::Native))
-            .map_err(lib("remove the native architecture"))?;
-    }
-    if layout == Layout::Tree {
-        ctx.set_ctl_optimize(2)
-            .map_err(lib("enable binary-tree optimisation"))?;
-    }
-    for rule in &spec.syscalls {
-        if rule.action == spec.default_action && rule.errno() == spec.default_errno_ret {
-            continue;
-        }
-        let action = scmp_action(rule.action, rule.errno());
-        let mut indices: Vec<u32> = rule.args.iter().map(|a| a.index).collect();
-        indices.sort_unstable();
-        let repeated = indices.windows(2).any(|w| w[0] == w[1]);
-        let cmps: Vec<ScmpArgCompare> = rule
-            .args
-            .iter()
-            .map(|a| {
-                let (op, datum) = match a.op {
-                    ArgOp::NotEqual => (ScmpCompareOp::NotEqual, a.value),
-                    ArgOp::Less => (ScmpCompareOp::Less, a.value),
-                    ArgOp::LessOrEqual => (ScmpCompareOp::LessOrEqual, a.value),
-                    ArgOp::Equal => (ScmpCompareOp::Equal, a.value),
-                    ArgOp::GreaterOrEqual => (ScmpCompareOp::GreaterEqual, a.value),
-                    ArgOp::Greater => (ScmpCompareOp::Greater, a.value),
-                    ArgOp::MaskedEqual => (ScmpCompareOp::MaskedEqual(a.value), a.value_two),
-                };
-                ScmpArgCompare::new(a.index, op, datum)
-            })
-            .collect();
-        for name in &rule.names {
-            if !arches.iter().any(|a| crate::syscalls::exists(*a, name)) {
-                continue;
-            }
-            let sys =
-                ScmpSyscall::from_name(name).map_err(lib(format!("resolve syscall {name:?}")))?;
-            let what = || format!("add rule for {name:?} ({})", rule.action);
-            if repeated {
-                for c in &cmps {
-                    ctx.add_rule_conditional(action, sys, std::slice::from_ref(c))
-                        .map_err(lib(what()))?;
-                }
-            } else {
-                ctx.add_rule_conditional(action, sys, &cmps)
-                    .map_err(lib(what()))?;
-            }
-        }
-    }
-    export(&ctx)
-}
-
-fn export(ctx: &ScmpFilterContext) -> Result<Vec<Insn>, SeccompError> {
-    Ok(crate::compile::export(ctx)?
-        .into_iter()
-        .map(|f| Insn {
-            code: f.code,
-            jt: f.jt,
-            jf: f.jf,
-            k: f.k,
-        })
-        .collect())
+    crate::compile::build_program(spec, Some(layout == Layout::Tree))
 }
 
 /// The input of a seccomp filter (`struct seccomp_data`).
@@ -425,7 +322,7 @@ pub fn inspect_all(spec: &SeccompSpec) -> Result<Vec<(Arch, Vec<SyscallCost>)>, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Arg, Syscall};
+    use crate::model::{Action, Arg, ArgOp, Syscall};
 
     const RET_ALLOW: u32 = 0x7fff_0000;
     const RET_ERRNO: u32 = 0x0005_0000;
