@@ -39,7 +39,15 @@ fn clean(v: &mut Value) {
             m.remove("title");
             m.remove("$schema");
             m.remove("nullable");
-            if m.get("default") == Some(&Value::Null) {
+            // v1.20 reads an empty-string default as null and rejects it.
+            let empty = |d: &Value| match d {
+                Value::Null => true,
+                Value::String(s) => s.is_empty(),
+                Value::Array(a) => a.is_empty(),
+                Value::Object(o) => o.is_empty(),
+                _ => false,
+            };
+            if m.get("default").is_some_and(empty) {
                 m.remove("default");
             }
             if let Some(Value::Array(e)) = m.get_mut("enum") {

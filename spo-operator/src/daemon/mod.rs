@@ -123,6 +123,8 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     if opts.with_selinux || opts.with_apparmor {
         anyhow::bail!("--with-selinux / --with-apparmor: not in this build yet (only seccomp)");
     }
+    let seccomp_dir = opts.kubelet_dir.join("seccomp");
+    std::fs::create_dir_all(&seccomp_dir).with_context(|| format!("creating {}", seccomp_dir.display()))?;
     let client = Client::try_default().await.context("connecting to the API server")?;
     let metrics = Arc::new(Metrics::new());
     let health = health::Health::default();

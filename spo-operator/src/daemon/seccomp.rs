@@ -117,7 +117,11 @@ async fn publish(ctx: &Context, p: &SeccompProfile, type_: EventType, reason: &s
         action: "Reconcile".into(),
         secondary: None,
     };
-    if let Err(e) = ctx.recorder.publish(&ev, &p.object_ref(&())).await {
+    // Events of cluster-scoped objects live in `default`; API servers before 1.22 insist that
+    // the reference names the event's namespace.
+    let mut reference = p.object_ref(&());
+    reference.namespace.get_or_insert_with(|| "default".into());
+    if let Err(e) = ctx.recorder.publish(&ev, &reference).await {
         tracing::warn!(profile = %p.name_any(), error = %e, "cannot publish event");
     }
 }

@@ -51,7 +51,8 @@ pub fn aggregate(states: &BTreeMap<String, InstallState>, missing: &[String], wa
     let lowest = states.values().min().copied().unwrap_or(InstallState::Pending);
     let status = if !missing.is_empty() && !waited_out { InstallState::Pending.min(lowest) } else { lowest };
     let (mut ready, mut reason) = ready_condition(status);
-    let mut message = String::new();
+    // Never empty: API servers before 1.22 read "" as null and reject it.
+    let mut message = format!("profile {} on every node that reported", status.as_str().to_lowercase());
     if !missing.is_empty() {
         message = format!("no report from node(s): {}", missing.join(", "));
         if waited_out {
