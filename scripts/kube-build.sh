@@ -9,6 +9,12 @@ set -euo pipefail
 OUT=${SPO_KUBE_CACHE:-/var/cache/spo-kube}
 BIN="$OUT/bin"
 have() { for b in kube-apiserver kube-controller-manager kube-scheduler etcd; do [ -x "$BIN/$b" ] || return 1; done; }
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+# kubectl: keep a newer one that is already installed; else Debian's (1.20, the server's).
+if ! command -v kubectl >/dev/null; then
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends kubernetes-client >/dev/null
+fi
 if have; then echo "kube test binaries cached in $BIN"; exit 0; fi
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 # One build at a time per machine: a second caller waits for the first one's result.

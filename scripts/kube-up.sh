@@ -15,6 +15,8 @@ for b in etcd kube-apiserver; do
 done
 mkdir -p "$D/certs" "$D/etcd"
 D=$(cd "$D" && pwd)
+# On any failure, stop what was started so far (by PID) instead of leaving it running.
+trap 'bash "$(dirname "$0")/kube-down.sh" "$D"' ERR
 # A CA and a serving certificate with IP SAN 127.0.0.1: clients verify TLS, nothing is skipped.
 C="$D/certs"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=spo-test-ca -keyout "$C/ca.key" -out "$C/ca.crt" 2>/dev/null
@@ -54,7 +56,10 @@ current-context: local
 KC
 for i in $(seq 1 240); do
   if KUBECONFIG="$D/kubeconfig" kubectl get --raw /readyz >/dev/null 2>&1; then break; fi
-  if [ "$i" = 240 ]; then echo "apiserver not ready after 120 s" >&2; tail -30 "$D/apiserver.log" >&2; exit 1; fi
+  if ! kill -0 "$(cat "$D/apiserver.pid")" 2>/dev/null || [ "$i" = 240 ]; then
+    echo "apiserver not ready (port $AP taken? log: $D/apiserver.log)" >&2; tail -5 "$D/apiserver.log" >&2
+    bash "$(dirname "$0")/kube-down.sh" "$D"; exit 1
+  fi
   sleep 0.5
 done
 if [ -x "$B/kube-controller-manager" ] && [ "${WITH_KCM:-1}" = 1 ]; then
