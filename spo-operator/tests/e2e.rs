@@ -327,7 +327,8 @@ apiVersion: security-profiles-operator.x-k8s.io/v1
 kind: SecurityProfilesOperatorDaemon
 metadata: {name: spod, namespace: security-profiles-operator}
 spec:
-  allowedSyscalls: [exit, exit_group, futex, nanosleep]
+  security:
+    allowedSyscalls: [exit, exit_group, futex, nanosleep]
 ");
     // SC-40: profile-allow-unsafe (defaultAction ALLOW) breaks the policy and is deleted.
     wait_for("sweep of profile-allow-unsafe", &c, || c.get(&["sp", "profile-allow-unsafe"]).is_none().then_some(()));

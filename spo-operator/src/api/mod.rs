@@ -13,7 +13,7 @@ pub use profiles::{
     AppArmorProfile, ProfileBinding, ProfileBindingSpec, ProfileRecording, ProfileRef,
     ProfileStatus, RawSelinuxProfile, SeccompProfile, SelinuxProfile,
 };
-pub use spod::{SecurityProfilesOperatorDaemon, SpodSpec};
+pub use spod::{SecurityProfilesOperatorDaemon, SpodSecurity, SpodSpec};
 
 /// The API group of every kind.
 pub const GROUP: &str = spo_core::GROUP;

@@ -125,6 +125,9 @@ pub struct ProfileBindingSpec {
     pub profile_ref: ProfileRef,
     /// The image (`*` for all).
     pub image: String,
+    /// Only pods matching this selector (v1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_selector: Option<spo_core::recording::LabelSelector>,
 }
 
 /// Status of a ProfileBinding or ProfileRecording: the pods it acted on.

@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::meta::spo_resource;
 
-/// `spec` of the SPOD.
+/// `spec.security` of the SPOD (v1 grouped shape; also served on v1alpha1).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct SpodSpec {
+pub struct SpodSecurity {
     /// Syscalls a profile may allow; empty = no policy (SC-37).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_syscalls: Vec<String>,
@@ -21,6 +21,41 @@ pub struct SpodSpec {
     /// Every other field, kept as is.
     #[serde(flatten)]
     pub other: BTreeMap<String, serde_json::Value>,
+}
+
+/// `spec` of the SPOD.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SpodSpec {
+    /// Security settings: the allowed-syscalls policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security: Option<SpodSecurity>,
+    /// Every other field, kept as is (including 0.10's flat `allowedSyscalls`, VER-08).
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_json::Value>,
+}
+
+impl SpodSpec {
+    /// The allowed-syscalls policy: `security.*`, else 0.10's flat fields (VER-08 aliases,
+    /// kept by the schema's preserve-unknown-fields).
+    pub fn allowed(&self) -> (Vec<String>, Vec<spo_seccomp::Action>) {
+        if let Some(sec) = &self.security {
+            if !sec.allowed_syscalls.is_empty() || !sec.allowed_seccomp_actions.is_empty() {
+                return (sec.allowed_syscalls.clone(), sec.allowed_seccomp_actions.clone());
+            }
+        }
+        let syscalls = self
+            .other
+            .get("allowedSyscalls")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
+        let actions = self
+            .other
+            .get("allowedSeccompActions")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
+        (syscalls, actions)
+    }
 }
 
 /// `status` of the SPOD.

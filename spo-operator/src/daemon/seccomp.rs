@@ -142,11 +142,11 @@ async fn set_state(s: &Seccomp, p: &SeccompProfile, state: InstallState) -> Resu
 
 /// The allowed-syscalls policy of the SPOD, when it sets one.
 fn policy(spod: Option<&SecurityProfilesOperatorDaemon>) -> Option<(Vec<String>, Vec<spo_seccomp::Action>)> {
-    let spod = spod?;
-    if spod.spec.allowed_syscalls.is_empty() {
+    let (syscalls, actions) = spod?.spec.allowed();
+    if syscalls.is_empty() {
         return None;
     }
-    Some((spod.spec.allowed_syscalls.clone(), spod.spec.allowed_seccomp_actions.clone()))
+    Some((syscalls, actions))
 }
 
 async fn apply(p: Arc<SeccompProfile>, s: &Seccomp) -> Result<Action, Error> {
@@ -414,7 +414,7 @@ pub async fn run(
             let mut stream = std::pin::pin!(spod_stream);
             while let Some(ev) = stream.next().await {
                 let Ok(spod) = ev else { continue };
-                let set: BTreeSet<String> = spod.spec.allowed_syscalls.iter().cloned().collect();
+                let set: BTreeSet<String> = spod.spec.allowed().0.into_iter().collect();
                 if last.as_ref() != Some(&set) {
                     last = Some(set);
                     s.resolver.store.wait_until_ready().await.ok();
