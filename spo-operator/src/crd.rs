@@ -55,7 +55,11 @@ fn clean(v: &mut Value) {
             }
             // `Option<u32>` etc. come out as `type: [integer, null]`.
             if let Some(Value::Array(t)) = m.get("type") {
-                let t: Vec<Value> = t.iter().filter(|x| !x.is_null() && *x != "null").cloned().collect();
+                let t: Vec<Value> = t
+                    .iter()
+                    .filter(|x| !x.is_null() && *x != "null")
+                    .cloned()
+                    .collect();
                 if t.len() == 1 {
                     m.insert("type".into(), t[0].clone());
                 }

@@ -20,7 +20,6 @@ pub struct ReasonLabel {
     pub reason: String,
 }
 
-
 /// The daemon's counters.
 #[derive(Debug)]
 pub struct Metrics {
@@ -50,12 +49,36 @@ impl Metrics {
         let selinux_errors = Family::<ReasonLabel, Counter>::default();
         let apparmor_total = Family::<OperationLabel, Counter>::default();
         let apparmor_errors = Family::<ReasonLabel, Counter>::default();
-        registry.register(m("seccomp_profile"), "Counter about seccomp profile operations.", seccomp_total.clone());
-        registry.register(m("seccomp_profile_error"), "Counter about seccomp profile errors.", seccomp_errors.clone());
-        registry.register(m("selinux_profile"), "Counter about selinux profile operations.", selinux_total.clone());
-        registry.register(m("selinux_profile_error"), "Counter about selinux profile errors.", selinux_errors.clone());
-        registry.register(m("apparmor_profile"), "Counter about apparmor profile operations.", apparmor_total.clone());
-        registry.register(m("apparmor_profile_error"), "Counter about apparmor profile errors.", apparmor_errors.clone());
+        registry.register(
+            m("seccomp_profile"),
+            "Counter about seccomp profile operations.",
+            seccomp_total.clone(),
+        );
+        registry.register(
+            m("seccomp_profile_error"),
+            "Counter about seccomp profile errors.",
+            seccomp_errors.clone(),
+        );
+        registry.register(
+            m("selinux_profile"),
+            "Counter about selinux profile operations.",
+            selinux_total.clone(),
+        );
+        registry.register(
+            m("selinux_profile_error"),
+            "Counter about selinux profile errors.",
+            selinux_errors.clone(),
+        );
+        registry.register(
+            m("apparmor_profile"),
+            "Counter about apparmor profile operations.",
+            apparmor_total.clone(),
+        );
+        registry.register(
+            m("apparmor_profile_error"),
+            "Counter about apparmor profile errors.",
+            apparmor_errors.clone(),
+        );
         Metrics {
             registry,
             seccomp_total,
@@ -70,42 +93,54 @@ impl Metrics {
     /// `seccomp_profile_total{operation}` += 1.
     pub fn seccomp_op(&self, operation: &str) {
         self.seccomp_total
-            .get_or_create(&OperationLabel { operation: operation.into() })
+            .get_or_create(&OperationLabel {
+                operation: operation.into(),
+            })
             .inc();
     }
 
     /// `seccomp_profile_error_total{reason}` += 1.
     pub fn seccomp_error(&self, reason: &str) {
         self.seccomp_errors
-            .get_or_create(&ReasonLabel { reason: reason.into() })
+            .get_or_create(&ReasonLabel {
+                reason: reason.into(),
+            })
             .inc();
     }
 
     /// `selinux_profile_total{operation}` += 1.
     pub fn selinux_op(&self, operation: &str) {
         self.selinux_total
-            .get_or_create(&OperationLabel { operation: operation.into() })
+            .get_or_create(&OperationLabel {
+                operation: operation.into(),
+            })
             .inc();
     }
 
     /// `selinux_profile_error_total{reason}` += 1.
     pub fn selinux_error(&self, reason: &str) {
         self.selinux_errors
-            .get_or_create(&ReasonLabel { reason: reason.into() })
+            .get_or_create(&ReasonLabel {
+                reason: reason.into(),
+            })
             .inc();
     }
 
     /// `apparmor_profile_total{operation}` += 1.
     pub fn apparmor_op(&self, operation: &str) {
         self.apparmor_total
-            .get_or_create(&OperationLabel { operation: operation.into() })
+            .get_or_create(&OperationLabel {
+                operation: operation.into(),
+            })
             .inc();
     }
 
     /// `apparmor_profile_error_total{reason}` += 1.
     pub fn apparmor_error(&self, reason: &str) {
         self.apparmor_errors
-            .get_or_create(&ReasonLabel { reason: reason.into() })
+            .get_or_create(&ReasonLabel {
+                reason: reason.into(),
+            })
             .inc();
     }
 
@@ -128,7 +163,12 @@ mod tests {
         m.seccomp_op("update");
         m.seccomp_error("ProfileNotAllowed");
         let text = m.encode();
-        assert!(text.contains("security_profiles_operator_seccomp_profile_total{operation=\"update\"} 1"), "{text}");
+        assert!(
+            text.contains(
+                "security_profiles_operator_seccomp_profile_total{operation=\"update\"} 1"
+            ),
+            "{text}"
+        );
         assert!(text.contains("security_profiles_operator_seccomp_profile_error_total{reason=\"ProfileNotAllowed\"} 1"), "{text}");
     }
 }

@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace")
+        .to_path_buf()
 }
 
 fn upstream_dir() -> PathBuf {
@@ -36,7 +39,14 @@ fn committed_crds_match_the_generator() {
 
 /// `path → type` of a schema: `.a.b`, `[]` for array items, `{}` for map values.
 fn paths(schema: &Value, at: String, out: &mut BTreeMap<String, String>) {
-    let ty = schema["type"].as_str().unwrap_or(if schema.get("x-kubernetes-int-or-string").is_some() { "int-or-string" } else { "any" });
+    let ty =
+        schema["type"]
+            .as_str()
+            .unwrap_or(if schema.get("x-kubernetes-int-or-string").is_some() {
+                "int-or-string"
+            } else {
+                "any"
+            });
     out.insert(at.clone(), ty.to_string());
     if let Some(props) = schema["properties"].as_object() {
         for (k, v) in props {
@@ -66,23 +76,44 @@ fn load(text: &str) -> Vec<Value> {
 fn index(crds: &[Value]) -> BTreeMap<(String, String), BTreeMap<String, String>> {
     let mut m = BTreeMap::new();
     for crd in crds {
-        let kind = crd["spec"]["names"]["kind"].as_str().expect("kind").to_string();
+        let kind = crd["spec"]["names"]["kind"]
+            .as_str()
+            .expect("kind")
+            .to_string();
         for v in crd["spec"]["versions"].as_array().expect("versions") {
             let mut p = BTreeMap::new();
             paths(&v["schema"]["openAPIV3Schema"], String::new(), &mut p);
-            p.insert("@scope".into(), crd["spec"]["scope"].as_str().unwrap_or("").into());
-            p.insert("@shortNames".into(), crd["spec"]["names"]["shortNames"].to_string());
+            p.insert(
+                "@scope".into(),
+                crd["spec"]["scope"].as_str().unwrap_or("").into(),
+            );
+            p.insert(
+                "@shortNames".into(),
+                crd["spec"]["names"]["shortNames"].to_string(),
+            );
             p.insert("@served".into(), v["served"].to_string());
             p.insert("@storage".into(), v["storage"].to_string());
-            p.insert("@status-subresource".into(), v["subresources"]["status"].is_object().to_string());
+            p.insert(
+                "@status-subresource".into(),
+                v["subresources"]["status"].is_object().to_string(),
+            );
             let cols: Vec<String> = v["additionalPrinterColumns"]
                 .as_array()
                 .into_iter()
                 .flatten()
-                .map(|c| format!("{}={}", c["name"].as_str().unwrap_or(""), c["jsonPath"].as_str().unwrap_or("")))
+                .map(|c| {
+                    format!(
+                        "{}={}",
+                        c["name"].as_str().unwrap_or(""),
+                        c["jsonPath"].as_str().unwrap_or("")
+                    )
+                })
                 .collect();
             p.insert("@columns".into(), cols.join(","));
-            m.insert((kind.clone(), v["name"].as_str().expect("name").to_string()), p);
+            m.insert(
+                (kind.clone(), v["name"].as_str().expect("name").to_string()),
+                p,
+            );
         }
     }
     m
@@ -140,7 +171,10 @@ fn field_paths_match_upstream_except_listed_differences() {
         let p = e.expect("entry").path();
         upstream.extend(load(&std::fs::read_to_string(&p).expect("read")));
     }
-    let ours: Vec<Value> = spo_operator::crd::all_crds().iter().flat_map(|(_, y)| load(y)).collect();
+    let ours: Vec<Value> = spo_operator::crd::all_crds()
+        .iter()
+        .flat_map(|(_, y)| load(y))
+        .collect();
     let (up, us) = (index(&upstream), index(&ours));
     let up_keys: BTreeSet<_> = up.keys().collect();
     let us_keys: BTreeSet<_> = us.keys().collect();
@@ -151,7 +185,9 @@ fn field_paths_match_upstream_except_listed_differences() {
         let (kind, version) = key;
         for (path, ty) in theirs {
             match mine.get(path) {
-                None if !allowed(kind, version, path, "missing") => diffs.push(format!("{kind}/{version} {path}: missing (upstream {ty})")),
+                None if !allowed(kind, version, path, "missing") => {
+                    diffs.push(format!("{kind}/{version} {path}: missing (upstream {ty})"))
+                }
                 Some(t) if t != ty && !allowed(kind, version, path, &format!("type {t}")) => {
                     diffs.push(format!("{kind}/{version} {path}: type {t} (upstream {ty})"))
                 }
@@ -164,5 +200,10 @@ fn field_paths_match_upstream_except_listed_differences() {
             }
         }
     }
-    assert!(diffs.is_empty(), "{} unexpected differences:\n{}", diffs.len(), diffs.join("\n"));
+    assert!(
+        diffs.is_empty(),
+        "{} unexpected differences:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
 }

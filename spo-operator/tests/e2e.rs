@@ -15,7 +15,10 @@ const NODE: &str = "e2e-node";
 const EXAMPLES: &str = "../../shared/data/upstream-examples";
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace")
+        .to_path_buf()
 }
 
 fn examples() -> PathBuf {
@@ -30,7 +33,11 @@ fn examples() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// Everything the test started; stopped by PID on drop, also when an assertion fails.
@@ -76,7 +83,10 @@ impl Cluster {
     }
 
     fn apply_yaml(&self, yaml: &str) {
-        let f = self.dir.path().join(format!("m-{}.yaml", Instant::now().elapsed().as_nanos() ^ rand_suffix()));
+        let f = self.dir.path().join(format!(
+            "m-{}.yaml",
+            Instant::now().elapsed().as_nanos() ^ rand_suffix()
+        ));
         std::fs::write(&f, yaml).expect("write manifest");
         self.ok(&["apply", "-f", f.to_str().expect("utf8")]);
     }
@@ -102,7 +112,10 @@ impl Cluster {
 }
 
 fn rand_suffix() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
 }
 
 fn wait_for<T>(what: &str, c: &Cluster, mut f: impl FnMut() -> Option<T>) -> T {
@@ -112,7 +125,10 @@ fn wait_for<T>(what: &str, c: &Cluster, mut f: impl FnMut() -> Option<T>) -> T {
             return v;
         }
         if start.elapsed() > Duration::from_secs(60) {
-            panic!("timed out waiting for {what}\n--- daemon log (tail) ---\n{}", tail(&c.daemon_log(), 30));
+            panic!(
+                "timed out waiting for {what}\n--- daemon log (tail) ---\n{}",
+                tail(&c.daemon_log(), 30)
+            );
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -124,7 +140,9 @@ fn tail(s: &str, n: usize) -> String {
 }
 
 fn start() -> Option<Cluster> {
-    let bin = PathBuf::from(std::env::var("SPO_KUBE_BIN").unwrap_or_else(|_| "/var/cache/spo-kube/bin".into()));
+    let bin = PathBuf::from(
+        std::env::var("SPO_KUBE_BIN").unwrap_or_else(|_| "/var/cache/spo-kube/bin".into()),
+    );
     if !bin.join("kube-apiserver").exists() || !bin.join("etcd").exists() {
         eprintln!(
             "SKIP e2e: no test-cluster binaries in {} (run scripts/kube-build.sh; `make test` does)",
@@ -132,7 +150,10 @@ fn start() -> Option<Cluster> {
         );
         return None;
     }
-    let dir = tempfile::Builder::new().prefix("spo-e2e-").tempdir().expect("tempdir");
+    let dir = tempfile::Builder::new()
+        .prefix("spo-e2e-")
+        .tempdir()
+        .expect("tempdir");
     let (api, etcd, peer) = (free_port(), free_port(), free_port());
     let st = Command::new("bash")
         .arg(repo().join("scripts/kube-up.sh"))
@@ -148,16 +169,37 @@ fn start() -> Option<Cluster> {
         .expect("kube-up.sh runs");
     let kubeconfig = dir.path().join("kubeconfig");
     let kubelet = dir.path().join("kubelet");
-    let mut c = Cluster { kubeconfig, kubelet, health: free_port(), procs: Vec::new(), dir };
-    assert!(st.success(), "kube-up.sh failed; logs in {}", c.dir.path().display());
+    let mut c = Cluster {
+        kubeconfig,
+        kubelet,
+        health: free_port(),
+        procs: Vec::new(),
+        dir,
+    };
+    assert!(
+        st.success(),
+        "kube-up.sh failed; logs in {}",
+        c.dir.path().display()
+    );
     let crds = repo().join("deploy/crds");
     c.ok(&["apply", "--server-side", "-f", crds.to_str().expect("utf8")]);
-    c.ok(&["wait", "--for", "condition=established", "--timeout=60s", "crd", "--all"]);
+    c.ok(&[
+        "wait",
+        "--for",
+        "condition=established",
+        "--timeout=60s",
+        "crd",
+        "--all",
+    ]);
     c.ok(&["create", "namespace", "security-profiles-operator"]);
     let exe = env!("CARGO_BIN_EXE_spo-operator");
     let log = |n: &str| std::fs::File::create(c.dir.path().join(n)).expect("log file");
     let daemon = Command::new(exe)
-        .args(["daemon", "--health-addr", &format!("127.0.0.1:{}", c.health)])
+        .args([
+            "daemon",
+            "--health-addr",
+            &format!("127.0.0.1:{}", c.health),
+        ])
         .env("KUBECONFIG", &c.kubeconfig)
         .env("NODE_NAME", NODE)
         .env("KUBELET_DIR", &c.kubelet)
@@ -192,7 +234,11 @@ fn node_status(c: &Cluster, profile: &str) -> Option<String> {
 fn http_get(port: u16, path: &str) -> String {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").expect("send");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
     let mut out = String::new();
     s.read_to_string(&mut out).expect("read");
     out
@@ -207,16 +253,29 @@ fn operator_end_to_end_on_a_real_api_server() {
     // --- upstream's example profiles: files with the right bytes, node status, status.
     let text = std::fs::read_to_string(examples().join("seccompprofile.yaml")).expect("example");
     let profiles = spo_seccomp::SeccompProfile::from_yaml(&text).expect("examples parse");
-    c.ok(&["apply", "-f", examples().join("seccompprofile.yaml").to_str().expect("utf8")]);
+    c.ok(&[
+        "apply",
+        "-f",
+        examples()
+            .join("seccompprofile.yaml")
+            .to_str()
+            .expect("utf8"),
+    ]);
     for p in &profiles {
         let name = &p.metadata.name;
         let file = c.file(&format!("{name}.json"));
-        let body = wait_for(&format!("file of {name}"), &c, || std::fs::read_to_string(&file).ok());
+        let body = wait_for(&format!("file of {name}"), &c, || {
+            std::fs::read_to_string(&file).ok()
+        });
         assert_eq!(body, expected_file(p), "bytes of {name}");
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&file).expect("stat").permissions().mode() & 0o777;
         assert_eq!(mode, 0o644, "SC-12 file mode");
-        let dmode = std::fs::metadata(file.parent().expect("dir")).expect("stat").permissions().mode() & 0o777;
+        let dmode = std::fs::metadata(file.parent().expect("dir"))
+            .expect("stat")
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(dmode, 0o744, "SC-12 directory mode");
         wait_for(&format!("node status of {name}"), &c, || {
             (node_status(&c, name).as_deref() == Some("Installed")).then_some(())
@@ -225,16 +284,38 @@ fn operator_end_to_end_on_a_real_api_server() {
             let v = c.get(&["sp", name])?;
             (v["status"]["status"] == "Installed").then_some(v)
         });
-        assert_eq!(sp["status"]["localhostProfile"], format!("operator/{name}.json"));
+        assert_eq!(
+            sp["status"]["localhostProfile"],
+            format!("operator/{name}.json")
+        );
         let ready = &sp["status"]["conditions"][0];
-        assert_eq!((ready["type"].as_str(), ready["status"].as_str(), ready["reason"].as_str()),
-            (Some("Ready"), Some("True"), Some("Available")));
-        assert_eq!(sp["metadata"]["labels"]["spo.x-k8s.io/profile-id"], format!("SeccompProfile-{name}"));
-        assert!(sp["metadata"]["finalizers"].as_array().expect("finalizers").iter().any(|f| f == &format!("{NODE}-deleted")));
+        assert_eq!(
+            (
+                ready["type"].as_str(),
+                ready["status"].as_str(),
+                ready["reason"].as_str()
+            ),
+            (Some("Ready"), Some("True"), Some("Available"))
+        );
+        assert_eq!(
+            sp["metadata"]["labels"]["spo.x-k8s.io/profile-id"],
+            format!("SeccompProfile-{name}")
+        );
+        assert!(sp["metadata"]["finalizers"]
+            .as_array()
+            .expect("finalizers")
+            .iter()
+            .any(|f| f == &format!("{NODE}-deleted")));
         let spns = c.get(&["spns", &format!("{name}-{NODE}")]).expect("spns");
         assert_eq!(spns["metadata"]["labels"]["spo.x-k8s.io/node-name"], NODE);
-        assert_eq!(spns["metadata"]["labels"]["spo.x-k8s.io/profile-state"], "Installed");
-        assert_eq!(spns["metadata"]["ownerReferences"][0]["name"], name.as_str());
+        assert_eq!(
+            spns["metadata"]["labels"]["spo.x-k8s.io/profile-state"],
+            "Installed"
+        );
+        assert_eq!(
+            spns["metadata"]["ownerReferences"][0]["name"],
+            name.as_str()
+        );
     }
 
     // --- a base chain across three profiles (SC-16, SC-21, SC-26).
@@ -264,32 +345,48 @@ spec:
 ";
     c.apply_yaml(chain);
     let parsed = spo_seccomp::SeccompProfile::from_yaml(chain).expect("chain parses");
-    let by_name: HashMap<String, spo_seccomp::SeccompProfile> =
-        parsed.iter().map(|p| (p.metadata.name.clone(), p.clone())).collect();
-    let resolved = spo_seccomp::resolve::resolve(&by_name["chain-c"], &by_name, spo_seccomp::merge::UnionMode::V1)
-        .expect("resolves");
-    let body = wait_for("chain-c file", &c, || std::fs::read_to_string(c.file("chain-c.json")).ok());
+    let by_name: HashMap<String, spo_seccomp::SeccompProfile> = parsed
+        .iter()
+        .map(|p| (p.metadata.name.clone(), p.clone()))
+        .collect();
+    let resolved = spo_seccomp::resolve::resolve(
+        &by_name["chain-c"],
+        &by_name,
+        spo_seccomp::merge::UnionMode::V1,
+    )
+    .expect("resolves");
+    let body = wait_for("chain-c file", &c, || {
+        std::fs::read_to_string(c.file("chain-c.json")).ok()
+    });
     assert_eq!(body, expected_file(&resolved));
     for n in ["read", "write", "openat", "mkdir"] {
         assert!(body.contains(&format!("\"{n}\"")), "{n} in {body}");
     }
     let sp = c.get(&["sp", "chain-c"]).expect("chain-c");
-    assert_eq!(sp["metadata"]["annotations"]["syscalls"], spo_seccomp::resolve::syscalls_annotation(&resolved));
+    assert_eq!(
+        sp["metadata"]["annotations"]["syscalls"],
+        spo_seccomp::resolve::syscalls_annotation(&resolved)
+    );
 
     // --- runc enforces the file the daemon wrote.
-    c.apply_yaml("\
+    c.apply_yaml(
+        "\
 apiVersion: security-profiles-operator.x-k8s.io/v1
 kind: SeccompProfile
 metadata: {name: deny-mkdir}
 spec:
   defaultAction: SCMP_ACT_ALLOW
   syscalls: [{action: SCMP_ACT_ERRNO, errnoRet: 13, names: [mkdir, mkdirat]}]
-");
-    let installed = wait_for("deny-mkdir file", &c, || std::fs::read_to_string(c.file("deny-mkdir.json")).ok());
+",
+    );
+    let installed = wait_for("deny-mkdir file", &c, || {
+        std::fs::read_to_string(c.file("deny-mkdir.json")).ok()
+    });
     runc_enforces(&c, &installed);
 
     // --- in-use protection (SC-33, SC-34, SC-36) and the namespaced path of VER-09.
-    c.apply_yaml("\
+    c.apply_yaml(
+        "\
 apiVersion: security-profiles-operator.x-k8s.io/v1
 kind: SeccompProfile
 metadata: {name: in-use}
@@ -305,62 +402,142 @@ spec:
     image: busybox
     securityContext:
       seccompProfile: {type: Localhost, localhostProfile: operator/default/in-use.json}
-");
+",
+    );
     let link = c.kubelet.join("seccomp/operator/default/in-use.json");
-    let served = wait_for("namespaced link", &c, || std::fs::read_to_string(&link).ok());
-    assert_eq!(served, std::fs::read_to_string(c.file("in-use.json")).expect("file"));
+    let served = wait_for("namespaced link", &c, || {
+        std::fs::read_to_string(&link).ok()
+    });
+    assert_eq!(
+        served,
+        std::fs::read_to_string(c.file("in-use.json")).expect("file")
+    );
     c.ok(&["delete", "sp", "in-use", "--wait=false"]);
-    wait_for("Terminating node status", &c, || (node_status(&c, "in-use").as_deref() == Some("Terminating")).then_some(()));
+    wait_for("Terminating node status", &c, || {
+        (node_status(&c, "in-use").as_deref() == Some("Terminating")).then_some(())
+    });
     std::thread::sleep(Duration::from_secs(2));
-    assert!(c.file("in-use.json").exists(), "file removed while a pod uses it");
+    assert!(
+        c.file("in-use.json").exists(),
+        "file removed while a pod uses it"
+    );
     assert!(link.exists(), "namespaced link removed while a pod uses it");
-    assert!(c.get(&["sp", "in-use"]).is_some(), "profile gone while in use");
+    assert!(
+        c.get(&["sp", "in-use"]).is_some(),
+        "profile gone while in use"
+    );
     c.ok(&["delete", "pod", "user", "--grace-period=0", "--force"]);
-    wait_for("profile deleted", &c, || c.get(&["sp", "in-use"]).is_none().then_some(()));
+    wait_for("profile deleted", &c, || {
+        c.get(&["sp", "in-use"]).is_none().then_some(())
+    });
     assert!(!c.file("in-use.json").exists(), "SC-36: file left behind");
-    assert!(std::fs::symlink_metadata(&link).is_err(), "VER-09 link left behind");
-    assert!(c.get(&["spns", &format!("in-use-{NODE}")]).is_none(), "SC-36: node status left behind");
+    assert!(
+        std::fs::symlink_metadata(&link).is_err(),
+        "VER-09 link left behind"
+    );
+    assert!(
+        c.get(&["spns", &format!("in-use-{NODE}")]).is_none(),
+        "SC-36: node status left behind"
+    );
 
     // --- the allowedSyscalls policy (SC-37, SC-40): refused at install, swept when set.
-    c.apply_yaml("\
+    c.apply_yaml(
+        "\
 apiVersion: security-profiles-operator.x-k8s.io/v1
 kind: SecurityProfilesOperatorDaemon
 metadata: {name: spod, namespace: security-profiles-operator}
 spec:
   security:
     allowedSyscalls: [exit, exit_group, futex, nanosleep]
-");
+",
+    );
     // SC-40: profile-allow-unsafe (defaultAction ALLOW) breaks the policy and is deleted.
-    wait_for("sweep of profile-allow-unsafe", &c, || c.get(&["sp", "profile-allow-unsafe"]).is_none().then_some(()));
-    assert!(c.get(&["sp", "profile-block-all"]).is_some(), "a compliant profile was swept");
-    c.ok(&["apply", "-f", examples().join("seccompprofile-allowed-syscalls-validation.yaml").to_str().expect("utf8")]);
-    wait_for("allowed profile installed", &c, || c.file("profile-allowed-syscalls.json").exists().then_some(()));
+    wait_for("sweep of profile-allow-unsafe", &c, || {
+        c.get(&["sp", "profile-allow-unsafe"])
+            .is_none()
+            .then_some(())
+    });
+    assert!(
+        c.get(&["sp", "profile-block-all"]).is_some(),
+        "a compliant profile was swept"
+    );
+    c.ok(&[
+        "apply",
+        "-f",
+        examples()
+            .join("seccompprofile-allowed-syscalls-validation.yaml")
+            .to_str()
+            .expect("utf8"),
+    ]);
+    wait_for("allowed profile installed", &c, || {
+        c.file("profile-allowed-syscalls.json")
+            .exists()
+            .then_some(())
+    });
     let ev = wait_for("ProfileNotAllowed event", &c, || {
-        let v = c.get(&["events", "-n", "default", "--field-selector", "reason=ProfileNotAllowed"])?;
-        v["items"].as_array()?.iter().find(|e| e["involvedObject"]["name"] == "profile-denied-syscalls").cloned()
+        let v = c.get(&[
+            "events",
+            "-n",
+            "default",
+            "--field-selector",
+            "reason=ProfileNotAllowed",
+        ])?;
+        v["items"]
+            .as_array()?
+            .iter()
+            .find(|e| e["involvedObject"]["name"] == "profile-denied-syscalls")
+            .cloned()
     });
     assert_eq!(ev["type"], "Warning");
-    assert!(ev["message"].as_str().unwrap_or("").contains("not allowed"), "{ev}");
-    assert!(!c.file("profile-denied-syscalls.json").exists(), "SC-37: refused profile written");
-    assert_eq!(node_status(&c, "profile-denied-syscalls").as_deref(), Some("Error"));
+    assert!(
+        ev["message"].as_str().unwrap_or("").contains("not allowed"),
+        "{ev}"
+    );
+    assert!(
+        !c.file("profile-denied-syscalls.json").exists(),
+        "SC-37: refused profile written"
+    );
+    assert_eq!(
+        node_status(&c, "profile-denied-syscalls").as_deref(),
+        Some("Error")
+    );
 
     // --- health and metrics (ARCH-10, SC-42).
     let h = http_get(c.health, "/healthz");
-    assert!(h.starts_with("HTTP/1.1 200") && h.contains("[+]seccomp ok"), "{h}");
+    assert!(
+        h.starts_with("HTTP/1.1 200") && h.contains("[+]seccomp ok"),
+        "{h}"
+    );
     let m = http_get(c.health, "/metrics-spod");
-    assert!(m.contains("security_profiles_operator_seccomp_profile_total{operation=\"update\"}"), "{m}");
-    assert!(m.contains("security_profiles_operator_seccomp_profile_total{operation=\"delete\"}"), "{m}");
-    assert!(m.contains("security_profiles_operator_seccomp_profile_error_total{reason=\"ProfileNotAllowed\"}"), "{m}");
+    assert!(
+        m.contains("security_profiles_operator_seccomp_profile_total{operation=\"update\"}"),
+        "{m}"
+    );
+    assert!(
+        m.contains("security_profiles_operator_seccomp_profile_total{operation=\"delete\"}"),
+        "{m}"
+    );
+    assert!(
+        m.contains(
+            "security_profiles_operator_seccomp_profile_error_total{reason=\"ProfileNotAllowed\"}"
+        ),
+        "{m}"
+    );
 }
 
 /// Runs busybox under runc twice: with an allow-all filter `mkdir` works; with the file the
 /// daemon wrote it fails with EACCES (errnoRet 13) inside the container.
 fn runc_enforces(c: &Cluster, installed: &str) {
     let runc = which("runc");
-    let busybox = ["/bin/busybox", "/usr/bin/busybox"].into_iter().map(PathBuf::from).find(|p| p.exists());
+    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists());
     let root = unsafe_is_root();
     let (Some(runc), Some(busybox), true) = (runc, busybox, root) else {
-        eprintln!("SKIP runc part: needs root, runc and busybox-static (`make deps` installs them)");
+        eprintln!(
+            "SKIP runc part: needs root, runc and busybox-static (`make deps` installs them)"
+        );
         return;
     };
     let run = |id: &str, seccomp: Value| -> (bool, String) {
@@ -372,19 +549,31 @@ fn runc_enforces(c: &Cluster, installed: &str) {
         for l in ["sh", "mkdir"] {
             let _ = std::os::unix::fs::symlink("busybox", bin.join(l));
         }
-        let st = Command::new(&runc).arg("spec").current_dir(&bundle).status().expect("runc spec");
+        let st = Command::new(&runc)
+            .arg("spec")
+            .current_dir(&bundle)
+            .status()
+            .expect("runc spec");
         assert!(st.success());
         let cfg_path = bundle.join("config.json");
-        let mut cfg: Value = serde_json::from_str(&std::fs::read_to_string(&cfg_path).expect("config")).expect("json");
+        let mut cfg: Value =
+            serde_json::from_str(&std::fs::read_to_string(&cfg_path).expect("config"))
+                .expect("json");
         cfg["process"]["terminal"] = Value::Bool(false);
         cfg["process"]["args"] = serde_json::json!(["sh", "-c", "mkdir /tmp/x && echo made"]);
         cfg["root"]["readonly"] = Value::Bool(false);
-        let ns = cfg["linux"]["namespaces"].as_array().cloned().unwrap_or_default();
+        let ns = cfg["linux"]["namespaces"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         cfg["linux"]["namespaces"] = Value::Array(
-            ns.into_iter().filter(|n| n["type"] != "network" && n["type"] != "cgroup").collect(),
+            ns.into_iter()
+                .filter(|n| n["type"] != "network" && n["type"] != "cgroup")
+                .collect(),
         );
         cfg["linux"]["seccomp"] = seccomp;
-        std::fs::write(&cfg_path, serde_json::to_string(&cfg).expect("json")).expect("write config");
+        std::fs::write(&cfg_path, serde_json::to_string(&cfg).expect("json"))
+            .expect("write config");
         let cid = format!("spo-e2e-{id}-{}", std::process::id());
         let out = Command::new(&runc)
             .args(["run", &cid])
@@ -393,11 +582,24 @@ fn runc_enforces(c: &Cluster, installed: &str) {
             .output()
             .expect("runc run");
         let _ = Command::new(&runc).args(["delete", "-f", &cid]).output();
-        (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
     };
-    let (ok, out) = run("allow", serde_json::json!({"defaultAction": "SCMP_ACT_ALLOW"}));
+    let (ok, out) = run(
+        "allow",
+        serde_json::json!({"defaultAction": "SCMP_ACT_ALLOW"}),
+    );
     assert!(ok && out.contains("made"), "control run failed: {out}");
-    let (ok, out) = run("deny", serde_json::from_str(installed).expect("installed JSON"));
+    let (ok, out) = run(
+        "deny",
+        serde_json::from_str(installed).expect("installed JSON"),
+    );
     assert!(!ok, "mkdir succeeded under the installed profile: {out}");
     assert!(out.contains("Permission denied"), "{out}");
 }
@@ -413,6 +615,10 @@ fn which(name: &str) -> Option<PathBuf> {
 fn unsafe_is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(1) == Some("0"))
+        })
         .unwrap_or(false)
 }

@@ -10,9 +10,19 @@ use super::meta::spo_resource;
 /// The derived order is the aggregation order of SC-30: the *lowest* state over all nodes
 /// wins (`Error < Terminating < Partial < Disabled < Pending < InProgress < Installed`).
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    Default,
+    schemars::JsonSchema,
 )]
-#[derive(schemars::JsonSchema)]
 pub enum InstallState {
     /// Installation failed.
     Error,
@@ -90,7 +100,15 @@ mod tests {
     // covers: SC-30 (aggregation order)
     #[test]
     fn lowest_state_wins() {
-        let states = [Installed, Pending, InProgress, Disabled, Partial, Terminating, Error];
+        let states = [
+            Installed,
+            Pending,
+            InProgress,
+            Disabled,
+            Partial,
+            Terminating,
+            Error,
+        ];
         assert_eq!(states.iter().min(), Some(&Error));
         assert!(Terminating < Partial && Partial < Disabled && Disabled < Pending);
         assert!(Pending < InProgress && InProgress < Installed);

@@ -41,7 +41,10 @@ impl SpodSpec {
     pub fn allowed(&self) -> (Vec<String>, Vec<spo_seccomp::Action>) {
         if let Some(sec) = &self.security {
             if !sec.allowed_syscalls.is_empty() || !sec.allowed_seccomp_actions.is_empty() {
-                return (sec.allowed_syscalls.clone(), sec.allowed_seccomp_actions.clone());
+                return (
+                    sec.allowed_syscalls.clone(),
+                    sec.allowed_seccomp_actions.clone(),
+                );
             }
         }
         let syscalls = self

@@ -10,7 +10,13 @@ use clap::{Parser, Subcommand};
 #[command(name = "spo-operator")]
 struct Cli {
     /// Log verbosity: 0 info, 1 debug, 2+ trace (ARCH-05).
-    #[arg(short = 'V', long, env = "SPO_VERBOSITY", default_value_t = 0, global = true)]
+    #[arg(
+        short = 'V',
+        long,
+        env = "SPO_VERBOSITY",
+        default_value_t = 0,
+        global = true
+    )]
     verbosity: u8,
     /// Log format.
     #[arg(long, env = "SPO_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"], global = true)]
@@ -45,7 +51,9 @@ fn init_logs(verbosity: u8, format: &str) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if format == "json" {
         b.json().init();
     } else {
@@ -65,13 +73,15 @@ fn main() -> anyhow::Result<()> {
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
             for (file, yaml) in spo_operator::crd::all_crds() {
                 let path = out.join(file);
-                std::fs::write(&path, yaml).with_context(|| format!("writing {}", path.display()))?;
+                std::fs::write(&path, yaml)
+                    .with_context(|| format!("writing {}", path.display()))?;
                 println!("{}", path.display());
             }
             Ok(())
         }
-        Cmd::NonRootEnabler(opts) => spo_operator::daemon::non_root_enabler(&opts)
-            .context("non-root-enabler"),
+        Cmd::NonRootEnabler(opts) => {
+            spo_operator::daemon::non_root_enabler(&opts).context("non-root-enabler")
+        }
         Cmd::Daemon(opts) => runtime()?.block_on(spo_operator::daemon::run(opts)),
         Cmd::Manager(opts) => runtime()?.block_on(spo_operator::manager::run(opts)),
     }

@@ -131,11 +131,24 @@ mod tests {
             }
         }));
         let uses = profile_uses(&p);
-        let files: Vec<_> = uses.iter().map(|u| (u.file.as_str(), u.namespace.as_deref())).collect();
-        assert_eq!(files, vec![("a.json", None), ("b.json", Some("my-ns")), ("legacy.json", None)]);
+        let files: Vec<_> = uses
+            .iter()
+            .map(|u| (u.file.as_str(), u.namespace.as_deref()))
+            .collect();
+        assert_eq!(
+            files,
+            vec![
+                ("a.json", None),
+                ("b.json", Some("my-ns")),
+                ("legacy.json", None)
+            ]
+        );
         assert!(pod_uses_file(&p, "b.json"));
         assert!(!pod_uses_file(&p, "c.json"));
-        assert_eq!(uses[0].candidate_names(), ["a".to_string(), "a.json".to_string()]);
+        assert_eq!(
+            uses[0].candidate_names(),
+            ["a".to_string(), "a.json".to_string()]
+        );
     }
 
     #[test]

@@ -29,7 +29,11 @@ pub struct DaemonOptions {
     #[arg(long, env = "KUBELET_DIR", default_value = "/var/lib/kubelet")]
     pub kubelet_dir: PathBuf,
     /// The operator's namespace (where the SPOD lives).
-    #[arg(long, env = "OPERATOR_NAMESPACE", default_value = "security-profiles-operator")]
+    #[arg(
+        long,
+        env = "OPERATOR_NAMESPACE",
+        default_value = "security-profiles-operator"
+    )]
     pub operator_namespace: String,
     /// Name of the SPOD object.
     #[arg(long, env = "SPOD_NAME", default_value = "spod")]
@@ -55,7 +59,11 @@ pub struct EnablerOptions {
     #[arg(long, env = "KUBELET_DIR", default_value = "/var/lib/kubelet")]
     pub kubelet_dir: PathBuf,
     /// The operator's root on the host.
-    #[arg(long, env = "SPO_OPERATOR_ROOT", default_value = "/var/lib/security-profiles-operator")]
+    #[arg(
+        long,
+        env = "SPO_OPERATOR_ROOT",
+        default_value = "/var/lib/security-profiles-operator"
+    )]
     pub operator_root: PathBuf,
 }
 
@@ -118,14 +126,19 @@ pub fn non_root_enabler(opts: &EnablerOptions) -> anyhow::Result<()> {
 /// Runs the daemon until SIGTERM/SIGINT.
 pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     if !(opts.with_seccomp || opts.with_selinux || opts.with_apparmor) {
-        anyhow::bail!("no controller enabled: pass --with-seccomp, --with-selinux or --with-apparmor");
+        anyhow::bail!(
+            "no controller enabled: pass --with-seccomp, --with-selinux or --with-apparmor"
+        );
     }
     if opts.with_selinux || opts.with_apparmor {
         anyhow::bail!("--with-selinux / --with-apparmor: not in this build yet (only seccomp)");
     }
     let seccomp_dir = opts.kubelet_dir.join("seccomp");
-    std::fs::create_dir_all(&seccomp_dir).with_context(|| format!("creating {}", seccomp_dir.display()))?;
-    let client = Client::try_default().await.context("connecting to the API server")?;
+    std::fs::create_dir_all(&seccomp_dir)
+        .with_context(|| format!("creating {}", seccomp_dir.display()))?;
+    let client = Client::try_default()
+        .await
+        .context("connecting to the API server")?;
     let metrics = Arc::new(Metrics::new());
     let health = health::Health::default();
     let reporter = Reporter {

@@ -58,7 +58,10 @@ pub async fn apply_state<K: Resource<DynamicType = ()>>(
     state: InstallState,
 ) -> Result<(), kube::Error> {
     let obj = node_status_for(profile, node, state);
-    let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_string();
+    let name = obj["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let pp = PatchParams::apply(&field_manager(node)).force();
     api.patch(&name, &pp, &Patch::Apply(&obj)).await?;
     let status = json!({

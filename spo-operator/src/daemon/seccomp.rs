@@ -20,13 +20,19 @@ use kube::runtime::finalizer::{finalizer, Event as FinalizerEvent};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Client, Resource, ResourceExt};
-use spo_seccomp::resolve::{resolve_async, syscalls_annotation, AsyncBaseProfileResolver, BoxError};
+use spo_seccomp::resolve::{
+    resolve_async, syscalls_annotation, AsyncBaseProfileResolver, BoxError,
+};
 
 use super::health::{kernel_has_seccomp, Health};
 use super::inuse::{pod_uses_file, profile_uses};
 use super::{nodestatus, Context, DaemonOptions};
-use crate::api::names::{node_finalizer, profile_id, ANNOTATION_SYSCALLS, FINALIZER_IN_USE, LABEL_PROFILE_ID};
-use crate::api::{InstallState, SecurityProfileNodeStatus, SecurityProfilesOperatorDaemon, SeccompProfile};
+use crate::api::names::{
+    node_finalizer, profile_id, ANNOTATION_SYSCALLS, FINALIZER_IN_USE, LABEL_PROFILE_ID,
+};
+use crate::api::{
+    InstallState, SeccompProfile, SecurityProfileNodeStatus, SecurityProfilesOperatorDaemon,
+};
 use crate::metrics::Metrics;
 
 /// Event reasons and error-metric reasons of `seccomp.md` §9.
@@ -134,14 +140,22 @@ async fn warn(s: &Seccomp, p: &SeccompProfile, reason: &str, note: String) {
 
 async fn set_state(s: &Seccomp, p: &SeccompProfile, state: InstallState) -> Result<(), Error> {
     if let Err(e) = nodestatus::apply_state(&s.statuses, p, &s.ctx.node, state).await {
-        warn(s, p, reason::CANNOT_UPDATE_NODE_STATUS, format!("cannot update node status: {e}")).await;
+        warn(
+            s,
+            p,
+            reason::CANNOT_UPDATE_NODE_STATUS,
+            format!("cannot update node status: {e}"),
+        )
+        .await;
         return Err(e.into());
     }
     Ok(())
 }
 
 /// The allowed-syscalls policy of the SPOD, when it sets one.
-fn policy(spod: Option<&SecurityProfilesOperatorDaemon>) -> Option<(Vec<String>, Vec<spo_seccomp::Action>)> {
+fn policy(
+    spod: Option<&SecurityProfilesOperatorDaemon>,
+) -> Option<(Vec<String>, Vec<spo_seccomp::Action>)> {
     let (syscalls, actions) = spod?.spec.allowed();
     if syscalls.is_empty() {
         return None;
@@ -157,11 +171,14 @@ async fn apply(p: Arc<SeccompProfile>, s: &Seccomp) -> Result<Action, Error> {
     }
     // §3 step 3: resolve base profiles.
     let core = to_core(&p);
-    let resolved = match resolve_async(&core, &s.resolver, spo_seccomp::merge::UnionMode::V1).await {
+    let resolved = match resolve_async(&core, &s.resolver, spo_seccomp::merge::UnionMode::V1).await
+    {
         Ok(r) => r,
         Err(e) => {
             let why = match &e {
-                spo_seccomp::resolve::ResolveError::Fetch { name, .. } if name.starts_with("oci://") => {
+                spo_seccomp::resolve::ResolveError::Fetch { name, .. }
+                    if name.starts_with("oci://") =>
+                {
                     reason::CANNOT_PULL
                 }
                 _ => reason::INVALID,
@@ -179,11 +196,21 @@ async fn apply(p: Arc<SeccompProfile>, s: &Seccomp) -> Result<Action, Error> {
         }
     };
     // §3 step 4 / §7: the allowedSyscalls policy.
-    s.ctx.spod.wait_until_ready().await.map_err(|_| Error::CacheClosed)?;
+    s.ctx
+        .spod
+        .wait_until_ready()
+        .await
+        .map_err(|_| Error::CacheClosed)?;
     if let Some((syscalls, actions)) = policy(s.ctx.spod().as_deref()) {
         let v = spo_seccomp::allowed::check_allowed(&resolved.spec, &syscalls, &actions);
         if !v.is_empty() {
-            warn(s, &p, reason::NOT_ALLOWED, format!("profile {name} not allowed: {v}")).await;
+            warn(
+                s,
+                &p,
+                reason::NOT_ALLOWED,
+                format!("profile {name} not allowed: {v}"),
+            )
+            .await;
             set_state(s, &p, InstallState::Error).await?;
             return Ok(Action::await_change());
         }
@@ -192,14 +219,30 @@ async fn apply(p: Arc<SeccompProfile>, s: &Seccomp) -> Result<Action, Error> {
     // every node (same field manager, same values: no conflicts), only when they differ.
     let annotation = syscalls_annotation(&resolved);
     let id = profile_id("SeccompProfile", &name);
-    if p.annotations().get(ANNOTATION_SYSCALLS) != Some(&annotation) || p.labels().get(LABEL_PROFILE_ID) != Some(&id) {
+    if p.annotations().get(ANNOTATION_SYSCALLS) != Some(&annotation)
+        || p.labels().get(LABEL_PROFILE_ID) != Some(&id)
+    {
         let patch = serde_json::json!({
             "apiVersion": format!("{}/{}", crate::api::GROUP, crate::api::HUB),
             "kind": "SeccompProfile",
             "metadata": {"name": name, "labels": {LABEL_PROFILE_ID: id}, "annotations": {ANNOTATION_SYSCALLS: annotation}},
         });
-        if let Err(e) = s.profiles.patch(&name, &PatchParams::apply("spo-daemon").force(), &Patch::Apply(&patch)).await {
-            warn(s, &p, reason::CANNOT_UPDATE, format!("cannot update profile: {e}")).await;
+        if let Err(e) = s
+            .profiles
+            .patch(
+                &name,
+                &PatchParams::apply("spo-daemon").force(),
+                &Patch::Apply(&patch),
+            )
+            .await
+        {
+            warn(
+                s,
+                &p,
+                reason::CANNOT_UPDATE,
+                format!("cannot update profile: {e}"),
+            )
+            .await;
             return Err(e.into());
         }
     }
@@ -208,20 +251,35 @@ async fn apply(p: Arc<SeccompProfile>, s: &Seccomp) -> Result<Action, Error> {
     let state = match outcome {
         Ok(spo_seccomp::install::InstallOutcome::Written(path)) => {
             s.ctx.metrics.seccomp_op("update");
-            let note = format!("Successfully saved profile to disk on {}: {}", s.ctx.node, path.display());
+            let note = format!(
+                "Successfully saved profile to disk on {}: {}",
+                s.ctx.node,
+                path.display()
+            );
             publish(&s.ctx, &p, EventType::Normal, reason::SAVED, note).await;
             InstallState::Installed
         }
         Ok(spo_seccomp::install::InstallOutcome::Unchanged(_)) => InstallState::Installed,
         Ok(spo_seccomp::install::InstallOutcome::NotInstalled { .. }) => {
-            if resolved.metadata.labels.get(spo_core::LABEL_PARTIAL).is_some_and(|v| v == "true") {
+            if resolved
+                .metadata
+                .labels
+                .get(spo_core::LABEL_PARTIAL)
+                .is_some_and(|v| v == "true")
+            {
                 InstallState::Partial
             } else {
                 InstallState::Disabled
             }
         }
         Err(e) => {
-            warn(s, &p, reason::CANNOT_SAVE, format!("cannot save profile: {e}")).await;
+            warn(
+                s,
+                &p,
+                reason::CANNOT_SAVE,
+                format!("cannot save profile: {e}"),
+            )
+            .await;
             set_state(s, &p, InstallState::Error).await?;
             return Err(e.into());
         }
@@ -268,7 +326,9 @@ fn link(root: &Path, ns: &str, file: &str) -> std::io::Result<()> {
 
 /// Removes every `<root>/<ns>/<file>` link (and the namespace directory when it empties).
 fn remove_links(root: &Path, file: &str) {
-    let Ok(entries) = std::fs::read_dir(root) else { return };
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
     for e in entries.flatten() {
         let dir = e.path();
         if e.file_type().is_ok_and(|t| t.is_dir()) {
@@ -286,27 +346,52 @@ async fn cleanup(p: Arc<SeccompProfile>, s: &Seccomp) -> Result<Action, Error> {
     // §6.5 step 1.
     set_state(s, &p, InstallState::Terminating).await?;
     // §6.5 step 2 / SC-34: the file stays while a pod on this node uses it.
-    s.ctx.pods.wait_until_ready().await.map_err(|_| Error::CacheClosed)?;
+    s.ctx
+        .pods
+        .wait_until_ready()
+        .await
+        .map_err(|_| Error::CacheClosed)?;
     let file = spo_seccomp::install::file_name(&name);
-    if let Some(pod) = s.ctx.pods.state().iter().find(|pod| pod_uses_file(pod, &file)) {
+    if let Some(pod) = s
+        .ctx
+        .pods
+        .state()
+        .iter()
+        .find(|pod| pod_uses_file(pod, &file))
+    {
         let who = format!("{}/{}", pod.namespace().unwrap_or_default(), pod.name_any());
         return Err(Error::InUse(name, who));
     }
     if p.finalizers().iter().any(|f| f == FINALIZER_IN_USE) {
-        return Err(Error::InUse(name, "(in-use-by-active-pods finalizer)".into()));
+        return Err(Error::InUse(
+            name,
+            "(in-use-by-active-pods finalizer)".into(),
+        ));
     }
     // §6.5 step 3.
     remove_links(&s.ctx.seccomp_root, &file);
     match spo_seccomp::install::uninstall(&s.ctx.seccomp_root, &name) {
         Ok(_) => s.ctx.metrics.seccomp_op("delete"),
         Err(e) => {
-            warn(s, &p, reason::CANNOT_REMOVE, format!("cannot remove profile: {e}")).await;
+            warn(
+                s,
+                &p,
+                reason::CANNOT_REMOVE,
+                format!("cannot remove profile: {e}"),
+            )
+            .await;
             return Err(e.into());
         }
     }
     // §6.5 step 5 (the finalizer helper removes this node's finalizer after we return).
     if let Err(e) = nodestatus::delete(&s.statuses, &*p, &s.ctx.node).await {
-        warn(s, &p, reason::CANNOT_UPDATE_NODE_STATUS, format!("cannot delete node status: {e}")).await;
+        warn(
+            s,
+            &p,
+            reason::CANNOT_UPDATE_NODE_STATUS,
+            format!("cannot delete node status: {e}"),
+        )
+        .await;
         return Err(e.into());
     }
     Ok(Action::await_change())
@@ -339,23 +424,39 @@ fn error_policy(p: Arc<SeccompProfile>, e: &Error, _s: Arc<Seccomp>) -> Action {
 /// SC-40: when the SPOD's allowedSyscalls set changes to a non-empty list (and when the
 /// daemon first sees it), delete every SeccompProfile that breaks it.
 async fn sweep(s: &Seccomp, spod: &SecurityProfilesOperatorDaemon) {
-    let Some((syscalls, actions)) = policy(Some(spod)) else { return };
+    let Some((syscalls, actions)) = policy(Some(spod)) else {
+        return;
+    };
     for p in s.resolver.store.state() {
         if p.metadata.deletion_timestamp.is_some() {
             continue;
         }
-        let Ok(resolved) = resolve_async(&to_core(&p), &s.resolver, spo_seccomp::merge::UnionMode::V1).await else {
+        let Ok(resolved) =
+            resolve_async(&to_core(&p), &s.resolver, spo_seccomp::merge::UnionMode::V1).await
+        else {
             continue;
         };
         let v = spo_seccomp::allowed::check_allowed(&resolved.spec, &syscalls, &actions);
         if v.is_empty() {
             continue;
         }
-        warn(s, &p, reason::NOT_ALLOWED, format!("deleting profile {}: not allowed: {v}", p.name_any())).await;
-        match s.profiles.delete(&p.name_any(), &DeleteParams::default()).await {
+        warn(
+            s,
+            &p,
+            reason::NOT_ALLOWED,
+            format!("deleting profile {}: not allowed: {v}", p.name_any()),
+        )
+        .await;
+        match s
+            .profiles
+            .delete(&p.name_any(), &DeleteParams::default())
+            .await
+        {
             Ok(_) => {}
             Err(kube::Error::Api(e)) if e.code == 404 => {}
-            Err(e) => tracing::warn!(profile = %p.name_any(), error = %e, "cannot delete non-compliant profile"),
+            Err(e) => {
+                tracing::warn!(profile = %p.name_any(), error = %e, "cannot delete non-compliant profile")
+            }
         }
     }
 }
@@ -372,19 +473,26 @@ pub async fn run(
     let node = opts.node_name.clone();
     let profiles: Api<SeccompProfile> = Api::all(client.clone());
     let pods: Api<Pod> = Api::all(client.clone());
-    let spods: Api<SecurityProfilesOperatorDaemon> = Api::namespaced(client.clone(), &opts.operator_namespace);
+    let spods: Api<SecurityProfilesOperatorDaemon> =
+        Api::namespaced(client.clone(), &opts.operator_namespace);
 
     let (pod_store, pod_writer) = reflector::store();
     let pod_stream = reflector::reflector(
         pod_writer,
-        watcher(pods, watcher::Config::default().fields(&format!("spec.nodeName={node}"))),
+        watcher(
+            pods,
+            watcher::Config::default().fields(&format!("spec.nodeName={node}")),
+        ),
     )
     .touched_objects()
     .default_backoff();
     let (spod_store, spod_writer) = reflector::store();
     let spod_stream = reflector::reflector(
         spod_writer,
-        watcher(spods, watcher::Config::default().fields(&format!("metadata.name={}", opts.spod_name))),
+        watcher(
+            spods,
+            watcher::Config::default().fields(&format!("metadata.name={}", opts.spod_name)),
+        ),
     )
     .applied_objects()
     .default_backoff();
@@ -402,7 +510,10 @@ pub async fn run(
             pods: pod_store,
             spod_ref: (opts.operator_namespace.clone(), opts.spod_name.clone()),
         },
-        resolver: ApiResolver { store, api: profiles.clone() },
+        resolver: ApiResolver {
+            store,
+            api: profiles.clone(),
+        },
         profiles,
         statuses: Api::all(client),
     });

@@ -20,7 +20,7 @@ use kube::{Client, ResourceExt};
 
 use super::ManagerOptions;
 use crate::api::names::{node_finalizer, profile_id, LABEL_PROFILE_ID};
-use crate::api::{InstallState, ProfileStatus, SecurityProfileNodeStatus, SeccompProfile};
+use crate::api::{InstallState, ProfileStatus, SeccompProfile, SecurityProfileNodeStatus};
 
 /// The aggregated view of one profile.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,18 +41,35 @@ pub fn ready_condition(state: InstallState) -> (bool, &'static str) {
         InstallState::Installed => (true, "Available"),
         InstallState::Pending | InstallState::InProgress => (false, "Creating"),
         InstallState::Terminating => (false, "Deleting"),
-        InstallState::Error | InstallState::Partial | InstallState::Disabled => (false, "Unavailable"),
+        InstallState::Error | InstallState::Partial | InstallState::Disabled => {
+            (false, "Unavailable")
+        }
     }
 }
 
 /// Aggregates node states. `missing` are expected nodes that have not reported;
 /// `waited_out` says the bounded wait for them is over.
-pub fn aggregate(states: &BTreeMap<String, InstallState>, missing: &[String], waited_out: bool) -> Aggregate {
-    let lowest = states.values().min().copied().unwrap_or(InstallState::Pending);
-    let status = if !missing.is_empty() && !waited_out { InstallState::Pending.min(lowest) } else { lowest };
+pub fn aggregate(
+    states: &BTreeMap<String, InstallState>,
+    missing: &[String],
+    waited_out: bool,
+) -> Aggregate {
+    let lowest = states
+        .values()
+        .min()
+        .copied()
+        .unwrap_or(InstallState::Pending);
+    let status = if !missing.is_empty() && !waited_out {
+        InstallState::Pending.min(lowest)
+    } else {
+        lowest
+    };
     let (mut ready, mut reason) = ready_condition(status);
     // Never empty: API servers before 1.22 read "" as null and reject it.
-    let mut message = format!("profile {} on every node that reported", status.as_str().to_lowercase());
+    let mut message = format!(
+        "profile {} on every node that reported",
+        status.as_str().to_lowercase()
+    );
     if !missing.is_empty() {
         message = format!("no report from node(s): {}", missing.join(", "));
         if waited_out {
@@ -60,21 +77,40 @@ pub fn aggregate(states: &BTreeMap<String, InstallState>, missing: &[String], wa
             reason = "NodesNotReporting";
         }
     }
-    Aggregate { status, ready, reason, message }
+    Aggregate {
+        status,
+        ready,
+        reason,
+        message,
+    }
 }
 
 /// The desired status of a seccomp profile from its aggregate, keeping the old condition's
 /// transition time when nothing in it changed.
-pub fn desired_status(name: &str, agg: &Aggregate, old: Option<&ProfileStatus>, now: Time, generation: Option<i64>) -> ProfileStatus {
+pub fn desired_status(
+    name: &str,
+    agg: &Aggregate,
+    old: Option<&ProfileStatus>,
+    now: Time,
+    generation: Option<i64>,
+) -> ProfileStatus {
     let status_str = if agg.ready { "True" } else { "False" };
     let old_cond = old.and_then(|o| o.conditions.iter().find(|c| c.type_ == "Ready"));
-    let same = old_cond.is_some_and(|c| c.status == status_str && c.reason == agg.reason && c.message == agg.message);
+    let same = old_cond.is_some_and(|c| {
+        c.status == status_str && c.reason == agg.reason && c.message == agg.message
+    });
     let cond = Condition {
         type_: "Ready".into(),
         status: status_str.into(),
         reason: agg.reason.into(),
         message: agg.message.clone(),
-        last_transition_time: if same { old_cond.map(|c| c.last_transition_time.clone()).unwrap_or(now) } else { now },
+        last_transition_time: if same {
+            old_cond
+                .map(|c| c.last_transition_time.clone())
+                .unwrap_or(now)
+        } else {
+            now
+        },
         observed_generation: generation,
     };
     ProfileStatus {
@@ -119,10 +155,16 @@ async fn reconcile(p: Arc<SeccompProfile>, ctx: Arc<Ctx>) -> Result<Action, Erro
             let spns: Api<SecurityProfileNodeStatus> = Api::all(ctx.client.clone());
             let _ = spns.delete(&s.name_any(), &DeleteParams::default()).await;
             let fin = node_finalizer(&node);
-            let rest: Vec<String> = p.finalizers().iter().filter(|f| **f != fin).cloned().collect();
+            let rest: Vec<String> = p
+                .finalizers()
+                .iter()
+                .filter(|f| **f != fin)
+                .cloned()
+                .collect();
             if rest.len() != p.finalizers().len() {
                 let patch = serde_json::json!({"metadata": {"finalizers": rest, "resourceVersion": p.resource_version()}});
-                api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch)).await?;
+                api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                    .await?;
             }
             continue;
         }
@@ -130,13 +172,22 @@ async fn reconcile(p: Arc<SeccompProfile>, ctx: Arc<Ctx>) -> Result<Action, Erro
             states.insert(node, st);
         }
     }
-    let missing: Vec<String> = nodes.iter().filter(|n| !states.contains_key(*n)).cloned().collect();
+    let missing: Vec<String> = nodes
+        .iter()
+        .filter(|n| !states.contains_key(*n))
+        .cloned()
+        .collect();
     let age = p
         .metadata
         .creation_timestamp
         .as_ref()
         .map(|t| Duration::from_secs(t.0.as_second().max(0) as u64))
-        .and_then(|c| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok().map(|now| now.saturating_sub(c)))
+        .and_then(|c| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .map(|now| now.saturating_sub(c))
+        })
         .unwrap_or_default();
     let waited_out = age >= ctx.timeout;
     if states.is_empty() && missing.is_empty() {
@@ -146,14 +197,19 @@ async fn reconcile(p: Arc<SeccompProfile>, ctx: Arc<Ctx>) -> Result<Action, Erro
     let now = Time(k8s_openapi::jiff::Timestamp::now());
     let want = desired_status(&name, &agg, p.status.as_ref(), now, p.metadata.generation);
     let unchanged = p.status.as_ref().is_some_and(|old| {
-        old.status == want.status && old.localhost_profile == want.localhost_profile && old.conditions == want.conditions
+        old.status == want.status
+            && old.localhost_profile == want.localhost_profile
+            && old.conditions == want.conditions
     });
     if !unchanged {
         let patch = serde_json::json!({"status": want});
-        api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch)).await?;
+        api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await?;
     }
     if !missing.is_empty() && !waited_out {
-        return Ok(Action::requeue(ctx.timeout.saturating_sub(age).max(Duration::from_secs(1))));
+        return Ok(Action::requeue(
+            ctx.timeout.saturating_sub(age).max(Duration::from_secs(1)),
+        ));
     }
     Ok(Action::await_change())
 }
@@ -165,7 +221,9 @@ fn error_policy(_p: Arc<SeccompProfile>, e: &Error, _ctx: Arc<Ctx>) -> Action {
 
 /// Runs the aggregation controller until a signal.
 pub async fn run(opts: ManagerOptions) -> anyhow::Result<()> {
-    let client = Client::try_default().await.context("connecting to the API server")?;
+    let client = Client::try_default()
+        .await
+        .context("connecting to the API server")?;
     let profiles: Api<SeccompProfile> = Api::all(client.clone());
     let spns: Api<SecurityProfileNodeStatus> = Api::all(client.clone());
     let nodes_api: Api<Node> = Api::all(client.clone());
@@ -174,13 +232,21 @@ pub async fn run(opts: ManagerOptions) -> anyhow::Result<()> {
         .applied_objects()
         .default_backoff();
     tokio::spawn(node_stream.for_each(|_| async {}));
-    let controller = Controller::new(profiles, watcher::Config::default()).owns(spns.clone(), watcher::Config::default());
+    let controller = Controller::new(profiles, watcher::Config::default())
+        .owns(spns.clone(), watcher::Config::default());
     // The node-status store is the controller's owned-object watch; a second watch keeps
     // an indexable copy.
     let (statuses, swriter) = reflector::store();
-    let status_stream = reflector::reflector(swriter, watcher(spns, watcher::Config::default())).applied_objects().default_backoff();
+    let status_stream = reflector::reflector(swriter, watcher(spns, watcher::Config::default()))
+        .applied_objects()
+        .default_backoff();
     tokio::spawn(status_stream.for_each(|_| async {}));
-    let ctx = Arc::new(Ctx { client, statuses, nodes, timeout: Duration::from_secs(opts.node_report_timeout) });
+    let ctx = Arc::new(Ctx {
+        client,
+        statuses,
+        nodes,
+        timeout: Duration::from_secs(opts.node_report_timeout),
+    });
     ctx.statuses.wait_until_ready().await.ok();
     tracing::info!("node-status aggregation starting");
     controller
@@ -204,9 +270,15 @@ mod tests {
     #[test]
     fn lowest_state_and_ready_condition() {
         let a = aggregate(&states(&[("a", Installed), ("b", Installed)]), &[], false);
-        assert_eq!((a.status, a.ready, a.reason), (Installed, true, "Available"));
+        assert_eq!(
+            (a.status, a.ready, a.reason),
+            (Installed, true, "Available")
+        );
         let a = aggregate(&states(&[("a", Installed), ("b", Terminating)]), &[], false);
-        assert_eq!((a.status, a.ready, a.reason), (Terminating, false, "Deleting"));
+        assert_eq!(
+            (a.status, a.ready, a.reason),
+            (Terminating, false, "Deleting")
+        );
         let a = aggregate(&states(&[("a", Error), ("b", Terminating)]), &[], false);
         assert_eq!((a.status, a.reason), (Error, "Unavailable"));
         let a = aggregate(&states(&[("a", InProgress)]), &[], false);
