@@ -18,7 +18,7 @@ bash scripts/kube-build.sh >/dev/null
 rm -rf "$D"; mkdir -p "$D"
 bash scripts/kube-up.sh "$D" >/dev/null
 export KUBECONFIG="$D/kubeconfig"
-kubectl apply --server-side -f deploy/crds/ >/dev/null
+kubectl apply --server-side -k deploy/crds >/dev/null
 kubectl wait --for condition=established --timeout=60s crd --all >/dev/null
 kubectl create namespace security-profiles-operator >/dev/null
 KUBELET="$D/kubelet"

@@ -182,7 +182,7 @@ fn start() -> Option<Cluster> {
         c.dir.path().display()
     );
     let crds = repo().join("deploy/crds");
-    c.ok(&["apply", "--server-side", "-f", crds.to_str().expect("utf8")]);
+    c.ok(&["apply", "--server-side", "-k", crds.to_str().expect("utf8")]);
     c.ok(&[
         "wait",
         "--for",
@@ -249,6 +249,30 @@ fn http_get(port: u16, path: &str) -> String {
 #[test]
 fn operator_end_to_end_on_a_real_api_server() {
     let Some(c) = start() else { return };
+
+    // --- deploy/'s kustomize overlays render and apply to the real API server.
+    for overlay in ["cluster-wide", "namespace-restricted", "custom-kubelet-dir"] {
+        let dir = repo().join("deploy/overlays").join(overlay);
+        let rendered = c.ok(&["kustomize", dir.to_str().expect("utf8")]);
+        let f = c.dir.path().join(format!("{overlay}.yaml"));
+        std::fs::write(&f, &rendered).expect("write rendered");
+        c.ok(&[
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "-f",
+            f.to_str().expect("utf8"),
+        ]);
+        let ds = c
+            .get(&["ds", "spod", "-n", "security-profiles-operator"])
+            .expect("spod DaemonSet");
+        let env = ds["spec"]["template"]["spec"]["containers"][0]["env"].to_string();
+        match overlay {
+            "namespace-restricted" => assert!(env.contains("my-namespace"), "{env}"),
+            "custom-kubelet-dir" => assert!(env.contains("/var/data/kubelet"), "{env}"),
+            _ => assert!(env.contains("/var/lib/kubelet"), "{env}"),
+        }
+    }
 
     // --- upstream's example profiles: files with the right bytes, node status, status.
     let text = std::fs::read_to_string(examples().join("seccompprofile.yaml")).expect("example");

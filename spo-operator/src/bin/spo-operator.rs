@@ -77,6 +77,10 @@ fn main() -> anyhow::Result<()> {
                     .with_context(|| format!("writing {}", path.display()))?;
                 println!("{}", path.display());
             }
+            let path = out.join("kustomization.yaml");
+            std::fs::write(&path, spo_operator::crd::crds_kustomization())
+                .with_context(|| format!("writing {}", path.display()))?;
+            println!("{}", path.display());
             Ok(())
         }
         Cmd::NonRootEnabler(opts) => {
