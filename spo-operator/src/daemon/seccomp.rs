@@ -115,6 +115,7 @@ pub struct Seccomp {
     statuses: Api<SecurityProfileNodeStatus>,
 }
 
+/// Publishes an event without delaying the reconcile (events are best effort).
 async fn publish(ctx: &Context, p: &SeccompProfile, type_: EventType, reason: &str, note: String) {
     let ev = Event {
         type_,
@@ -127,9 +128,13 @@ async fn publish(ctx: &Context, p: &SeccompProfile, type_: EventType, reason: &s
     // the reference names the event's namespace.
     let mut reference = p.object_ref(&());
     reference.namespace.get_or_insert_with(|| "default".into());
-    if let Err(e) = ctx.recorder.publish(&ev, &reference).await {
-        tracing::warn!(profile = %p.name_any(), error = %e, "cannot publish event");
-    }
+    let recorder = ctx.recorder.clone();
+    let name = p.name_any();
+    tokio::spawn(async move {
+        if let Err(e) = recorder.publish(&ev, &reference).await {
+            tracing::warn!(profile = %name, error = %e, "cannot publish event");
+        }
+    });
 }
 
 async fn warn(s: &Seccomp, p: &SeccompProfile, reason: &str, note: String) {
@@ -215,37 +220,6 @@ async fn apply(p: Arc<SeccompProfile>, s: &Seccomp) -> Result<Action, Error> {
             return Ok(Action::await_change());
         }
     }
-    // SC-26 / SC-28: the syscalls annotation and the profile-id label, one apply shared by
-    // every node (same field manager, same values: no conflicts), only when they differ.
-    let annotation = syscalls_annotation(&resolved);
-    let id = profile_id("SeccompProfile", &name);
-    if p.annotations().get(ANNOTATION_SYSCALLS) != Some(&annotation)
-        || p.labels().get(LABEL_PROFILE_ID) != Some(&id)
-    {
-        let patch = serde_json::json!({
-            "apiVersion": format!("{}/{}", crate::api::GROUP, crate::api::HUB),
-            "kind": "SeccompProfile",
-            "metadata": {"name": name, "labels": {LABEL_PROFILE_ID: id}, "annotations": {ANNOTATION_SYSCALLS: annotation}},
-        });
-        if let Err(e) = s
-            .profiles
-            .patch(
-                &name,
-                &PatchParams::apply("spo-daemon").force(),
-                &Patch::Apply(&patch),
-            )
-            .await
-        {
-            warn(
-                s,
-                &p,
-                reason::CANNOT_UPDATE,
-                format!("cannot update profile: {e}"),
-            )
-            .await;
-            return Err(e.into());
-        }
-    }
     // §3 steps 6–8: the file.
     let outcome = spo_seccomp::install::install(&s.ctx.seccomp_root, &resolved);
     let state = match outcome {
@@ -287,6 +261,38 @@ async fn apply(p: Arc<SeccompProfile>, s: &Seccomp) -> Result<Action, Error> {
     if state == InstallState::Installed {
         sync_namespaced_links(s, &name);
     }
+    // The file is on disk first (what pods wait for); then SC-26 / SC-28: the syscalls annotation and the profile-id label, one apply shared by
+    // every node (same field manager, same values: no conflicts), only when they differ.
+    let annotation = syscalls_annotation(&resolved);
+    let id = profile_id("SeccompProfile", &name);
+    if p.annotations().get(ANNOTATION_SYSCALLS) != Some(&annotation)
+        || p.labels().get(LABEL_PROFILE_ID) != Some(&id)
+    {
+        let patch = serde_json::json!({
+            "apiVersion": format!("{}/{}", crate::api::GROUP, crate::api::HUB),
+            "kind": "SeccompProfile",
+            "metadata": {"name": name, "labels": {LABEL_PROFILE_ID: id}, "annotations": {ANNOTATION_SYSCALLS: annotation}},
+        });
+        if let Err(e) = s
+            .profiles
+            .patch(
+                &name,
+                &PatchParams::apply("spo-daemon").force(),
+                &Patch::Apply(&patch),
+            )
+            .await
+        {
+            warn(
+                s,
+                &p,
+                reason::CANNOT_UPDATE,
+                format!("cannot update profile: {e}"),
+            )
+            .await;
+            return Err(e.into());
+        }
+    }
+
     set_state(s, &p, state).await?;
     Ok(Action::await_change())
 }
@@ -497,8 +503,20 @@ pub async fn run(
     .applied_objects()
     .default_backoff();
 
-    let controller = Controller::new(profiles.clone(), watcher::Config::default());
-    let store = controller.store();
+    // The watch cache keeps what reconciles read: managedFields and kubectl's
+    // last-applied copy are dropped (memory with many profiles).
+    let (store, writer) = reflector::store();
+    let profile_stream = reflector::reflector(
+        writer,
+        watcher(profiles.clone(), watcher::Config::default()).modify(|p: &mut SeccompProfile| {
+            p.managed_fields_mut().clear();
+            p.annotations_mut()
+                .remove("kubectl.kubernetes.io/last-applied-configuration");
+        }),
+    )
+    .applied_objects()
+    .default_backoff();
+    let controller = Controller::for_stream(profile_stream, store.clone());
     let s = Arc::new(Seccomp {
         ctx: Context {
             client: client.clone(),
