@@ -51,6 +51,15 @@ struct Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            // Keep the logs of a failed run for a look afterwards.
+            let keep = std::env::temp_dir().join("spo-e2e-last-failure");
+            let _ = std::fs::create_dir_all(&keep);
+            for f in ["daemon.log", "manager.log", "apiserver.log"] {
+                let _ = std::fs::copy(self.dir.path().join(f), keep.join(f));
+            }
+            eprintln!("logs of the failed run kept in {}", keep.display());
+        }
         for p in &mut self.procs {
             let _ = p.kill();
             let _ = p.wait();
@@ -127,7 +136,16 @@ fn wait_for<T>(what: &str, c: &Cluster, mut f: impl FnMut() -> Option<T>) -> T {
         if start.elapsed() > Duration::from_secs(60) {
             panic!(
                 "timed out waiting for {what}\n--- daemon log (tail) ---\n{}",
-                tail(&c.daemon_log(), 30)
+                tail(
+                    &c.daemon_log()
+                        .lines()
+                        .filter(|l| l.contains("WARN")
+                            || l.contains("apparmor")
+                            || l.contains("ERROR"))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                    30
+                )
             );
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -200,6 +218,9 @@ fn start() -> Option<Cluster> {
             "--health-addr",
             &format!("127.0.0.1:{}", c.health),
         ])
+        .args(["--with-apparmor", "true", "--apparmor-offline", "true"])
+        .arg("--apparmor-dir")
+        .arg(c.dir.path().join("apparmor.d"))
         .env("KUBECONFIG", &c.kubeconfig)
         .env("NODE_NAME", NODE)
         .env("KUBELET_DIR", &c.kubelet)
@@ -245,7 +266,7 @@ fn http_get(port: u16, path: &str) -> String {
 }
 
 // covers: SC-06, SC-07, SC-08, SC-12, SC-26, SC-27, SC-28, SC-29, SC-30, SC-31, SC-16, SC-21,
-// SC-33, SC-34, SC-36, SC-37, SC-40, SC-42, VER-09, ARCH-10
+// SC-33, SC-34, SC-36, SC-37, SC-40, SC-42, VER-09, ARCH-10, AA-12, AA-15, AA-17
 #[test]
 fn operator_end_to_end_on_a_real_api_server() {
     let Some(c) = start() else { return };
@@ -526,6 +547,35 @@ spec:
         Some("Error")
     );
 
+    // --- AppArmor (AA-12, AA-15, AA-17): rendered, compiled offline (`apparmor_parser -Q -K`),
+    // written, Installed; removed on deletion.
+    c.ok(&[
+        "apply",
+        "-f",
+        examples()
+            .join("apparmorprofile.yaml")
+            .to_str()
+            .expect("utf8"),
+    ]);
+    let aa_file = c.dir.path().join("apparmor.d/test-profile");
+    let policy = wait_for("AppArmor policy file", &c, || {
+        std::fs::read_to_string(&aa_file).ok()
+    });
+    assert!(policy.contains("profile test-profile"), "{policy}");
+    wait_for("AppArmor node status", &c, || {
+        (node_status(&c, "test-profile").as_deref() == Some("Installed")).then_some(())
+    });
+    let aa = wait_for("AppArmor status", &c, || {
+        let v = c.get(&["aa", "test-profile"])?;
+        (v["status"]["status"] == "Installed").then_some(v)
+    });
+    assert_eq!(
+        aa["metadata"]["labels"]["spo.x-k8s.io/profile-id"],
+        "AppArmorProfile-test-profile"
+    );
+    c.ok(&["delete", "aa", "test-profile"]);
+    assert!(!aa_file.exists(), "AA-15: policy file left behind");
+
     // --- health and metrics (ARCH-10, SC-42).
     let h = http_get(c.health, "/healthz");
     assert!(
@@ -545,6 +595,10 @@ spec:
         m.contains(
             "security_profiles_operator_seccomp_profile_error_total{reason=\"ProfileNotAllowed\"}"
         ),
+        "{m}"
+    );
+    assert!(
+        m.contains("security_profiles_operator_apparmor_profile_total{operation=\"delete\"}"),
         "{m}"
     );
 }

@@ -2,6 +2,7 @@
 //! controllers around free `reconcile` functions with a [`Context`], inside kube-runtime's
 //! `finalizer` helper; it watches the profiles, its SPOD and the pods of its own node only.
 
+pub mod apparmor;
 pub mod health;
 pub mod inuse;
 pub mod nodestatus;
@@ -44,9 +45,16 @@ pub struct DaemonOptions {
     /// Install SelinuxProfiles (not in this build yet).
     #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
     pub with_selinux: bool,
-    /// Install AppArmorProfiles (not in this build yet).
+    /// Install AppArmorProfiles.
     #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
     pub with_apparmor: bool,
+    /// Where AppArmor policy files go.
+    #[arg(long, env = "SPO_APPARMOR_DIR", default_value = "/etc/apparmor.d")]
+    pub apparmor_dir: PathBuf,
+    /// Compile AppArmor policies (`apparmor_parser -Q -K`) and write them without loading:
+    /// for hosts where AppArmor cannot be active, and tests.
+    #[arg(long, env = "SPO_APPARMOR_OFFLINE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub apparmor_offline: bool,
     /// Health (`/healthz`) and metrics (`/metrics-spod`) listener (ARCH-10).
     #[arg(long, env = "SPO_HEALTH_ADDR", default_value = "0.0.0.0:8085")]
     pub health_addr: String,
@@ -130,8 +138,8 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
             "no controller enabled: pass --with-seccomp, --with-selinux or --with-apparmor"
         );
     }
-    if opts.with_selinux || opts.with_apparmor {
-        anyhow::bail!("--with-selinux / --with-apparmor: not in this build yet (only seccomp)");
+    if opts.with_selinux {
+        anyhow::bail!("--with-selinux: not in this build yet (seccomp and AppArmor are)");
     }
     let seccomp_dir = opts.kubelet_dir.join("seccomp");
     std::fs::create_dir_all(&seccomp_dir)
@@ -149,9 +157,25 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     let server = health::serve(&opts.health_addr, health.clone(), metrics.clone())
         .await
         .with_context(|| format!("listening on {}", opts.health_addr))?;
-    let seccomp = seccomp::run(client, opts, recorder, metrics, health);
+    let with_seccomp = opts.with_seccomp;
+    let with_apparmor = opts.with_apparmor;
+    let aa = apparmor::run(
+        client.clone(),
+        opts.clone(),
+        recorder.clone(),
+        metrics.clone(),
+        health.clone(),
+    );
+    let sc = seccomp::run(client, opts, recorder, metrics, health);
+    let controllers = async move {
+        match (with_seccomp, with_apparmor) {
+            (true, true) => tokio::try_join!(sc, aa).map(|_| ()),
+            (true, false) => sc.await,
+            (false, _) => aa.await,
+        }
+    };
     tokio::select! {
-        r = seccomp => r,
+        r = controllers => r,
         r = server => match r {
             Ok(r) => r.context("health server"),
             Err(e) => Err(e).context("health server"),
