@@ -210,6 +210,13 @@ fn start() -> Option<Cluster> {
         "--all",
     ]);
     c.ok(&["create", "namespace", "security-profiles-operator"]);
+    // The test base policy plus the one host type upstream's SelinuxProfile example uses.
+    let base = c.dir.path().join("base.cil");
+    let mut base_text =
+        std::fs::read_to_string(repo().join("spo-selinux/tests/fixtures/test-base-policy.cil"))
+            .expect("test base policy");
+    base_text.push_str("\n(type var_log_t)\n");
+    std::fs::write(&base, base_text).expect("write base policy");
     let exe = env!("CARGO_BIN_EXE_spo-operator");
     let log = |n: &str| std::fs::File::create(c.dir.path().join(n)).expect("log file");
     let daemon = Command::new(exe)
@@ -219,6 +226,10 @@ fn start() -> Option<Cluster> {
             &format!("127.0.0.1:{}", c.health),
         ])
         .args(["--with-apparmor", "true", "--apparmor-offline", "true"])
+        .args(["--with-selinux", "true", "--selinux-offline-base"])
+        .arg(&base)
+        .arg("--selinux-dir")
+        .arg(c.dir.path().join("selinux.d"))
         .arg("--apparmor-dir")
         .arg(c.dir.path().join("apparmor.d"))
         .env("KUBECONFIG", &c.kubeconfig)
@@ -266,7 +277,7 @@ fn http_get(port: u16, path: &str) -> String {
 }
 
 // covers: SC-06, SC-07, SC-08, SC-12, SC-26, SC-27, SC-28, SC-29, SC-30, SC-31, SC-16, SC-21,
-// SC-33, SC-34, SC-36, SC-37, SC-40, SC-42, VER-09, ARCH-10, AA-12, AA-15, AA-17
+// SC-33, SC-34, SC-36, SC-37, SC-40, SC-42, VER-09, ARCH-10, AA-12, AA-15, AA-17, SE-19, SE-21, SE-22
 #[test]
 fn operator_end_to_end_on_a_real_api_server() {
     let Some(c) = start() else { return };
@@ -575,6 +586,31 @@ spec:
     );
     c.ok(&["delete", "aa", "test-profile"]);
     assert!(!aa_file.exists(), "AA-15: policy file left behind");
+
+    // --- SELinux (SE-19..SE-22): CIL written and checked by the (offline) installer against
+    // a base policy with secilc, Installed with its usage; removed on deletion.
+    if which("secilc").is_some() {
+        c.ok(&[
+            "apply",
+            "-f",
+            examples()
+                .join("selinuxprofile.yaml")
+                .to_str()
+                .expect("utf8"),
+        ]);
+        let cil_file = c.dir.path().join("selinux.d/errorlogger.cil");
+        let cil = wait_for("CIL file", &c, || std::fs::read_to_string(&cil_file).ok());
+        assert!(cil.contains("(block errorlogger"), "{cil}");
+        let se = wait_for("SELinux status", &c, || {
+            let v = c.get(&["selinuxprofile", "errorlogger"])?;
+            (v["status"]["status"] == "Installed").then_some(v)
+        });
+        assert_eq!(se["status"]["usage"], "errorlogger.process");
+        c.ok(&["delete", "selinuxprofile", "errorlogger"]);
+        assert!(!cil_file.exists(), "SE-22: CIL file left behind");
+    } else {
+        eprintln!("SKIP SELinux part: secilc missing (`make deps` installs it)");
+    }
 
     // --- health and metrics (ARCH-10, SC-42).
     let h = http_get(c.health, "/healthz");

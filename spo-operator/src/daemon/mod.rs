@@ -7,6 +7,7 @@ pub mod health;
 pub mod inuse;
 pub mod nodestatus;
 pub mod seccomp;
+pub mod selinux;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -42,9 +43,16 @@ pub struct DaemonOptions {
     /// Install SeccompProfiles.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub with_seccomp: bool,
-    /// Install SelinuxProfiles (not in this build yet).
+    /// Install SelinuxProfiles.
     #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
     pub with_selinux: bool,
+    /// Where CIL policy files go.
+    #[arg(long, env = "SPO_SELINUX_DIR", default_value = "/etc/selinux.d")]
+    pub selinux_dir: PathBuf,
+    /// Instead of `semodule`, check each module with `secilc` against this base policy
+    /// (hosts without SELinux, and tests).
+    #[arg(long, env = "SPO_SELINUX_OFFLINE_BASE")]
+    pub selinux_offline_base: Option<PathBuf>,
     /// Install AppArmorProfiles.
     #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
     pub with_apparmor: bool,
@@ -138,9 +146,6 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
             "no controller enabled: pass --with-seccomp, --with-selinux or --with-apparmor"
         );
     }
-    if opts.with_selinux {
-        anyhow::bail!("--with-selinux: not in this build yet (seccomp and AppArmor are)");
-    }
     let seccomp_dir = opts.kubelet_dir.join("seccomp");
     std::fs::create_dir_all(&seccomp_dir)
         .with_context(|| format!("creating {}", seccomp_dir.display()))?;
@@ -157,22 +162,35 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     let server = health::serve(&opts.health_addr, health.clone(), metrics.clone())
         .await
         .with_context(|| format!("listening on {}", opts.health_addr))?;
-    let with_seccomp = opts.with_seccomp;
-    let with_apparmor = opts.with_apparmor;
-    let aa = apparmor::run(
-        client.clone(),
-        opts.clone(),
-        recorder.clone(),
-        metrics.clone(),
-        health.clone(),
-    );
-    let sc = seccomp::run(client, opts, recorder, metrics, health);
+    let mut tasks = tokio::task::JoinSet::new();
+    if opts.with_apparmor {
+        let (c, o, r, m, h) = (
+            client.clone(),
+            opts.clone(),
+            recorder.clone(),
+            metrics.clone(),
+            health.clone(),
+        );
+        tasks.spawn(apparmor::run(c, o, r, m, h));
+    }
+    if opts.with_selinux {
+        let (c, o, r, m, h) = (
+            client.clone(),
+            opts.clone(),
+            recorder.clone(),
+            metrics.clone(),
+            health.clone(),
+        );
+        tasks.spawn(selinux::run(c, o, r, m, h));
+    }
+    if opts.with_seccomp {
+        tasks.spawn(seccomp::run(client, opts, recorder, metrics, health));
+    }
     let controllers = async move {
-        match (with_seccomp, with_apparmor) {
-            (true, true) => tokio::try_join!(sc, aa).map(|_| ()),
-            (true, false) => sc.await,
-            (false, _) => aa.await,
+        while let Some(r) = tasks.join_next().await {
+            r.context("controller task")??;
         }
+        Ok(())
     };
     tokio::select! {
         r = controllers => r,

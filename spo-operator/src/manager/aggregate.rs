@@ -120,7 +120,7 @@ pub fn desired_status(
         localhost_profile: (kind == "SeccompProfile")
             .then(|| spo_seccomp::install::localhost_profile(name)),
         path: None,
-        usage: None,
+        usage: (kind == "SelinuxProfile").then(|| format!("{name}.process")),
         active_workloads: old.map(|o| o.active_workloads.clone()).unwrap_or_default(),
     }
 }
@@ -154,6 +154,12 @@ pub trait AggregatedProfile:
 }
 
 impl AggregatedProfile for SeccompProfile {
+    fn profile_status(&self) -> Option<&ProfileStatus> {
+        self.status.as_ref()
+    }
+}
+
+impl AggregatedProfile for crate::api::SelinuxProfile {
     fn profile_status(&self) -> Option<&ProfileStatus> {
         self.status.as_ref()
     }
@@ -235,6 +241,7 @@ async fn reconcile<K: AggregatedProfile>(p: Arc<K>, ctx: Arc<Ctx>) -> Result<Act
     let unchanged = p.profile_status().is_some_and(|old| {
         old.status == want.status
             && old.localhost_profile == want.localhost_profile
+            && old.usage == want.usage
             && old.conditions == want.conditions
     });
     if !unchanged {
@@ -285,7 +292,8 @@ pub async fn run(opts: ManagerOptions) -> anyhow::Result<()> {
     tracing::info!("node-status aggregation starting");
     tokio::join!(
         controller::<SeccompProfile>(client.clone(), spns.clone(), ctx.clone()),
-        controller::<crate::api::AppArmorProfile>(client, spns, ctx),
+        controller::<crate::api::AppArmorProfile>(client.clone(), spns.clone(), ctx.clone()),
+        controller::<crate::api::SelinuxProfile>(client, spns, ctx),
     );
     Ok(())
 }
