@@ -277,7 +277,8 @@ fn http_get(port: u16, path: &str) -> String {
 }
 
 // covers: SC-06, SC-07, SC-08, SC-12, SC-26, SC-27, SC-28, SC-29, SC-30, SC-31, SC-16, SC-21,
-// SC-33, SC-34, SC-36, SC-37, SC-40, SC-42, VER-09, ARCH-10, AA-12, AA-15, AA-17, SE-19, SE-21, SE-22
+// SC-33, SC-34, SC-36, SC-37, SC-40, SC-42, VER-09, ARCH-10, AA-12, AA-15, AA-17, SE-19, SE-21, SE-22,
+// VER-02, VER-03, ARCH-06
 #[test]
 fn operator_end_to_end_on_a_real_api_server() {
     let Some(c) = start() else { return };
@@ -612,6 +613,11 @@ spec:
         eprintln!("SKIP SELinux part: secilc missing (`make deps` installs it)");
     }
 
+    // --- conversion through the real API server (VER-02, VER-03, ARCH-06): the webhook serves
+    // /convert over TLS with a certificate of the cluster's CA; objects written as v1 read back
+    // through the legacy version with its enum spellings, and the other way round.
+    conversion_webhook(&c);
+
     // --- health and metrics (ARCH-10, SC-42).
     let h = http_get(c.health, "/healthz");
     assert!(
@@ -735,4 +741,131 @@ fn unsafe_is_root() -> bool {
                 .map(|l| l.split_whitespace().nth(1) == Some("0"))
         })
         .unwrap_or(false)
+}
+
+fn conversion_webhook(c: &Cluster) {
+    let d = c.dir.path();
+    let certs = d.join("certs");
+    let sh = |cmd: String| {
+        let st = Command::new("bash")
+            .arg("-c")
+            .arg(&cmd)
+            .status()
+            .expect("bash");
+        assert!(st.success(), "{cmd}");
+    };
+    sh(format!(
+        "cd {0} && openssl req -newkey rsa:2048 -nodes -subj /CN=spo-webhook -keyout wh.key -out wh.csr 2>/dev/null \
+         && printf 'subjectAltName=IP:127.0.0.1\\n' > wh.cnf \
+         && openssl x509 -req -in wh.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 1 -extfile wh.cnf -out wh.crt 2>/dev/null",
+        certs.display()
+    ));
+    let port = free_port();
+    let log = std::fs::File::create(d.join("webhook.log")).expect("log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spo-operator"))
+        .args([
+            "webhook",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--tls-min-version",
+            "1.2",
+        ])
+        .arg("--tls-cert-file")
+        .arg(certs.join("wh.crt"))
+        .arg("--tls-key-file")
+        .arg(certs.join("wh.key"))
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("webhook starts");
+    let ca = std::fs::read(certs.join("ca.crt")).expect("ca");
+    let ca_b64 = base64(&ca);
+    let patch = serde_json::json!({"spec": {"conversion": {"strategy": "Webhook", "webhook": {
+        "conversionReviewVersions": ["v1"],
+        "clientConfig": {"url": format!("https://127.0.0.1:{port}/convert"), "caBundle": ca_b64}}}}});
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        wait_for("webhook listening", c, || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+        });
+        c.ok(&[
+            "patch",
+            "crd",
+            "profilerecordings.security-profiles-operator.x-k8s.io",
+            "--type=merge",
+            "-p",
+            &patch.to_string(),
+        ]);
+        c.apply_yaml(
+            "\
+apiVersion: security-profiles-operator.x-k8s.io/v1
+kind: ProfileRecording
+metadata: {name: rec, namespace: default}
+spec:
+  kind: SeccompProfile
+  recorder: Bpf
+  mergeStrategy: Containers
+  podSelector: {matchLabels: {app: x}}
+",
+        );
+        let legacy = wait_for("legacy view through the webhook", c, || {
+            let v = c.get(&[
+                "profilerecordings.v1alpha1.security-profiles-operator.x-k8s.io",
+                "rec",
+                "-n",
+                "default",
+            ])?;
+            (v["spec"]["recorder"] == "bpf").then_some(v)
+        });
+        assert_eq!(
+            legacy["apiVersion"],
+            "security-profiles-operator.x-k8s.io/v1alpha1"
+        );
+        assert_eq!(legacy["spec"]["mergeStrategy"], "containers");
+        let hub = c
+            .get(&[
+                "profilerecordings.v1.security-profiles-operator.x-k8s.io",
+                "rec",
+                "-n",
+                "default",
+            ])
+            .expect("v1 view");
+        assert_eq!(hub["spec"]["recorder"], "Bpf");
+        assert_eq!(hub["spec"]["mergeStrategy"], "Containers");
+        assert_eq!(
+            hub["spec"]["podSelector"], legacy["spec"]["podSelector"],
+            "round trip keeps fields"
+        );
+    }));
+    let _ = child.kill();
+    let _ = child.wait();
+    if let Err(e) = result {
+        eprintln!(
+            "--- webhook log ---\n{}",
+            std::fs::read_to_string(d.join("webhook.log")).unwrap_or_default()
+        );
+        std::panic::resume_unwind(e);
+    }
+}
+
+fn base64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }

@@ -1,4 +1,5 @@
 //! Webhook handlers, as pure functions. This issue delivers the CRD conversion logic
-//! ([`convert`]); the TLS server that serves it at `/convert` comes next.
+//! ([`convert`]); [`server`] serves it at `/convert` over TLS.
 
 pub mod convert;
+pub mod server;
