@@ -100,17 +100,20 @@ fn load(cert: &Path, key: &Path) -> Result<Arc<CertifiedKey>, Error> {
     Ok(Arc::new(CertifiedKey::new(certs, signing)))
 }
 
-fn mtimes(cert: &Path, key: &Path) -> Option<(SystemTime, SystemTime)> {
+fn mtimes(cert: &Path, key: &Path) -> Stamp {
     let m = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     Some((m(cert)?, m(key)?))
 }
+
+/// Modification times of the certificate and key files.
+type Stamp = Option<(SystemTime, SystemTime)>;
 
 /// Serves the certificate, reloading it when its files change (ARCH-06).
 #[derive(Debug)]
 pub struct ReloadingCert {
     cert: PathBuf,
     key: PathBuf,
-    state: Mutex<(Option<(SystemTime, SystemTime)>, Arc<CertifiedKey>)>,
+    state: Mutex<(Stamp, Arc<CertifiedKey>)>,
 }
 
 impl ReloadingCert {
