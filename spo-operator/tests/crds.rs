@@ -144,6 +144,13 @@ const ALLOWED: &[&str] = &[
     "*/* .status.conditions[].status: extra",
     "*/* .status.conditions[].type: extra",
     "*/* .status.status: extra",
+    // VER-08: the 0.10 spellings the conversion webhook translates, served on legacy versions.
+    "SeccompProfile/v1beta1 .spec.disabled: extra",
+    "RawSelinuxProfile/v1alpha2 .spec.disabled: extra",
+    "SelinuxProfile/v1alpha2 .spec.disabled: extra",
+    "SelinuxProfile/v1alpha2 .spec.permissive: extra",
+    "AppArmorProfile/v1alpha1 .spec.disabled: extra",
+    "AppArmorProfile/v1alpha1 .spec.complainMode: extra",
     // Era-A raw AppArmor policy text (`spec.policy`, ≤0.8) stays readable: one model for all eras.
     "AppArmorProfile/* .spec.policy: extra",
     // One model for both versions: v1's podSelector is accepted on v1alpha1 too.
