@@ -14,14 +14,7 @@ fn repo() -> PathBuf {
 }
 
 fn upstream_dir() -> PathBuf {
-    if let Ok(d) = std::env::var("SPO_UPSTREAM_CRDS") {
-        return PathBuf::from(d);
-    }
-    let local = repo().join("../../shared/data/upstream-crds");
-    if local.is_dir() {
-        return local;
-    }
-    PathBuf::from("/work/shared/data/upstream-crds")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/upstream-crds")
 }
 
 #[test]

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 const NODE: &str = "e2e-node";
-const EXAMPLES: &str = "../../shared/data/upstream-examples";
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -22,14 +21,7 @@ fn repo() -> PathBuf {
 }
 
 fn examples() -> PathBuf {
-    if let Ok(d) = std::env::var("SPO_UPSTREAM_EXAMPLES") {
-        return PathBuf::from(d);
-    }
-    let local = repo().join(EXAMPLES);
-    if local.is_dir() {
-        return local;
-    }
-    PathBuf::from("/work/shared/data/upstream-examples")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/upstream-examples")
 }
 
 fn free_port() -> u16 {
