@@ -7,11 +7,13 @@ CARGO ?= cargo
 APT_PACKAGES := build-essential pkg-config libseccomp-dev clang llvm libbpf-dev bpftool \
 	secilc apparmor auditd docker-registry skopeo apache2-utils openssl python3 python3-pip \
 	hyperfine procps util-linux time policycoreutils
+# The operator's end-to-end test: a container runtime and a static busybox for its rootfs.
+APT_PACKAGES += runc busybox-static curl
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build release demo test fmt-check clippy unit bench docs clean udica-templates oci-peers \
-	check-features install
+	check-features install kube-bin cluster-up cluster-down
 
 all: build
 
@@ -91,7 +93,7 @@ install: release
 	target/release/spoc man --dir $(DESTDIR)$(PREFIX)/share/man/man1
 
 ## test: formatting, lints, then every test (privileged ones need root, as in CI).
-test: deps fmt-check clippy check-features unit
+test: deps fmt-check clippy check-features kube-bin unit
 
 bench: deps
 	$(CARGO) bench -p spo-benches
@@ -101,3 +103,17 @@ docs:
 
 clean:
 	$(CARGO) clean
+
+## kube-bin: the test cluster's binaries (kube-apiserver, etcd, ...), built once per machine
+## into /var/cache/spo-kube (about 7 minutes cold; a no-op afterwards).
+kube-bin:
+	@bash scripts/kube-build.sh
+
+## cluster-up: a local test cluster with the operator's components running as processes.
+cluster-up: deps kube-bin
+	$(CARGO) build -p spo-operator
+	@bash scripts/cluster-up.sh
+
+## cluster-down: stop everything cluster-up started, by PID.
+cluster-down:
+	@bash scripts/cluster-down.sh

@@ -28,6 +28,7 @@ pub const LEGACY_ALIASES: [LegacyAlias; 2] = [
 
 /// `spec.mode` (1.0+), `spec.complainMode` before (AA-03, AA-04).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum Mode {
     /// Deny what the profile does not allow (default).
     #[default]
@@ -48,6 +49,7 @@ impl Mode {
 
 /// `spec.state` (1.0+), `spec.disabled` before.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum State {
     /// Installed on nodes (default).
     #[default]
@@ -58,6 +60,7 @@ pub enum State {
 
 /// `spec.abstract.executable`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExecutableRules {
     /// Programs that may be executed (inheriting this profile): `<p> ixr,`.
@@ -70,6 +73,7 @@ pub struct ExecutableRules {
 
 /// `spec.abstract.filesystem`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FilesystemRules {
     /// `<p> r,` (+ `deny <p> wlk,` when enforcing).
@@ -85,6 +89,7 @@ pub struct FilesystemRules {
 
 /// `spec.abstract.network.allowedProtocols`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AllowedProtocols {
     /// `network tcp,` when true.
@@ -97,6 +102,7 @@ pub struct AllowedProtocols {
 
 /// `spec.abstract.network`. Absent ⇒ no network rule at all ⇒ AppArmor denies networking.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NetworkRules {
     /// `network raw,` when true; `deny network raw,` otherwise (enforcing, AA-07).
@@ -130,6 +136,7 @@ impl NetworkRules {
 
 /// `spec.abstract.capability`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CapabilityRules {
     /// Capability names, lower case without `CAP_` (`net_bind_service`).
@@ -141,6 +148,7 @@ pub struct CapabilityRules {
 /// `Some(vec![])` when written as `[]`; the distinction changes blank lines in the rendered
 /// text (§3), nothing else.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Abstract {
     /// Executables and libraries.
@@ -159,6 +167,7 @@ pub struct Abstract {
 
 /// `spec` of an AppArmorProfile, canonical (era C) field names plus era A's `policy`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AppArmorProfileSpec {
     /// Enabled (default) or Disabled.

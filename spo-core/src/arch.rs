@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// One of the 20 seccomp architecture names a SeccompProfile may list (SC-02).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[allow(missing_docs)]
 pub enum Arch {
     #[serde(rename = "SCMP_ARCH_NATIVE")]

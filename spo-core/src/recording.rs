@@ -8,6 +8,7 @@ use crate::{DecodeError, Document, Kind, LegacyAlias, ObjectMeta, Version};
 
 /// What a recording produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum RecordingKind {
     /// A SeccompProfile.
     SeccompProfile,
@@ -19,6 +20,7 @@ pub enum RecordingKind {
 
 /// The data source of a recording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum Recorder {
     /// Audit/syslog records via the log enricher.
     Logs,
@@ -28,6 +30,7 @@ pub enum Recorder {
 
 /// How per-container recordings are combined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum MergeStrategy {
     /// One profile per container instance.
     #[default]
@@ -38,6 +41,7 @@ pub enum MergeStrategy {
 
 /// A label selector as Kubernetes writes it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LabelSelector {
     /// Exact label matches.
@@ -50,6 +54,7 @@ pub struct LabelSelector {
 
 /// One set-based selector requirement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LabelSelectorRequirement {
     /// The label key.
@@ -63,6 +68,7 @@ pub struct LabelSelectorRequirement {
 
 /// `spec` of a ProfileRecording (v1 shape).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProfileRecordingSpec {
     /// What to produce.

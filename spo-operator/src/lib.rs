@@ -1,5 +1,25 @@
 //! # spo-operator
 //!
-//! Will own: the CRD types (kube derive + schemars, behind the optional `kube` feature),
-//! controllers, admission webhooks and metrics of the Security Profiles Operator.
+//! The Kubernetes side of spo: resources wrapping the LSM crates' spec types, CRD generation,
+//! the per-node daemon that installs profiles, and the manager's status aggregation.
+//!
+//! Features: `kube` (default) brings the Kubernetes client, runtime and schemas; without it
+//! only the pure parts (names, aggregation) build.
+//!
+//! Data flow: profile object → API server → daemon watch → spo-seccomp/selinux/apparmor
+//! (resolve, validate, render) → host effect (file, semodule, apparmor_parser) → node status
+//! (server-side apply) → manager aggregate → profile status.
 #![deny(missing_docs)]
+
+#[cfg(feature = "kube")]
+pub mod api;
+#[cfg(feature = "kube")]
+pub mod crd;
+#[cfg(feature = "kube")]
+pub mod daemon;
+#[cfg(feature = "kube")]
+pub mod manager;
+#[cfg(feature = "kube")]
+pub mod metrics;
+#[cfg(feature = "kube")]
+pub mod webhook;

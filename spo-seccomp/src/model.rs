@@ -12,6 +12,7 @@ use crate::error::SeccompError;
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
 )]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum Action {
     /// Kill the thread (same as `KillThread`).
     #[serde(rename = "SCMP_ACT_KILL")]
@@ -112,6 +113,7 @@ impl std::str::FromStr for Action {
 
 /// A comparison operator for syscall arguments (SC-03).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[allow(missing_docs)]
 pub enum ArgOp {
     #[serde(rename = "SCMP_CMP_NE")]
@@ -132,6 +134,7 @@ pub enum ArgOp {
 
 /// A filter flag (SC-02).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[allow(missing_docs)]
 pub enum Flag {
     #[serde(rename = "SECCOMP_FILTER_FLAG_TSYNC")]
@@ -146,6 +149,7 @@ pub enum Flag {
 
 /// `spec.state` (1.0+); `disabled: true` in legacy manifests maps to `Disabled`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum ProfileState {
     /// Installed on nodes (the default).
     #[default]
@@ -156,6 +160,7 @@ pub enum ProfileState {
 
 /// One argument condition of a rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Arg {
     /// Argument position, 0..=5; always serialised, also when 0 (SC-10).
@@ -181,6 +186,7 @@ fn is_none_or_zero(v: &Option<u32>) -> bool {
 
 /// One rule: syscall names, the action, optional errno and argument conditions.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Syscall {
     /// Syscall names (at least one, SC-04).
@@ -215,6 +221,7 @@ impl Syscall {
 /// The spec of a SeccompProfile. Also the shape of raw OCI seccomp JSON (which may add
 /// `defaultErrnoRet`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SeccompSpec {
     /// `Enabled`/`Disabled`; absent means `Enabled` (the CRD default).

@@ -39,6 +39,7 @@ pub const LEGACY_ALIASES: [LegacyAlias; 2] = [
 
 /// Whether a profile is installed (`spec.state`; `disabled` in era B).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum State {
     /// Installed on the nodes (default).
     #[default]
@@ -55,6 +56,7 @@ impl State {
 
 /// `spec.mode` (`permissive` in era B).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum Mode {
     /// Denials are enforced (default).
     #[default]
@@ -71,6 +73,7 @@ impl Mode {
 
 /// One entry of `spec.inherit`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PolicyRef {
     /// `System`, `SelinuxProfile`, or empty (= `System`, SE-03). Kept as text so an unknown
@@ -125,6 +128,7 @@ fn default_inherit() -> Vec<PolicyRef> {
 
 /// `spec` of a SelinuxProfile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SelinuxProfileSpec {
     /// Installed or not.
@@ -165,6 +169,7 @@ pub struct SelinuxProfile {
 
 /// `spec` of a RawSelinuxProfile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RawSelinuxProfileSpec {
     /// Installed or not.
