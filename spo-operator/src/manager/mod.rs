@@ -1,6 +1,8 @@
 //! The manager (`spo-operator manager`): this part is the node-status aggregation.
 
 pub mod aggregate;
+pub mod config;
+pub mod desired;
 
 /// Flags of `spo-operator manager` (ARCH-03).
 #[derive(Debug, Clone, clap::Args)]
