@@ -236,22 +236,50 @@ fn start() -> Option<Cluster> {
         "kube-up.sh failed; logs in {}",
         c.dir.path().display()
     );
-    let crds = repo().join("deploy/crds");
-    c.ok(&["apply", "--server-side", "-k", crds.to_str().expect("utf8")]);
-    c.ok(&[
-        "wait",
-        "--for",
-        "condition=established",
-        "--timeout=60s",
-        "crd",
-        "--all",
-    ]);
-    c.ok(&["create", "namespace", NS]);
+    // The documented install path: the single files, generated and committed.
+    let gen = Command::new("bash")
+        .arg(repo().join("scripts/gen-deploy.sh"))
+        .env("GEN_CHECK", "1")
+        .status()
+        .expect("gen-deploy.sh runs");
+    assert!(
+        gen.success(),
+        "deploy/*.yaml are stale: run scripts/gen-deploy.sh"
+    );
+    for f in ["operator.yaml", "namespace-operator.yaml"] {
+        let path = repo().join("deploy").join(f);
+        let path = path.to_str().expect("utf8");
+        let (ok, _, err) = c.kubectl(&["apply", "--server-side", "-f", path]);
+        // The CRDs of a first apply must be established before the custom objects go in.
+        if !ok {
+            eprintln!("apply once more after: {err}");
+            c.ok(&[
+                "wait",
+                "--for",
+                "condition=established",
+                "--timeout=60s",
+                "crd",
+                "--all",
+            ]);
+            c.ok(&["apply", "--server-side", "-f", path]);
+        }
+    }
+    // The manager creates and owns the spod DaemonSet; the static one of deploy/base goes.
+    c.ok(&["delete", "ds", "spod", "-n", NS, "--ignore-not-found"]);
     Some(c)
 }
 
 fn start_manager(c: &mut Cluster, log: &str) {
     let f = std::fs::File::create(c.dir.path().join(log)).expect("log");
+    // The manager runs as its service account: deploy/'s RBAC is all it gets.
+    let kc = std::fs::read_to_string(&c.kubeconfig).expect("kubeconfig");
+    let kc = kc.replace(
+        "user: {token: admin-token}",
+        &format!("user: {{token: admin-token, as: \"system:serviceaccount:{NS}:security-profiles-operator\"}}"),
+    );
+    assert!(kc.contains("as: "), "kubeconfig user entry rewritten");
+    let manager_kc = c.dir.path().join("manager.kubeconfig");
+    std::fs::write(&manager_kc, kc).expect("write kubeconfig");
     let m = Command::new(env!("CARGO_BIN_EXE_spo-operator"))
         .args([
             "manager",
@@ -262,7 +290,7 @@ fn start_manager(c: &mut Cluster, log: &str) {
             "--lease-duration",
             "6",
         ])
-        .env("KUBECONFIG", &c.kubeconfig)
+        .env("KUBECONFIG", &manager_kc)
         .env("OPERATOR_NAMESPACE", NS)
         .env("RESTRICT_TO_NAMESPACE", "team-a")
         .env("RELATED_IMAGE_SELINUXD", "registry.local/selinuxd:test")
@@ -321,8 +349,13 @@ fn manager_reconciles_spod_on_a_real_api_server() {
 
     // OP-01: the default SPOD; OP-04: Creating once the DaemonSet exists.
     let ds = c.wait("spod DaemonSet", || c.ds());
+    // OP-03: the operator Deployment's image (deploy/operator.yaml), not the --image fallback.
+    let op = c
+        .get(&["deploy", "security-profiles-operator", "-n", NS])
+        .expect("operator Deployment");
     assert_eq!(
-        ds["spec"]["template"]["spec"]["containers"][0]["image"], "registry.local/spo:test",
+        ds["spec"]["template"]["spec"]["containers"][0]["image"],
+        op["spec"]["template"]["spec"]["containers"][0]["image"],
         "OP-03"
     );
     assert_eq!(
