@@ -408,6 +408,83 @@ fn manager_reconciles_spod_on_a_real_api_server() {
         "OP-05"
     );
 
+    // Certificates without cert-manager: the CA and both serving certificates in Secrets, the
+    // CA in the webhook configurations; a forced renewal changes the serving certificate and
+    // keeps the CA (so clients keep trusting it).
+    let secret_data = |name: &str, key: &str| -> Option<String> {
+        let s = c.get(&["secret", name, "-n", NS])?;
+        s["data"][key].as_str().map(str::to_owned)
+    };
+    let ca_b64 = c.wait("webhook-server-cert", || {
+        secret_data("webhook-server-cert", "ca.crt")
+    });
+    assert!(secret_data("metrics-server-cert", "tls.key").is_some());
+    let mwc = c
+        .get(&[
+            "mutatingwebhookconfiguration",
+            "spo-mutating-webhook-configuration",
+        ])
+        .expect("mwc");
+    c.wait("CA injected", || {
+        let m = c.get(&[
+            "mutatingwebhookconfiguration",
+            "spo-mutating-webhook-configuration",
+        ])?;
+        (m["webhooks"][0]["clientConfig"]["caBundle"] == ca_b64.as_str()).then_some(())
+    });
+    let _ = mwc;
+    let decode = |b: &str| {
+        let out = Command::new("base64")
+            .arg("-d")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("base64");
+        use std::io::Write;
+        out.stdin
+            .as_ref()
+            .expect("stdin")
+            .write_all(b.as_bytes())
+            .expect("write");
+        String::from_utf8(out.wait_with_output().expect("base64").stdout).expect("utf8")
+    };
+    let verify = |cert_b64: &str| {
+        let d = c.dir.path();
+        std::fs::write(d.join("ca.pem"), decode(&ca_b64)).expect("ca");
+        std::fs::write(d.join("cert.pem"), decode(cert_b64)).expect("cert");
+        let out = Command::new("openssl")
+            .args(["verify", "-CAfile"])
+            .arg(d.join("ca.pem"))
+            .arg(d.join("cert.pem"))
+            .output()
+            .expect("openssl");
+        assert!(
+            out.status.success(),
+            "serving certificate verifies against the CA: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let old = secret_data("webhook-server-cert", "tls.crt").expect("tls.crt");
+    verify(&old);
+    c.ok(&[
+        "annotate",
+        "secret",
+        "webhook-server-cert",
+        "-n",
+        NS,
+        "spo.x-k8s.io/renew=true",
+        "--overwrite",
+    ]);
+    let new = c.wait("renewed serving certificate", || {
+        secret_data("webhook-server-cert", "tls.crt").filter(|n| *n != old)
+    });
+    verify(&new);
+    assert_eq!(
+        secret_data("webhook-server-cert", "ca.crt").as_deref(),
+        Some(ca_b64.as_str()),
+        "CA kept"
+    );
+
     // Deliverable 0: the guides' command, verbatim, with the 0.10 flat name.
     let t0 = Instant::now();
     c.ok(&[

@@ -142,6 +142,20 @@ pub struct ManagerEnv {
     pub webhook_url: Option<String>,
     /// The CA bundle injected into the webhook configurations (PEM), when known.
     pub ca_bundle: Option<String>,
+    /// Who issues the serving certificates (§8).
+    pub cert_provider: CertProvider,
+}
+
+/// Who issues the webhook and metrics serving certificates (§8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum CertProvider {
+    /// The manager's own CA (no cert-manager needed; the default).
+    #[default]
+    Self_,
+    /// cert-manager: Issuer `selfsigned-issuer`, Certificates `webhook-cert`, `metrics-cert`.
+    CertManager,
+    /// OpenShift's service CA (Service annotations).
+    Openshift,
 }
 
 impl Default for ManagerEnv {
@@ -160,6 +174,7 @@ impl Default for ManagerEnv {
             openshift: false,
             webhook_url: None,
             ca_bundle: None,
+            cert_provider: CertProvider::Self_,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The manager (`spo-operator manager`): this issue's part is the node-status aggregation.
 
 pub mod aggregate;
+pub mod certs;
 pub mod config;
 pub mod desired;
 pub mod leader;
@@ -28,6 +29,10 @@ pub struct ManagerOptions {
     /// PEM file with the CA bundle to inject into the webhook configurations.
     #[arg(long, env = "SPO_WEBHOOK_CA_FILE")]
     pub webhook_ca_file: Option<std::path::PathBuf>,
+    /// Who issues the webhook and metrics serving certificates (`self`: the manager's own
+    /// CA, no cert-manager needed).
+    #[arg(long, env = "SPO_CERT_PROVIDER", value_enum, default_value = "self")]
+    pub cert_provider: config::CertProvider,
     /// Leader election on the Lease `security-profiles-operator-lock` (ARCH-02).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub leader_elect: bool,
@@ -44,6 +49,7 @@ pub async fn run(opts: ManagerOptions) -> anyhow::Result<()> {
         .context("connecting to the API server")?;
     let mut env = config::ManagerEnv::from_lookup(|k| std::env::var(k).ok());
     env.webhook_url = opts.webhook_url.clone();
+    env.cert_provider = opts.cert_provider;
     if let Some(f) = &opts.webhook_ca_file {
         env.ca_bundle =
             Some(std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?);

@@ -20,7 +20,7 @@ use kube::runtime::watcher;
 use kube::{Client, Resource, ResourceExt};
 use serde_json::{json, Value};
 
-use super::config::{fold_aliases, ManagerEnv, SpodConfig};
+use super::config::{fold_aliases, CertProvider, ManagerEnv, SpodConfig};
 use super::desired::{self, selinuxd, webhook};
 use crate::api::SecurityProfilesOperatorDaemon;
 
@@ -136,6 +136,9 @@ pub enum SpodError {
         /// The client error.
         source: kube::Error,
     },
+    /// Certificates could not be issued or stored.
+    #[error("certificates: {0}")]
+    Certs(String),
 }
 
 fn kerr(what: impl Into<String>) -> impl FnOnce(kube::Error) -> SpodError {
@@ -410,7 +413,41 @@ async fn reconcile(
             return Ok(Action::await_change());
         }
     };
-    let env = env_for(&ctx, cfg.selinux).await?;
+    let mut env = env_for(&ctx, cfg.selinux).await?;
+    match env.cert_provider {
+        CertProvider::Self_ => {
+            let (bundle, issued) = super::certs::ensure(&ctx.client, &ns)
+                .await
+                .map_err(|e| SpodError::Certs(e.to_string()))?;
+            if !issued.is_empty() {
+                publish(
+                    &ctx,
+                    &spod,
+                    EventType::Normal,
+                    "CertificatesIssued",
+                    format!("issued {}", issued.join(", ")),
+                );
+            }
+            if let Err(e) = super::certs::inject_crd_ca(&ctx.client, &bundle).await {
+                tracing::warn!(error = %e, "CA injection into the CRDs");
+            }
+            env.ca_bundle.get_or_insert(bundle);
+        }
+        CertProvider::CertManager => {
+            for o in webhook::cert_manager(&env) {
+                if let Err(e) = apply_dynamic(&ctx.client, &o, Some(&ns)).await {
+                    publish(
+                        &ctx,
+                        &spod,
+                        EventType::Warning,
+                        "CannotCreateSPOD",
+                        format!("cert-manager objects: {e}"),
+                    );
+                }
+            }
+        }
+        CertProvider::Openshift => {}
+    }
     let d = desired::desired(&cfg, &env);
     let mut ds = d.daemonset.clone();
     let digest = desired::digest(&ds);
@@ -498,7 +535,6 @@ async fn apply_all(
         Err(kube::Error::Api(e)) if e.code == 404 => {}
         Err(e) => return Err(kerr("applying the ServiceMonitor")(e)),
     }
-    let _ = webhook::MUTATING;
     Ok(())
 }
 
@@ -519,6 +555,8 @@ pub async fn run(client: Client, settings: SpodSettings) -> Result<(), SpodError
         controller: FIELD_MANAGER.into(),
         instance: std::env::var("POD_NAME").ok(),
     };
+    let ctx_client = client.clone();
+    let watch_ns = ns.clone();
     let ctx = Arc::new(Ctx {
         recorder: Recorder::new(client.clone(), reporter),
         client,
@@ -528,6 +566,12 @@ pub async fn run(client: Client, settings: SpodSettings) -> Result<(), SpodError
     Controller::new(spods, watcher::Config::default())
         .owns(dss, watcher::Config::default())
         .owns(deps, watcher::Config::default())
+        // Certificate Secrets carry no owner; a change (a forced renewal) maps to the SPOD.
+        .watches(
+            Api::<k8s_openapi::api::core::v1::Secret>::namespaced(ctx_client.clone(), &ns),
+            watcher::Config::default().labels("app.kubernetes.io/managed-by=spo-operator"),
+            move |_| Some(kube::runtime::reflector::ObjectRef::new(DEFAULT_SPOD).within(&watch_ns)),
+        )
         .shutdown_on_signal()
         .run(reconcile, error_policy, ctx)
         .for_each(|_| async {})

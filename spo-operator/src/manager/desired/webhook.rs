@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::super::config::{ManagerEnv, SpodConfig, WebhookOption};
+use super::super::config::{CertProvider, ManagerEnv, SpodConfig, WebhookOption};
 
 /// Name of the mutating configuration (OP-23).
 pub const MUTATING: &str = "spo-mutating-webhook-configuration";
@@ -174,11 +174,48 @@ fn labels() -> Value {
 }
 
 fn ca_annotations(env: &ManagerEnv) -> Value {
-    if env.openshift {
-        json!({"service.beta.openshift.io/inject-cabundle": "true"})
-    } else {
-        json!({})
+    match env.cert_provider {
+        CertProvider::Openshift => json!({"service.beta.openshift.io/inject-cabundle": "true"}),
+        CertProvider::CertManager => {
+            json!({"cert-manager.io/inject-ca-from": format!("{}/webhook-cert", env.namespace)})
+        }
+        CertProvider::Self_ => json!({}),
     }
+}
+
+/// cert-manager's objects (§8): the self-signed Issuer and the two Certificates.
+pub fn cert_manager(env: &ManagerEnv) -> Vec<Value> {
+    let ns = &env.namespace;
+    let cert = |name: &str, secret: &str, dns: Vec<String>| {
+        json!({
+            "apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+            "metadata": {"name": name, "namespace": ns, "labels": labels()},
+            "spec": {"dnsNames": dns, "issuerRef": {"kind": "Issuer", "name": "selfsigned-issuer"},
+                     "secretName": secret, "subject": {"organizations": ["security-profiles-operator"]}}
+        })
+    };
+    vec![
+        json!({"apiVersion": "cert-manager.io/v1", "kind": "Issuer",
+               "metadata": {"name": "selfsigned-issuer", "namespace": ns, "labels": labels()},
+               "spec": {"selfSigned": {}}}),
+        cert(
+            "webhook-cert",
+            CERT_SECRET,
+            vec![
+                format!("webhook-service.{ns}.svc"),
+                format!("webhook-service.{ns}.svc.cluster.local"),
+            ],
+        ),
+        cert(
+            "metrics-cert",
+            super::metrics::CERT_SECRET,
+            vec![
+                format!("metrics.{ns}"),
+                format!("metrics.{ns}.svc"),
+                format!("metrics.{ns}.svc.cluster.local"),
+            ],
+        ),
+    ]
 }
 
 /// The webhook Deployment (3 replicas, SA `spo-webhook`).
@@ -228,7 +265,7 @@ pub fn deployment(cfg: &SpodConfig, env: &ManagerEnv) -> Value {
 /// The webhook Service (443 → 9443).
 pub fn service(env: &ManagerEnv) -> Value {
     let mut meta = json!({"name": SERVICE, "namespace": env.namespace, "labels": labels()});
-    if env.openshift {
+    if env.openshift || env.cert_provider == CertProvider::Openshift {
         meta["annotations"] =
             json!({"service.beta.openshift.io/serving-cert-secret-name": CERT_SECRET});
     }
