@@ -21,3 +21,5 @@ pub mod daemon;
 pub mod manager;
 #[cfg(feature = "kube")]
 pub mod metrics;
+#[cfg(feature = "kube")]
+pub mod metrics_server;

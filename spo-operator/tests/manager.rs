@@ -48,6 +48,16 @@ impl Drop for Cluster {
     }
 }
 
+/// A process stopped by PID when the guard goes.
+struct Kill(Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 impl Cluster {
     fn kubectl(&self, args: &[&str]) -> (bool, String, String) {
         let out = Command::new("kubectl")
@@ -340,7 +350,7 @@ fn args_of(c: &Value) -> String {
 }
 
 // covers: OP-01, OP-02, OP-03, OP-04, OP-05, OP-06, OP-08, OP-09, OP-12, OP-15, OP-19, OP-20,
-// OP-21, OP-22, OP-23, OP-25, OP-35, ARCH-02, VER-04 (deliverable 0: guides' flat patches)
+// OP-21, OP-22, OP-23, OP-25, OP-35, OP-37, ARCH-02, ARCH-11, VER-04 (deliverable 0: guides' flat patches)
 #[test]
 fn manager_reconciles_spod_on_a_real_api_server() {
     let Some(mut c) = start() else { return };
@@ -483,6 +493,112 @@ fn manager_reconciles_spod_on_a_real_api_server() {
         secret_data("webhook-server-cert", "ca.crt").as_deref(),
         Some(ca_b64.as_str()),
         "CA kept"
+    );
+
+    // Metrics over TLS with TokenReview + SubjectAccessReview (OP-37, ARCH-11): the serving
+    // certificate of metrics-server-cert as a mounted Secret would give it.
+    let certs = c.dir.path().join("metrics-certs");
+    std::fs::create_dir_all(&certs).expect("dir");
+    let write_certs = || {
+        for k in ["tls.crt", "tls.key"] {
+            let v = secret_data("metrics-server-cert", k).expect("metrics cert");
+            let tmp = certs.join(format!(".{k}"));
+            std::fs::write(&tmp, decode(&v)).expect("write");
+            std::fs::rename(&tmp, certs.join(k)).expect("rename");
+        }
+    };
+    write_certs();
+    let mport = free_port();
+    let f = std::fs::File::create(c.dir.path().join("metrics.log")).expect("log");
+    let metrics = Command::new(env!("CARGO_BIN_EXE_spo-operator"))
+        .args([
+            "manager",
+            "--leader-elect=false",
+            "--with-spod-controller=false",
+        ])
+        .arg("--metrics-addr")
+        .arg(format!("127.0.0.1:{mport}"))
+        .arg("--metrics-cert-dir")
+        .arg(&certs)
+        .env("KUBECONFIG", c.dir.path().join("manager.kubeconfig"))
+        .env("OPERATOR_NAMESPACE", NS)
+        .stdout(Stdio::null())
+        .stderr(f)
+        .spawn()
+        .expect("metrics server starts");
+    let _metrics = Kill(metrics);
+    let curl = |path: &str, token: Option<&str>| -> String {
+        let mut cmd = Command::new("curl");
+        cmd.args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
+            .arg(c.dir.path().join("ca.pem"))
+            .arg(format!("https://localhost:{mport}{path}"));
+        if let Some(t) = token {
+            cmd.args(["-H", &format!("Authorization: Bearer {t}")]);
+        }
+        String::from_utf8_lossy(&cmd.output().expect("curl").stdout).into_owned()
+    };
+    c.wait("metrics server up", || {
+        (curl("/healthz", None) == "200").then_some(())
+    });
+    assert_eq!(curl("/metrics-spod", None), "401", "anonymous refused");
+    c.ok(&["create", "serviceaccount", "default", "-n", NS]);
+    c.ok(&["create", "serviceaccount", "nobody", "-n", NS]);
+    let token = c
+        .ok(&["create", "token", "default", "-n", NS])
+        .trim()
+        .to_string();
+    let other = c
+        .ok(&["create", "token", "nobody", "-n", NS])
+        .trim()
+        .to_string();
+    assert_eq!(
+        curl("/metrics-spod", Some(&token)),
+        "200",
+        "spo-metrics-client allowed"
+    );
+    assert_eq!(curl("/metrics", Some(&token)), "200");
+    assert_eq!(
+        curl("/metrics-spod", Some(&other)),
+        "403",
+        "unbound SA forbidden"
+    );
+    assert_eq!(curl("/metrics-spod", Some("garbage")), "401");
+    // Rotation: a renewed certificate is served after the files change, no request fails.
+    let old = secret_data("metrics-server-cert", "tls.crt").expect("crt");
+    c.ok(&[
+        "annotate",
+        "secret",
+        "metrics-server-cert",
+        "-n",
+        NS,
+        "spo.x-k8s.io/renew=true",
+        "--overwrite",
+    ]);
+    c.wait("renewed metrics certificate", || {
+        secret_data("metrics-server-cert", "tls.crt").filter(|n| *n != old)
+    });
+    assert_eq!(
+        curl("/metrics-spod", Some(&token)),
+        "200",
+        "old certificate still served"
+    );
+    write_certs();
+    assert_eq!(
+        curl("/metrics-spod", Some(&token)),
+        "200",
+        "new certificate served"
+    );
+    let served = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "openssl s_client -connect 127.0.0.1:{mport} </dev/null 2>/dev/null | openssl x509"
+        ))
+        .output()
+        .expect("s_client");
+    assert_eq!(
+        String::from_utf8_lossy(&served.stdout).trim(),
+        decode(&secret_data("metrics-server-cert", "tls.crt").expect("crt")).trim(),
+        "the server reloaded the renewed certificate"
     );
 
     // Deliverable 0: the guides' command, verbatim, with the 0.10 flat name.

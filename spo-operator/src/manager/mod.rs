@@ -33,6 +33,12 @@ pub struct ManagerOptions {
     /// CA, no cert-manager needed).
     #[arg(long, env = "SPO_CERT_PROVIDER", value_enum, default_value = "self")]
     pub cert_provider: config::CertProvider,
+    /// Serve `/metrics` and `/metrics-spod` here (e.g. `0.0.0.0:9443`); off when unset.
+    #[arg(long, env = "SPO_METRICS_ADDR")]
+    pub metrics_addr: Option<String>,
+    /// Directory with the metrics serving certificate (`tls.crt`, `tls.key`).
+    #[arg(long, default_value = "/var/run/secrets/metrics")]
+    pub metrics_cert_dir: std::path::PathBuf,
     /// Leader election on the Lease `security-profiles-operator-lock` (ARCH-02).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub leader_elect: bool,
@@ -53,6 +59,29 @@ pub async fn run(opts: ManagerOptions) -> anyhow::Result<()> {
     if let Some(f) = &opts.webhook_ca_file {
         env.ca_bundle =
             Some(std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?);
+    }
+    // Every replica serves metrics, leader or not (ARCH-11, OP-37).
+    if let Some(addr) = &opts.metrics_addr {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding the metrics address {addr}"))?;
+        let mode = if env.enable_insecure_metrics {
+            crate::metrics_server::Mode::Insecure
+        } else {
+            crate::metrics_server::Mode::Secure {
+                dir: opts.metrics_cert_dir.clone(),
+                auth: crate::metrics_server::KubeAuth::new(client.clone()),
+            }
+        };
+        let registry = std::sync::Arc::new(crate::metrics::Metrics::new());
+        let render: crate::metrics_server::Render = std::sync::Arc::new(move |path: &str| {
+            matches!(path, "/metrics" | "/metrics-spod").then(|| registry.encode())
+        });
+        tokio::spawn(async move {
+            if let Err(e) = crate::metrics_server::serve(listener, mode, render).await {
+                tracing::error!(error = %e, "metrics server stopped");
+            }
+        });
     }
     let lock = opts.leader_elect.then(|| {
         let identity = std::env::var("POD_NAME").unwrap_or_else(|_| {
@@ -82,6 +111,9 @@ pub async fn run(opts: ManagerOptions) -> anyhow::Result<()> {
     let spod_task = async {
         if opts.with_spod_controller {
             spod::run(client.clone(), settings).await?;
+        } else {
+            // Disabled: never ends the select below.
+            futures::future::pending::<()>().await;
         }
         Ok::<(), anyhow::Error>(())
     };
