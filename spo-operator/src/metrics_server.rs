@@ -53,11 +53,14 @@ pub fn bearer(header: Option<&str>) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
 }
 
+/// (token, path) → decision and when it was made.
+type DecisionCache = HashMap<(String, String), (Decision, Instant)>;
+
 /// Kubernetes authn/authz with a short cache (Prometheus scrapes every 10 s).
 #[derive(Clone)]
 pub struct KubeAuth {
     client: Client,
-    cache: Arc<Mutex<HashMap<(String, String), (Decision, Instant)>>>,
+    cache: Arc<Mutex<DecisionCache>>,
 }
 
 impl KubeAuth {
