@@ -26,8 +26,23 @@ mkdir -p "$KUBELET"
 NODE_NAME=$(hostname) KUBELET_DIR="$KUBELET" SPO_HEALTH_ADDR=${SPO_HEALTH_ADDR:-127.0.0.1:8085} \
   "$BIN" daemon > "$D/daemon.log" 2>&1 &
 echo $! > "$D/daemon.pid"
-"$BIN" manager > "$D/manager.log" 2>&1 &
+# The manager: default SPOD, the spod DaemonSet (no kubelet runs its pods here), its own CA
+# and serving certificates, webhook configurations registered by URL for a local webhook
+# server on 127.0.0.1:${SPO_WEBHOOK_PORT:-9443}, metrics on ${SPO_METRICS_ADDR:-127.0.0.1:9444}
+# (certificates from the metrics-server-cert Secret, written to $D/metrics-certs below).
+mkdir -p "$D/metrics-certs"
+OPERATOR_NAMESPACE=security-profiles-operator "$BIN" manager --image "${SPO_IMAGE:-spo-operator:latest}" \
+  --webhook-url "https://127.0.0.1:${SPO_WEBHOOK_PORT:-9443}" \
+  --metrics-addr "${SPO_METRICS_ADDR:-127.0.0.1:9444}" --metrics-cert-dir "$D/metrics-certs" \
+  > "$D/manager.log" 2>&1 &
 echo $! > "$D/manager.pid"
+for _ in $(seq 100); do
+  kubectl -n security-profiles-operator get secret metrics-server-cert >/dev/null 2>&1 && break; sleep 0.2
+done
+for k in tls.crt tls.key ca.crt; do
+  kubectl -n security-profiles-operator get secret metrics-server-cert -o "jsonpath={.data.${k//./\\.}}" 2>/dev/null \
+    | base64 -d > "$D/metrics-certs/$k" || true
+done
 echo "spo test cluster up in $D (logs: $D/*.log)"
 echo "export KUBECONFIG=$KUBECONFIG"
 echo "export SPO_KUBELET_DIR=$KUBELET"

@@ -259,7 +259,8 @@ async fn handle(
     }
 }
 
-/// Serves on `listener` until the task is dropped.
+/// Serves on `listener` until the task is dropped. Certificates are (re)loaded per
+/// connection when their files change; a connection before they exist is closed.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     mode: Mode,
@@ -272,7 +273,10 @@ pub async fn serve(
                 dir: dir.clone(),
                 current: Mutex::new(None),
             };
-            r.config()?;
+            // Missing files are not fatal: the certificate may arrive later (a Secret mount).
+            if let Err(e) = r.config() {
+                tracing::warn!(error = %e, "metrics certificate not loaded yet");
+            }
             (Some(Arc::new(r)), Some(auth.clone()))
         }
     };
