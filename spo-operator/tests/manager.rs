@@ -857,6 +857,12 @@ fn manager_reconciles_spod_on_a_real_api_server() {
     assert!(!c.log("manager2.log").contains("became leader"), "ARCH-02");
     // The first manager stops: the second takes over after the lease expires.
     let mut first = c.procs.remove(0);
+    // Figures for docs/src/performance.md (printed, never asserted).
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", first.id())).unwrap_or_default();
+    if let Some(hwm) = status.lines().find(|l| l.starts_with("VmHWM")) {
+        eprintln!("manager peak RSS after the whole scenario: {hwm}");
+    }
     let _ = first.kill();
     let _ = first.wait();
     c.wait("second manager leads", || {
