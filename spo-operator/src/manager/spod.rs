@@ -294,6 +294,13 @@ async fn env_for(ctx: &Ctx, cfg_selinux: bool) -> Result<ManagerEnv, SpodError> 
             }
         }
     }
+    // OP-07: OpenShift is recognised by its ClusterOperator `openshift-apiserver`.
+    if !env.openshift {
+        let gvk = GroupVersionKind::gvk("config.openshift.io", "v1", "ClusterOperator");
+        let api: Api<DynamicObject> =
+            Api::all_with(ctx.client.clone(), &ApiResource::from_gvk(&gvk));
+        env.openshift = matches!(api.get_opt("openshift-apiserver").await, Ok(Some(_)));
+    }
     if cfg_selinux {
         let cms: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), &env.namespace);
         let mapping = cms
@@ -399,7 +406,8 @@ async fn reconcile(
     if current.is_none() {
         set_status(&api, &spod, SpodState::Pending).await?;
     }
-    let cfg = match SpodConfig::from_spec(&name, &spec, &ctx.settings.env) {
+    let openshift_env = env_for(&ctx, false).await?;
+    let cfg = match SpodConfig::from_spec(&name, &spec, &openshift_env) {
         Ok(c) => c,
         Err(e) => {
             publish(
