@@ -277,7 +277,7 @@ fn daemon(cfg: &SpodConfig, env_: &ManagerEnv, kubelet: &str) -> Value {
     }
     let mut envs = vec![
         field_env("NODE_NAME", "spec.nodeName"),
-        env("OPERATOR_NAMESPACE", env_.namespace.clone()),
+        field_env("OPERATOR_NAMESPACE", "metadata.namespace"),
         env("SPOD_NAME", cfg.name.clone()),
         env("HOME", "/home"),
         field_env("POD_NAME", "metadata.name"),
