@@ -508,7 +508,7 @@ fn manager_reconciles_spod_on_a_real_api_server() {
         }
     };
     write_certs();
-    let mport = free_port();
+    let (mport, hport) = (free_port(), free_port());
     let f = std::fs::File::create(c.dir.path().join("metrics.log")).expect("log");
     let metrics = Command::new(env!("CARGO_BIN_EXE_spo-operator"))
         .args([
@@ -520,6 +520,8 @@ fn manager_reconciles_spod_on_a_real_api_server() {
         .arg(format!("127.0.0.1:{mport}"))
         .arg("--metrics-cert-dir")
         .arg(&certs)
+        .arg("--health-addr")
+        .arg(format!("127.0.0.1:{hport}"))
         .env("KUBECONFIG", c.dir.path().join("manager.kubeconfig"))
         .env("OPERATOR_NAMESPACE", NS)
         .stdout(Stdio::null())
@@ -541,6 +543,16 @@ fn manager_reconciles_spod_on_a_real_api_server() {
         (curl("/healthz", None) == "200").then_some(())
     });
     assert_eq!(curl("/metrics-spod", None), "401", "anonymous refused");
+    let health = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+        .arg(format!("http://127.0.0.1:{hport}/readyz"))
+        .output()
+        .expect("curl");
+    assert_eq!(
+        String::from_utf8_lossy(&health.stdout),
+        "200",
+        "manager readiness"
+    );
     c.ok(&["create", "serviceaccount", "default", "-n", NS]);
     c.ok(&["create", "serviceaccount", "nobody", "-n", NS]);
     let token = c

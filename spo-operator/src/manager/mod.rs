@@ -36,6 +36,9 @@ pub struct ManagerOptions {
     /// Serve `/metrics` and `/metrics-spod` here (e.g. `0.0.0.0:9443`); off when unset.
     #[arg(long, env = "SPO_METRICS_ADDR")]
     pub metrics_addr: Option<String>,
+    /// Serve plain-HTTP `/healthz` and `/readyz` here (e.g. `0.0.0.0:8081`); off when unset.
+    #[arg(long, env = "SPO_MANAGER_HEALTH_ADDR")]
+    pub health_addr: Option<String>,
     /// Directory with the metrics serving certificate (`tls.crt`, `tls.key`).
     #[arg(long, default_value = "/var/run/secrets/metrics")]
     pub metrics_cert_dir: std::path::PathBuf,
@@ -80,6 +83,18 @@ pub async fn run(opts: ManagerOptions) -> anyhow::Result<()> {
         tokio::spawn(async move {
             if let Err(e) = crate::metrics_server::serve(listener, mode, render).await {
                 tracing::error!(error = %e, "metrics server stopped");
+            }
+        });
+    }
+    if let Some(addr) = &opts.health_addr {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding the health address {addr}"))?;
+        let render: crate::metrics_server::Render = std::sync::Arc::new(|_: &str| None);
+        tokio::spawn(async move {
+            let mode = crate::metrics_server::Mode::Insecure;
+            if let Err(e) = crate::metrics_server::serve(listener, mode, render).await {
+                tracing::error!(error = %e, "health server stopped");
             }
         });
     }
