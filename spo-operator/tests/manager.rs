@@ -350,11 +350,27 @@ fn args_of(c: &Value) -> String {
 }
 
 // covers: OP-01, OP-02, OP-03, OP-04, OP-05, OP-06, OP-08, OP-09, OP-12, OP-15, OP-19, OP-20,
-// OP-21, OP-22, OP-23, OP-25, OP-35, OP-37, ARCH-02, ARCH-11, VER-04 (deliverable 0: guides' flat patches)
+// OP-16, OP-21, OP-22, OP-23, OP-25, OP-35, OP-37, ARCH-02, ARCH-11, VER-04 (deliverable 0: guides' flat patches)
 #[test]
 fn manager_reconciles_spod_on_a_real_api_server() {
     let Some(mut c) = start() else { return };
     add_nodes(&c);
+    // Prometheus-operator's ServiceMonitor kind (a minimal CRD): the manager creates the
+    // monitor only where the kind exists.
+    c.apply(&json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "servicemonitors.monitoring.coreos.com"},
+        "spec": {"group": "monitoring.coreos.com", "scope": "Namespaced",
+            "names": {"plural": "servicemonitors", "singular": "servicemonitor", "kind": "ServiceMonitor", "listKind": "ServiceMonitorList"},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}}));
+    c.ok(&[
+        "wait",
+        "--for",
+        "condition=established",
+        "--timeout=60s",
+        "crd",
+        "servicemonitors.monitoring.coreos.com",
+    ]);
     start_manager(&mut c, "manager.log");
 
     // OP-01: the default SPOD; OP-04: Creating once the DaemonSet exists.
@@ -417,6 +433,18 @@ fn manager_reconciles_spod_on_a_real_api_server() {
         (Some("Ready"), Some("True"), Some("Available")),
         "OP-05"
     );
+
+    // ServiceMonitor over https with the token and the serving CA (OP-37).
+    let sm = c.wait("ServiceMonitor", || {
+        c.get(&[
+            "servicemonitor",
+            "security-profiles-operator-monitor",
+            "-n",
+            NS,
+        ])
+    });
+    assert_eq!(sm["spec"]["endpoints"][1]["path"], "/metrics-spod");
+    assert_eq!(sm["spec"]["endpoints"][0]["scheme"], "https");
 
     // Certificates without cert-manager: the CA and both serving certificates in Secrets, the
     // CA in the webhook configurations; a forced renewal changes the serving certificate and
@@ -750,6 +778,30 @@ fn manager_reconciles_spod_on_a_real_api_server() {
             c.ds().filter(|ds| check(ds)).map(|_| ())
         });
     }
+    // OP-16: insecure metrics switch the daemon flag and the ServiceMonitor to http.
+    c.ok(&[
+        "-n",
+        NS,
+        "patch",
+        "spod",
+        "spod",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"enableInsecureMetricsAccess":true}}"#,
+    ]);
+    c.wait("insecure metrics", || {
+        let sm = c.get(&[
+            "servicemonitor",
+            "security-profiles-operator-monitor",
+            "-n",
+            NS,
+        ])?;
+        let ds = c.ds()?;
+        (sm["spec"]["endpoints"][0]["scheme"] == "http"
+            && args_of(&ds["spec"]["template"]["spec"]["containers"][0])
+                .contains("--with-insecure-metrics-access=true"))
+        .then_some(())
+    });
     // allowedSyscalls: folded into security.allowedSyscalls, which the daemons read.
     c.ok(&[
         "-n",
