@@ -298,7 +298,7 @@ fn apparmor_and_bpf_recorder() {
     }
 }
 
-// covers: OP-12, OP-24, OP-10
+// covers: OP-12, OP-13, OP-24, OP-10
 #[test]
 fn json_enricher_options_and_exec_webhooks() {
     let (_, d) = render(
@@ -332,6 +332,30 @@ fn json_enricher_options_and_exec_webhooks() {
         ignore,
         ["execmetadata.spo.io", "nodedebuggingpod.spo.io"],
         "OP-24"
+    );
+    // OP-13: log volume and mount path from the operator ConfigMap.
+    let cm_env = ManagerEnv {
+        json_log_volume: Some(
+            json!({"hostPath": {"path": "/var/log/spo-json", "type": "DirectoryOrCreate"}}),
+        ),
+        json_log_mount_path: Some("/var/log/enricher".into()),
+        ..env()
+    };
+    let cfg =
+        SpodConfig::from_spec("spod", &json!({"enableJsonEnricher": true}), &cm_env).expect("cfg");
+    let ds = desired(&cfg, &cm_env).daemonset;
+    let vol = ds["spec"]["template"]["spec"]["volumes"]
+        .as_array()
+        .expect("volumes")
+        .iter()
+        .find(|v| v["name"] == "json-enricher-log-volume")
+        .cloned()
+        .expect("OP-13 volume");
+    assert_eq!(vol["hostPath"]["path"], "/var/log/spo-json", "OP-13");
+    let je = container(&ds, "json-enricher").expect("json-enricher");
+    assert!(
+        je["volumeMounts"].to_string().contains("/var/log/enricher"),
+        "OP-13"
     );
     // OP-10: the manager's env turns the enricher on even when the SPOD does not.
     let on = ManagerEnv::from_lookup(|k| (k == "ENABLE_JSON_ENRICHER").then(|| "true".into()));

@@ -144,6 +144,12 @@ pub struct ManagerEnv {
     pub ca_bundle: Option<String>,
     /// Who issues the serving certificates (§8).
     pub cert_provider: CertProvider,
+    /// The JSON enricher's log volume source (ConfigMap key
+    /// `json-enricher-log-volume-source.json`, OP-13); default an emptyDir.
+    pub json_log_volume: Option<Value>,
+    /// Where that volume is mounted (key `json-enricher-log-volume-mount-path`); default
+    /// `/var/log/spo`.
+    pub json_log_mount_path: Option<String>,
 }
 
 /// Who issues the webhook and metrics serving certificates (§8).
@@ -175,6 +181,8 @@ impl Default for ManagerEnv {
             webhook_url: None,
             ca_bundle: None,
             cert_provider: CertProvider::Self_,
+            json_log_volume: None,
+            json_log_mount_path: None,
         }
     }
 }

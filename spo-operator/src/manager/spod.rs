@@ -301,15 +301,24 @@ async fn env_for(ctx: &Ctx, cfg_selinux: bool) -> Result<ManagerEnv, SpodError> 
             Api::all_with(ctx.client.clone(), &ApiResource::from_gvk(&gvk));
         env.openshift = matches!(api.get_opt("openshift-apiserver").await, Ok(Some(_)));
     }
+    let cms: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), &env.namespace);
+    let profile_cm = cms
+        .get_opt("security-profiles-operator-profile")
+        .await
+        .ok()
+        .flatten()
+        .and_then(|c| c.data)
+        .unwrap_or_default();
+    // OP-13: the JSON enricher's log volume and mount path.
+    env.json_log_volume = profile_cm
+        .get("json-enricher-log-volume-source.json")
+        .and_then(|j| serde_json::from_str(j).ok());
+    env.json_log_mount_path = profile_cm
+        .get("json-enricher-log-volume-mount-path")
+        .filter(|p| !p.is_empty())
+        .cloned();
     if cfg_selinux {
-        let cms: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), &env.namespace);
-        let mapping = cms
-            .get_opt("security-profiles-operator-profile")
-            .await
-            .ok()
-            .flatten()
-            .and_then(|c| c.data)
-            .and_then(|d| d.get("selinuxd-image-mapping.json").cloned());
+        let mapping = profile_cm.get("selinuxd-image-mapping.json").cloned();
         let mut os_image = String::new();
         if let Some(n) = &s.node_name {
             let nodes: Api<Node> = Api::all(ctx.client.clone());

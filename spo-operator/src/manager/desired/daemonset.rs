@@ -125,8 +125,24 @@ pub fn daemonset(cfg: &SpodConfig, env_: &ManagerEnv) -> Value {
         ));
     }
     if cfg.json_enricher {
-        containers.push(json_enricher(cfg, custom_proc));
-        volumes.push(json!({"name": "json-enricher-log-volume", "emptyDir": {}}));
+        let mount = env_
+            .json_log_mount_path
+            .as_deref()
+            .unwrap_or("/var/log/spo");
+        containers.push(json_enricher(cfg, custom_proc, mount));
+        // OP-13: the volume source from the operator ConfigMap, else an emptyDir.
+        let mut vol = json!({"name": "json-enricher-log-volume"});
+        match env_.json_log_volume.as_ref().and_then(Value::as_object) {
+            Some(src) => {
+                for (k, v) in src {
+                    if k != "name" {
+                        vol[k] = v.clone();
+                    }
+                }
+            }
+            None => vol["emptyDir"] = json!({}),
+        }
+        volumes.push(vol);
     }
     // §2.3: overrides on every container; §2.4: profiling on the regular ones.
     for c in init.iter_mut().chain(containers.iter_mut()) {
@@ -433,7 +449,7 @@ fn bpf_recorder(custom_proc: bool) -> Value {
     c
 }
 
-fn json_enricher(cfg: &SpodConfig, custom_proc: bool) -> Value {
+fn json_enricher(cfg: &SpodConfig, custom_proc: bool, log_mount: &str) -> Value {
     let mut args = vec![json!("json-enricher")];
     if !cfg.json_enricher_filters.is_empty() {
         args.push(json!(format!(
@@ -462,7 +478,7 @@ fn json_enricher(cfg: &SpodConfig, custom_proc: bool) -> Value {
         json!({"add": ["SYS_PTRACE", "SYS_RESOURCE", "BPF", "PERFMON"]});
     push(
         &mut c["volumeMounts"],
-        mount("json-enricher-log-volume", "/var/log/spo", false),
+        mount("json-enricher-log-volume", log_mount, false),
     );
     c["resources"] = resources("64Mi", "50m", "10Mi", "256Mi", "128Mi");
     c
