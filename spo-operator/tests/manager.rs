@@ -256,10 +256,15 @@ fn start() -> Option<Cluster> {
         gen.success(),
         "deploy/*.yaml are stale: run scripts/gen-deploy.sh"
     );
-    for f in ["operator.yaml", "namespace-operator.yaml"] {
+    // As users install it (plain client-side apply), then the namespace-restricted variant
+    // over it (server-side, taking over the changed fields).
+    let plain: &[&str] = &["apply", "-f"];
+    let ssa: &[&str] = &["apply", "--server-side", "--force-conflicts", "-f"];
+    for (f, how) in [("operator.yaml", plain), ("namespace-operator.yaml", ssa)] {
         let path = repo().join("deploy").join(f);
-        let path = path.to_str().expect("utf8");
-        let (ok, _, err) = c.kubectl(&["apply", "--server-side", "-f", path]);
+        let mut args = how.to_vec();
+        args.push(path.to_str().expect("utf8"));
+        let (ok, _, err) = c.kubectl(&args);
         // The CRDs of a first apply must be established before the custom objects go in.
         if !ok {
             eprintln!("apply once more after: {err}");
@@ -271,7 +276,7 @@ fn start() -> Option<Cluster> {
                 "crd",
                 "--all",
             ]);
-            c.ok(&["apply", "--server-side", "-f", path]);
+            c.ok(&args);
         }
     }
     // The manager creates and owns the spod DaemonSet; the static one of deploy/base goes.
