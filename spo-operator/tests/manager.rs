@@ -355,7 +355,7 @@ fn args_of(c: &Value) -> String {
 }
 
 // covers: OP-01, OP-02, OP-03, OP-04, OP-05, OP-06, OP-08, OP-09, OP-12, OP-15, OP-19, OP-20,
-// OP-16, OP-21, OP-22, OP-23, OP-25, OP-35, OP-37, ARCH-02, ARCH-11, VER-04 (deliverable 0: guides' flat patches)
+// SC-41, OP-16, OP-21, OP-22, OP-23, OP-25, OP-35, OP-37, ARCH-02, ARCH-11, VER-04 (deliverable 0: guides' flat patches)
 #[test]
 fn manager_reconciles_spod_on_a_real_api_server() {
     let Some(mut c) = start() else { return };
@@ -666,6 +666,10 @@ fn manager_reconciles_spod_on_a_real_api_server() {
     });
     eprintln!("SPOD change reached the DaemonSet in {:?}", t0.elapsed());
     assert_eq!(ds["spec"]["template"]["spec"]["hostPID"], true, "OP-09");
+    let trace = c.wait("log-enricher-trace profile", || {
+        c.get(&["sp", "log-enricher-trace"])
+    });
+    assert_eq!(trace["spec"]["defaultAction"], "SCMP_ACT_LOG", "SC-41");
     let spod = c.spod().expect("spod");
     assert_eq!(
         spod["spec"]["enricher"]["enableLogEnricher"], true,

@@ -54,6 +54,7 @@ fn render(case: &str, spec: Value, env: &ManagerEnv) -> (SpodConfig, Desired) {
     for o in std::iter::once(&d.daemonset)
         .chain(d.webhook.iter())
         .chain([&d.metrics_service, &d.service_monitor])
+        .chain(d.profiles.iter())
     {
         docs.push(serde_yaml::to_string(o).expect("yaml"));
     }
@@ -222,7 +223,7 @@ fn selinux_enabled_with_type_tag() {
     );
 }
 
-// covers: OP-09, OP-11, OP-17, OP-20 — flat 0.10 names (deliverable 0)
+// covers: OP-09, OP-11, OP-17, OP-20, SC-41 — flat 0.10 names (deliverable 0)
 #[test]
 fn log_enricher_with_filters_source_and_proc_path() {
     let (cfg, d) = render(
@@ -265,6 +266,8 @@ fn log_enricher_with_filters_source_and_proc_path() {
     );
     assert_eq!(envv(daemon, "ENABLE_LOG_ENRICHER"), Some("true"));
     assert_eq!(envv(le, "SPO_VERBOSITY"), Some("1"), "OP-20");
+    assert_eq!(d.profiles.len(), 1, "SC-41 log-enricher-trace");
+    assert_eq!(d.profiles[0]["spec"]["defaultAction"], "SCMP_ACT_LOG");
 }
 
 // covers: OP-14, OP-09 (bpf recorder), OP-08 (no type tag with AppArmor)

@@ -540,6 +540,11 @@ async fn apply_all(
             .await
             .map_err(kerr("applying the DaemonSet"))?;
     }
+    for p in &d.profiles {
+        apply_dynamic(c, p, None)
+            .await
+            .map_err(kerr(format!("applying profile {}", p["metadata"]["name"])))?;
+    }
     let mut svc = d.metrics_service.clone();
     svc["metadata"]["ownerReferences"] = owner_ref(spod);
     let svcs: Api<Service> = Api::namespaced(c.clone(), ns);

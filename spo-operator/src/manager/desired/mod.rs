@@ -22,6 +22,8 @@ pub struct Desired {
     pub metrics_service: Value,
     /// The ServiceMonitor (applied only when its CRD exists).
     pub service_monitor: Value,
+    /// Default profiles: `log-enricher-trace` while the log enricher is on (SC-41).
+    pub profiles: Vec<Value>,
 }
 
 /// Builds every desired object.
@@ -41,7 +43,23 @@ pub fn desired(cfg: &SpodConfig, env: &ManagerEnv) -> Desired {
         webhook,
         metrics_service: metrics::service(cfg, env),
         service_monitor: metrics::service_monitor(cfg, env),
+        profiles: if cfg.log_enricher {
+            vec![log_enricher_trace()]
+        } else {
+            Vec::new()
+        },
     }
+}
+
+/// SeccompProfile `log-enricher-trace`: logs every syscall, for log-based recording (SC-41).
+pub fn log_enricher_trace() -> Value {
+    serde_json::json!({
+        "apiVersion": "security-profiles-operator.x-k8s.io/v1",
+        "kind": "SeccompProfile",
+        "metadata": {"name": "log-enricher-trace",
+            "labels": {"app": "security-profiles-operator", "app.kubernetes.io/managed-by": "spo-operator"}},
+        "spec": {"defaultAction": "SCMP_ACT_LOG"}
+    })
 }
 
 /// A stable digest of a desired object, stored as an annotation so the manager sees whether
