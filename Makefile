@@ -8,7 +8,7 @@ APT_PACKAGES := build-essential pkg-config libseccomp-dev clang llvm libbpf-dev 
 	secilc apparmor auditd docker-registry skopeo apache2-utils openssl python3 python3-pip \
 	hyperfine procps util-linux time policycoreutils
 # The operator's end-to-end test: a container runtime and a static busybox for its rootfs.
-APT_PACKAGES += runc busybox-static
+APT_PACKAGES += runc busybox-static curl
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

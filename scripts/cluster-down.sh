@@ -3,7 +3,7 @@
 # plane (scripts/kube-down.sh).
 D=${SPO_CLUSTER_DIR:-/tmp/spo-cluster}
 cd "$(dirname "$0")/.."
-for p in manager daemon; do
+for p in webhook manager daemon; do
   f="$D/$p.pid"; [ -f "$f" ] || continue
   pid=$(cat "$f"); kill "$pid" 2>/dev/null
   for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A local cluster a user can try: the test control plane (scripts/kube-up.sh), deploy/'s CRDs,
 # and the operator's components as local processes — the daemon as node $(hostname) with a
-# kubelet directory under the cluster directory, and the manager's node-status aggregation.
+# kubelet directory under the cluster directory, the manager's node-status aggregation, and the
+# conversion webhook (registered by URL on every CRD).
 # Ends with the `export` lines to paste. Stop everything with scripts/cluster-down.sh.
 # Env: SPO_CLUSTER_DIR (default /tmp/spo-cluster), SPO_OPERATOR_BIN (default
 # target/debug/spo-operator), API_PORT/ETCD_PORT/ETCD_PEER_PORT as for kube-up.sh.
@@ -26,13 +27,28 @@ mkdir -p "$KUBELET"
 NODE_NAME=$(hostname) KUBELET_DIR="$KUBELET" SPO_HEALTH_ADDR=${SPO_HEALTH_ADDR:-127.0.0.1:8085} \
   "$BIN" daemon > "$D/daemon.log" 2>&1 &
 echo $! > "$D/daemon.pid"
+# The conversion webhook, registered by URL with a certificate of the cluster's CA.
+C="$D/certs"
+openssl req -newkey rsa:2048 -nodes -subj /CN=spo-webhook -keyout "$C/wh.key" -out "$C/wh.csr" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\n' > "$C/wh.cnf"
+openssl x509 -req -in "$C/wh.csr" -CA "$C/ca.crt" -CAkey "$C/ca.key" -CAcreateserial -days 2 \
+  -extfile "$C/wh.cnf" -out "$C/wh.crt" 2>/dev/null
+WP=${SPO_WEBHOOK_PORT:-19443}
+"$BIN" webhook --bind 127.0.0.1 --port "$WP" --tls-cert-file "$C/wh.crt" --tls-key-file "$C/wh.key" \
+  > "$D/webhook.log" 2>&1 &
+echo $! > "$D/webhook.pid"
+CA=$(base64 -w0 < "$C/ca.crt")
+for crd in $(kubectl get crd -o name | grep security-profiles-operator); do
+  kubectl patch "$crd" --type=merge -p "{\"spec\":{\"conversion\":{\"strategy\":\"Webhook\",\"webhook\":{\"conversionReviewVersions\":[\"v1\"],\"clientConfig\":{\"url\":\"https://127.0.0.1:$WP/convert\",\"caBundle\":\"$CA\"}}}}}" >/dev/null
+done
 # The manager: default SPOD, the spod DaemonSet (no kubelet runs its pods here), its own CA
-# and serving certificates, webhook configurations registered by URL for a local webhook
-# server on 127.0.0.1:${SPO_WEBHOOK_PORT:-9443}, metrics on ${SPO_METRICS_ADDR:-127.0.0.1:9444}
-# (certificates from the metrics-server-cert Secret, written to $D/metrics-certs below).
+# and serving certificates for in-cluster use, the webhook configurations registered by URL
+# for the local webhook server above (so with that server's CA), metrics on
+# ${SPO_METRICS_ADDR:-127.0.0.1:9444} (certificates from the metrics-server-cert Secret,
+# written to $D/metrics-certs below).
 mkdir -p "$D/metrics-certs"
 OPERATOR_NAMESPACE=security-profiles-operator "$BIN" manager --image "${SPO_IMAGE:-spo-operator:latest}" \
-  --webhook-url "https://127.0.0.1:${SPO_WEBHOOK_PORT:-9443}" \
+  --webhook-url "https://127.0.0.1:$WP" --webhook-ca-file "$C/ca.crt" \
   --metrics-addr "${SPO_METRICS_ADDR:-127.0.0.1:9444}" --metrics-cert-dir "$D/metrics-certs" \
   > "$D/manager.log" 2>&1 &
 echo $! > "$D/manager.pid"

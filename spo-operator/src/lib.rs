@@ -23,3 +23,5 @@ pub mod manager;
 pub mod metrics;
 #[cfg(feature = "kube")]
 pub mod metrics_server;
+#[cfg(feature = "kube")]
+pub mod webhook;

@@ -31,6 +31,8 @@ enum Cmd {
     Daemon(spo_operator::daemon::DaemonOptions),
     /// The manager: aggregates node statuses into profile statuses.
     Manager(spo_operator::manager::ManagerOptions),
+    /// The webhook: CRD conversion at `/convert` over TLS (ARCH-06).
+    Webhook(spo_operator::webhook::server::WebhookOptions),
     /// Prepares the node's directories (ARCH-07).
     NonRootEnabler(spo_operator::daemon::EnablerOptions),
     /// Writes the CRDs to a directory (deploy/crds).
@@ -88,6 +90,7 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Daemon(opts) => runtime()?.block_on(spo_operator::daemon::run(opts)),
         Cmd::Manager(opts) => runtime()?.block_on(spo_operator::manager::run(opts)),
+        Cmd::Webhook(opts) => runtime()?.block_on(spo_operator::webhook::server::run(opts)),
     }
 }
 

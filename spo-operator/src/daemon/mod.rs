@@ -2,10 +2,12 @@
 //! controllers around free `reconcile` functions with a [`Context`], inside kube-runtime's
 //! `finalizer` helper; it watches the profiles, its SPOD and the pods of its own node only.
 
+pub mod apparmor;
 pub mod health;
 pub mod inuse;
 pub mod nodestatus;
 pub mod seccomp;
+pub mod selinux;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -41,12 +43,26 @@ pub struct DaemonOptions {
     /// Install SeccompProfiles.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub with_seccomp: bool,
-    /// Install SelinuxProfiles (not in this build yet).
+    /// Install SelinuxProfiles.
     #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
     pub with_selinux: bool,
-    /// Install AppArmorProfiles (not in this build yet).
+    /// Where CIL policy files go.
+    #[arg(long, env = "SPO_SELINUX_DIR", default_value = "/etc/selinux.d")]
+    pub selinux_dir: PathBuf,
+    /// Instead of `semodule`, check each module with `secilc` against this base policy
+    /// (hosts without SELinux, and tests).
+    #[arg(long, env = "SPO_SELINUX_OFFLINE_BASE")]
+    pub selinux_offline_base: Option<PathBuf>,
+    /// Install AppArmorProfiles.
     #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
     pub with_apparmor: bool,
+    /// Where AppArmor policy files go.
+    #[arg(long, env = "SPO_APPARMOR_DIR", default_value = "/etc/apparmor.d")]
+    pub apparmor_dir: PathBuf,
+    /// Compile AppArmor policies (`apparmor_parser -Q -K`) and write them without loading:
+    /// for hosts where AppArmor cannot be active, and tests.
+    #[arg(long, env = "SPO_APPARMOR_OFFLINE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub apparmor_offline: bool,
     /// Health (`/healthz`) and metrics (`/metrics-spod`) listener (ARCH-10).
     #[arg(long, env = "SPO_HEALTH_ADDR", default_value = "0.0.0.0:8085")]
     pub health_addr: String,
@@ -130,9 +146,6 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
             "no controller enabled: pass --with-seccomp, --with-selinux or --with-apparmor"
         );
     }
-    if opts.with_selinux || opts.with_apparmor {
-        anyhow::bail!("--with-selinux / --with-apparmor: not in this build yet (only seccomp)");
-    }
     let seccomp_dir = opts.kubelet_dir.join("seccomp");
     std::fs::create_dir_all(&seccomp_dir)
         .with_context(|| format!("creating {}", seccomp_dir.display()))?;
@@ -149,9 +162,38 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     let server = health::serve(&opts.health_addr, health.clone(), metrics.clone())
         .await
         .with_context(|| format!("listening on {}", opts.health_addr))?;
-    let seccomp = seccomp::run(client, opts, recorder, metrics, health);
+    let mut tasks = tokio::task::JoinSet::new();
+    if opts.with_apparmor {
+        let (c, o, r, m, h) = (
+            client.clone(),
+            opts.clone(),
+            recorder.clone(),
+            metrics.clone(),
+            health.clone(),
+        );
+        tasks.spawn(apparmor::run(c, o, r, m, h));
+    }
+    if opts.with_selinux {
+        let (c, o, r, m, h) = (
+            client.clone(),
+            opts.clone(),
+            recorder.clone(),
+            metrics.clone(),
+            health.clone(),
+        );
+        tasks.spawn(selinux::run(c, o, r, m, h));
+    }
+    if opts.with_seccomp {
+        tasks.spawn(seccomp::run(client, opts, recorder, metrics, health));
+    }
+    let controllers = async move {
+        while let Some(r) = tasks.join_next().await {
+            r.context("controller task")??;
+        }
+        Ok(())
+    };
     tokio::select! {
-        r = seccomp => r,
+        r = controllers => r,
         r = server => match r {
             Ok(r) => r.context("health server"),
             Err(e) => Err(e).context("health server"),

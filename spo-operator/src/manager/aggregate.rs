@@ -88,6 +88,7 @@ pub fn aggregate(
 /// The desired status of a seccomp profile from its aggregate, keeping the old condition's
 /// transition time when nothing in it changed.
 pub fn desired_status(
+    kind: &str,
     name: &str,
     agg: &Aggregate,
     old: Option<&ProfileStatus>,
@@ -116,9 +117,10 @@ pub fn desired_status(
     ProfileStatus {
         status: Some(agg.status),
         conditions: vec![cond],
-        localhost_profile: Some(spo_seccomp::install::localhost_profile(name)),
+        localhost_profile: (kind == "SeccompProfile")
+            .then(|| spo_seccomp::install::localhost_profile(name)),
         path: None,
-        usage: None,
+        usage: (kind == "SelinuxProfile").then(|| format!("{name}.process")),
         active_workloads: old.map(|o| o.active_workloads.clone()).unwrap_or_default(),
     }
 }
@@ -136,10 +138,43 @@ enum Error {
     Kube(#[from] kube::Error),
 }
 
-async fn reconcile(p: Arc<SeccompProfile>, ctx: Arc<Ctx>) -> Result<Action, Error> {
+/// A profile kind whose status the manager aggregates.
+pub trait AggregatedProfile:
+    kube::Resource<DynamicType = (), Scope = k8s_openapi::ClusterResourceScope>
+    + crate::api::SpoResource
+    + Clone
+    + serde::de::DeserializeOwned
+    + std::fmt::Debug
+    + Send
+    + Sync
+    + 'static
+{
+    /// The current status.
+    fn profile_status(&self) -> Option<&ProfileStatus>;
+}
+
+impl AggregatedProfile for SeccompProfile {
+    fn profile_status(&self) -> Option<&ProfileStatus> {
+        self.status.as_ref()
+    }
+}
+
+impl AggregatedProfile for crate::api::SelinuxProfile {
+    fn profile_status(&self) -> Option<&ProfileStatus> {
+        self.status.as_ref()
+    }
+}
+
+impl AggregatedProfile for crate::api::AppArmorProfile {
+    fn profile_status(&self) -> Option<&ProfileStatus> {
+        self.status.as_ref()
+    }
+}
+
+async fn reconcile<K: AggregatedProfile>(p: Arc<K>, ctx: Arc<Ctx>) -> Result<Action, Error> {
     let name = p.name_any();
-    let id = profile_id("SeccompProfile", &name);
-    let api: Api<SeccompProfile> = Api::all(ctx.client.clone());
+    let id = profile_id(K::KIND, &name);
+    let api: Api<K> = Api::all(ctx.client.clone());
     let mine: Vec<_> = ctx
         .statuses
         .state()
@@ -178,7 +213,7 @@ async fn reconcile(p: Arc<SeccompProfile>, ctx: Arc<Ctx>) -> Result<Action, Erro
         .cloned()
         .collect();
     let age = p
-        .metadata
+        .meta()
         .creation_timestamp
         .as_ref()
         .map(|t| Duration::from_secs(t.0.as_second().max(0) as u64))
@@ -195,10 +230,18 @@ async fn reconcile(p: Arc<SeccompProfile>, ctx: Arc<Ctx>) -> Result<Action, Erro
     }
     let agg = aggregate(&states, &missing, waited_out);
     let now = Time(k8s_openapi::jiff::Timestamp::now());
-    let want = desired_status(&name, &agg, p.status.as_ref(), now, p.metadata.generation);
-    let unchanged = p.status.as_ref().is_some_and(|old| {
+    let want = desired_status(
+        K::KIND,
+        &name,
+        &agg,
+        p.profile_status(),
+        now,
+        p.meta().generation,
+    );
+    let unchanged = p.profile_status().is_some_and(|old| {
         old.status == want.status
             && old.localhost_profile == want.localhost_profile
+            && old.usage == want.usage
             && old.conditions == want.conditions
     });
     if !unchanged {
@@ -214,7 +257,7 @@ async fn reconcile(p: Arc<SeccompProfile>, ctx: Arc<Ctx>) -> Result<Action, Erro
     Ok(Action::await_change())
 }
 
-fn error_policy(_p: Arc<SeccompProfile>, e: &Error, _ctx: Arc<Ctx>) -> Action {
+fn error_policy<K>(_p: Arc<K>, e: &Error, _ctx: Arc<Ctx>) -> Action {
     tracing::warn!(error = %e, "aggregation failed");
     Action::requeue(Duration::from_secs(5))
 }
@@ -224,7 +267,6 @@ pub async fn run(opts: ManagerOptions) -> anyhow::Result<()> {
     let client = Client::try_default()
         .await
         .context("connecting to the API server")?;
-    let profiles: Api<SeccompProfile> = Api::all(client.clone());
     let spns: Api<SecurityProfileNodeStatus> = Api::all(client.clone());
     let nodes_api: Api<Node> = Api::all(client.clone());
     let (nodes, writer) = reflector::store();
@@ -232,29 +274,41 @@ pub async fn run(opts: ManagerOptions) -> anyhow::Result<()> {
         .applied_objects()
         .default_backoff();
     tokio::spawn(node_stream.for_each(|_| async {}));
-    let controller = Controller::new(profiles, watcher::Config::default())
-        .owns(spns.clone(), watcher::Config::default());
     // The node-status store is the controller's owned-object watch; a second watch keeps
     // an indexable copy.
     let (statuses, swriter) = reflector::store();
-    let status_stream = reflector::reflector(swriter, watcher(spns, watcher::Config::default()))
-        .applied_objects()
-        .default_backoff();
+    let status_stream =
+        reflector::reflector(swriter, watcher(spns.clone(), watcher::Config::default()))
+            .applied_objects()
+            .default_backoff();
     tokio::spawn(status_stream.for_each(|_| async {}));
     let ctx = Arc::new(Ctx {
-        client,
+        client: client.clone(),
         statuses,
         nodes,
         timeout: Duration::from_secs(opts.node_report_timeout),
     });
     ctx.statuses.wait_until_ready().await.ok();
     tracing::info!("node-status aggregation starting");
-    controller
+    tokio::join!(
+        controller::<SeccompProfile>(client.clone(), spns.clone(), ctx.clone()),
+        controller::<crate::api::AppArmorProfile>(client.clone(), spns.clone(), ctx.clone()),
+        controller::<crate::api::SelinuxProfile>(client, spns, ctx),
+    );
+    Ok(())
+}
+
+async fn controller<K: AggregatedProfile>(
+    client: Client,
+    spns: Api<SecurityProfileNodeStatus>,
+    ctx: Arc<Ctx>,
+) {
+    Controller::new(Api::<K>::all(client), watcher::Config::default())
+        .owns(spns, watcher::Config::default())
         .shutdown_on_signal()
-        .run(reconcile, error_policy, ctx)
+        .run(reconcile::<K>, error_policy::<K>, ctx)
         .for_each(|_| async {})
         .await;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -303,7 +357,7 @@ mod tests {
     fn status_carries_localhost_profile() {
         let agg = aggregate(&states(&[("a", Installed)]), &[], false);
         let now = Time(k8s_openapi::jiff::Timestamp::now());
-        let st = desired_status("p1", &agg, None, now, Some(1));
+        let st = desired_status("SeccompProfile", "p1", &agg, None, now, Some(1));
         assert_eq!(st.localhost_profile.as_deref(), Some("operator/p1.json"));
         assert_eq!(st.conditions[0].reason, "Available");
     }

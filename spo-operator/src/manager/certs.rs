@@ -315,6 +315,16 @@ pub async fn inject_crd_ca(client: &Client, bundle: &str) -> Result<(), CertErro
             continue;
         };
         let Some(wh) = &conv.webhook else { continue };
+        // Only conversions served by the in-cluster webhook Service use our certificate; a
+        // server registered by URL brings its own CA (make cluster-up, tests).
+        let ours = wh
+            .client_config
+            .as_ref()
+            .and_then(|c| c.service.as_ref())
+            .is_some_and(|s| s.name == super::desired::webhook::SERVICE);
+        if !ours {
+            continue;
+        }
         if wh.client_config.as_ref().and_then(|c| c.ca_bundle.as_ref()) == Some(&ca) {
             continue;
         }
