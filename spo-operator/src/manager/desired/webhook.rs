@@ -228,7 +228,8 @@ pub fn deployment(cfg: &SpodConfig, env: &ManagerEnv) -> Value {
             "name": "webhook",
             "image": env.image,
             "imagePullPolicy": env.pull_policy,
-            "args": ["webhook", "--cert-dir=/tmp/k8s-webhook-server/serving-certs"],
+            // The serving certificate is read from its default path, the Secret mount below.
+            "args": ["webhook"],
             "env": [
                 {"name": "OPERATOR_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
                 {"name": "SPO_VERBOSITY", "value": cfg.verbosity.to_string()}
