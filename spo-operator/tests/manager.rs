@@ -528,6 +528,79 @@ fn manager_reconciles_spod_on_a_real_api_server() {
         "CA kept"
     );
 
+    // A running webhook server (the `webhook` sub-command, files as the Secret mount gives
+    // them) picks up a forced renewal of webhook-server-cert with no failed request.
+    let whdir = c.dir.path().join("webhook-certs");
+    std::fs::create_dir_all(&whdir).expect("dir");
+    let write_wh = || {
+        for k in ["tls.crt", "tls.key"] {
+            let v = secret_data("webhook-server-cert", k).expect("webhook cert");
+            let tmp = whdir.join(format!(".{k}"));
+            std::fs::write(&tmp, decode(&v)).expect("write");
+            std::fs::rename(&tmp, whdir.join(k)).expect("rename");
+        }
+    };
+    write_wh();
+    let wport = free_port();
+    let wh = Command::new(env!("CARGO_BIN_EXE_spo-operator"))
+        .args([
+            "webhook",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &wport.to_string(),
+        ])
+        .arg("--tls-cert-file")
+        .arg(whdir.join("tls.crt"))
+        .arg("--tls-key-file")
+        .arg(whdir.join("tls.key"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("webhook server starts");
+    let _wh = Kill(wh);
+    let handshake = || -> bool {
+        Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "--cacert"])
+            .arg(c.dir.path().join("ca.pem"))
+            .arg(format!("https://localhost:{wport}/healthz"))
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    c.wait("webhook server up", || handshake().then_some(()));
+    let served_cert = |port: u16| {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "openssl s_client -connect 127.0.0.1:{port} </dev/null 2>/dev/null | openssl x509"
+            ))
+            .output()
+            .expect("s_client");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let before = secret_data("webhook-server-cert", "tls.crt").expect("crt");
+    c.ok(&[
+        "annotate",
+        "secret",
+        "webhook-server-cert",
+        "-n",
+        NS,
+        "spo.x-k8s.io/renew=true",
+        "--overwrite",
+    ]);
+    c.wait("second renewal", || {
+        secret_data("webhook-server-cert", "tls.crt").filter(|n| *n != before)
+    });
+    assert!(handshake(), "old certificate still served and trusted");
+    write_wh();
+    let want = decode(&secret_data("webhook-server-cert", "tls.crt").expect("crt"))
+        .trim()
+        .to_string();
+    c.wait("webhook server serves the renewed certificate", || {
+        assert!(handshake(), "no failed request during the rotation");
+        (served_cert(wport) == want).then_some(())
+    });
+
     // Metrics over TLS with TokenReview + SubjectAccessReview (OP-37, ARCH-11): the serving
     // certificate of metrics-server-cert as a mounted Secret would give it.
     let certs = c.dir.path().join("metrics-certs");
