@@ -884,6 +884,31 @@ fn manager_reconciles_spod_on_a_real_api_server() {
                 .contains("--with-insecure-metrics-access=true"))
         .then_some(())
     });
+    // A bad value is named in a Warning Event; the DaemonSet stays as it was.
+    c.ok(&[
+        "-n",
+        NS,
+        "patch",
+        "spod",
+        "spod",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"hostProcVolumePath":"/etc"}}"#,
+    ]);
+    c.wait("InvalidSPOD event", || {
+        let ev = c.ok(&["get", "events", "-n", NS, "-o", "json"]);
+        (ev.contains("InvalidSPOD") && ev.contains("spec.hostProcVolumePath")).then_some(())
+    });
+    c.ok(&[
+        "-n",
+        NS,
+        "patch",
+        "spod",
+        "spod",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"hostProcVolumePath":"/proc/host"}}"#,
+    ]);
     // allowedSyscalls: folded into security.allowedSyscalls, which the daemons read.
     c.ok(&[
         "-n",

@@ -16,6 +16,9 @@ pub struct ManagerOptions {
     /// Manage the webhook objects (ARCH-03); `--webhook=false` makes the default SPOD static.
     #[arg(short = 'w', long, default_value_t = true, action = clap::ArgAction::Set)]
     pub webhook: bool,
+    /// Run the node-status aggregation (ARCH-03).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub with_nodestatus_controller: bool,
     /// Run the SPOD controller (ARCH-03).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub with_spod_controller: bool,
@@ -139,7 +142,13 @@ pub async fn run(opts: ManagerOptions) -> anyhow::Result<()> {
         }
     };
     tokio::select! {
-        r = aggregate::run(opts.clone()) => r,
+        r = async {
+            if opts.with_nodestatus_controller {
+                aggregate::run(opts.clone()).await
+            } else {
+                futures::future::pending::<anyhow::Result<()>>().await
+            }
+        } => r,
         r = spod_task => r,
         () = lost => anyhow::bail!("lost the leader lease {}", leader::MANAGER_LOCK),
     }
