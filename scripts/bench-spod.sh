@@ -35,7 +35,7 @@ print(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
 PY
 t0=$(date +%s.%N)
 kubectl create -f "$D/pods.json" >/dev/null
-echo "created $N pods in $(echo "$(date +%s.%N) - $t0" | bc) s"
+echo "created $N pods in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s"
 NODE_NAME=bench-node KUBELET_DIR="$D/kubelet" "$BIN" daemon --health-addr 127.0.0.1:0 > "$D/daemon.log" 2>&1 &
 pids+=($!); dpid=$!
 OPERATOR_NAMESPACE=security-profiles-operator "$BIN" manager --leader-elect=false > "$D/manager.log" 2>&1 &
