@@ -556,9 +556,6 @@ pub async fn run(
 
     tracing::info!(node = %node, root = %s.ctx.seccomp_root.display(), "seccomp controller starting");
     controller
-        // Bounded parallelism bounds memory when thousands of profiles arrive at once (or
-        // are all found at start-up); 32 keeps the API server busy on 2 cores.
-        .with_config(kube::runtime::controller::Config::default().concurrency(32))
         .watches_stream(pod_stream, |pod: Pod| {
             profile_uses(&pod)
                 .into_iter()
