@@ -117,3 +117,15 @@ cluster-up: deps kube-bin
 ## cluster-down: stop everything cluster-up started, by PID.
 cluster-down:
 	@bash scripts/cluster-down.sh
+
+## deploy-yaml: regenerate the single-file installs deploy/operator.yaml and
+## deploy/namespace-operator.yaml from deploy/'s kustomize tree.
+.PHONY: deploy-yaml image
+deploy-yaml:
+	@bash scripts/gen-deploy.sh
+
+## image: the operator's container image without pulling any base image (scripts/image.sh):
+## the release binary and its shared libraries as one layer, an OCI layout in target/image.
+image:
+	$(CARGO) build --release -p spo-operator
+	@bash scripts/image.sh

@@ -27,8 +27,6 @@ mkdir -p "$KUBELET"
 NODE_NAME=$(hostname) KUBELET_DIR="$KUBELET" SPO_HEALTH_ADDR=${SPO_HEALTH_ADDR:-127.0.0.1:8085} \
   "$BIN" daemon > "$D/daemon.log" 2>&1 &
 echo $! > "$D/daemon.pid"
-"$BIN" manager > "$D/manager.log" 2>&1 &
-echo $! > "$D/manager.pid"
 # The conversion webhook, registered by URL with a certificate of the cluster's CA.
 C="$D/certs"
 openssl req -newkey rsa:2048 -nodes -subj /CN=spo-webhook -keyout "$C/wh.key" -out "$C/wh.csr" 2>/dev/null
@@ -42,6 +40,24 @@ echo $! > "$D/webhook.pid"
 CA=$(base64 -w0 < "$C/ca.crt")
 for crd in $(kubectl get crd -o name | grep security-profiles-operator); do
   kubectl patch "$crd" --type=merge -p "{\"spec\":{\"conversion\":{\"strategy\":\"Webhook\",\"webhook\":{\"conversionReviewVersions\":[\"v1\"],\"clientConfig\":{\"url\":\"https://127.0.0.1:$WP/convert\",\"caBundle\":\"$CA\"}}}}}" >/dev/null
+done
+# The manager: default SPOD, the spod DaemonSet (no kubelet runs its pods here), its own CA
+# and serving certificates for in-cluster use, the webhook configurations registered by URL
+# for the local webhook server above (so with that server's CA), metrics on
+# ${SPO_METRICS_ADDR:-127.0.0.1:9444} (certificates from the metrics-server-cert Secret,
+# written to $D/metrics-certs below).
+mkdir -p "$D/metrics-certs"
+OPERATOR_NAMESPACE=security-profiles-operator "$BIN" manager --image "${SPO_IMAGE:-spo-operator:latest}" \
+  --webhook-url "https://127.0.0.1:$WP" --webhook-ca-file "$C/ca.crt" \
+  --metrics-addr "${SPO_METRICS_ADDR:-127.0.0.1:9444}" --metrics-cert-dir "$D/metrics-certs" \
+  > "$D/manager.log" 2>&1 &
+echo $! > "$D/manager.pid"
+for _ in $(seq 100); do
+  kubectl -n security-profiles-operator get secret metrics-server-cert >/dev/null 2>&1 && break; sleep 0.2
+done
+for k in tls.crt tls.key ca.crt; do
+  kubectl -n security-profiles-operator get secret metrics-server-cert -o "jsonpath={.data.${k//./\\.}}" 2>/dev/null \
+    | base64 -d > "$D/metrics-certs/$k" || true
 done
 echo "spo test cluster up in $D (logs: $D/*.log)"
 echo "export KUBECONFIG=$KUBECONFIG"

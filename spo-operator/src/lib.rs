@@ -22,4 +22,6 @@ pub mod manager;
 #[cfg(feature = "kube")]
 pub mod metrics;
 #[cfg(feature = "kube")]
+pub mod metrics_server;
+#[cfg(feature = "kube")]
 pub mod webhook;

@@ -68,6 +68,9 @@ pub struct SpodStatus {
     /// `Pending`, `Creating`, `Updating`, `Running`, `Error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    /// The one `Ready` condition (OP-05).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>,
 }
 
 spo_resource! {
