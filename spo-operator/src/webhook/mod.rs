@@ -5,7 +5,9 @@
 //! and the bookkeeping writes they make.
 
 pub mod admission;
+pub mod binding;
 pub mod convert;
 pub mod execmeta;
+pub mod recording;
 pub mod server;
 pub mod validate;
