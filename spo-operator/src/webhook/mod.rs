@@ -10,4 +10,5 @@ pub mod convert;
 pub mod execmeta;
 pub mod recording;
 pub mod server;
+pub mod state;
 pub mod validate;
