@@ -6,6 +6,7 @@
 
 pub mod admission;
 pub mod binding;
+pub mod config;
 pub mod convert;
 pub mod execmeta;
 pub mod recording;

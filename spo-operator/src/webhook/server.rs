@@ -53,6 +53,16 @@ pub struct WebhookOptions {
     /// Serve only conversion, validation and exec metadata (no cluster access needed).
     #[arg(long)]
     pub no_pod_webhooks: bool,
+    /// Print the webhook configurations for this base URL (e.g. `https://127.0.0.1:9443`)
+    /// as a JSON `List` for `kubectl apply -f -` and exit; needs `--ca-file`.
+    #[arg(long, requires = "ca_file")]
+    pub print_configurations: Option<String>,
+    /// CA certificate (PEM) for the printed configurations' `caBundle`.
+    #[arg(long)]
+    pub ca_file: Option<PathBuf>,
+    /// Include the exec metadata webhooks in the printed configurations (OP-24).
+    #[arg(long)]
+    pub with_exec_metadata: bool,
 }
 
 /// Why the server could not start or load its certificate.
@@ -350,6 +360,17 @@ async fn shutdown_signal() {
 
 /// Serves until SIGTERM/SIGINT, then finishes in-flight reviews (at most 10 s).
 pub async fn run(opts: WebhookOptions) -> anyhow::Result<()> {
+    if let (Some(url), Some(ca)) = (&opts.print_configurations, &opts.ca_file) {
+        use base64::Engine as _;
+        let pem = std::fs::read(ca).map_err(|source| Error::Read {
+            path: ca.clone(),
+            source,
+        })?;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(pem);
+        let list = super::config::configurations(url, &b64, opts.with_exec_metadata);
+        println!("{list:#}");
+        return Ok(());
+    }
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls_config(&opts)?));
     let addr = format!("{}:{}", opts.bind, opts.port);
     let listener = tokio::net::TcpListener::bind(&addr)
