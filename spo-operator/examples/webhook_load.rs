@@ -28,11 +28,46 @@ fn arg(args: &[String], name: &str, default: &str) -> String {
 
 fn review(path: &str, i: usize, ns: &str) -> serde_json::Value {
     let names: Vec<&str> = vec![
-        "read", "write", "open", "openat", "close", "fstat", "lseek", "mmap", "mprotect",
-        "munmap", "brk", "rt_sigaction", "rt_sigprocmask", "ioctl", "pread64", "pwrite64",
-        "readv", "writev", "access", "pipe", "select", "sched_yield", "mremap", "msync",
-        "mincore", "madvise", "dup", "dup2", "nanosleep", "getpid", "socket", "connect",
-        "accept", "sendto", "recvfrom", "bind", "listen", "clone", "execve", "exit_group",
+        "read",
+        "write",
+        "open",
+        "openat",
+        "close",
+        "fstat",
+        "lseek",
+        "mmap",
+        "mprotect",
+        "munmap",
+        "brk",
+        "rt_sigaction",
+        "rt_sigprocmask",
+        "ioctl",
+        "pread64",
+        "pwrite64",
+        "readv",
+        "writev",
+        "access",
+        "pipe",
+        "select",
+        "sched_yield",
+        "mremap",
+        "msync",
+        "mincore",
+        "madvise",
+        "dup",
+        "dup2",
+        "nanosleep",
+        "getpid",
+        "socket",
+        "connect",
+        "accept",
+        "sendto",
+        "recvfrom",
+        "bind",
+        "listen",
+        "clone",
+        "execve",
+        "exit_group",
     ];
     let (kind, req) = match path {
         "/mutate-v1-exec-metadata" => (
@@ -91,7 +126,11 @@ async fn main() -> anyhow::Result<()> {
     .with_root_certificates(roots)
     .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
-    let host = hostport.split(':').next().unwrap_or("127.0.0.1").to_string();
+    let host = hostport
+        .split(':')
+        .next()
+        .unwrap_or("127.0.0.1")
+        .to_string();
 
     let mut senders = Vec::new();
     for _ in 0..conns {
@@ -169,7 +208,11 @@ async fn main() -> anyhow::Result<()> {
             total = l.rsplit(' ').next().unwrap_or("0").parse().unwrap_or(0.0);
         }
         if l.starts_with("spo_webhook_review_duration_seconds_bucket") {
-            let le = l.split("le=\"").nth(1).and_then(|x| x.split('"').next()).unwrap_or("");
+            let le = l
+                .split("le=\"")
+                .nth(1)
+                .and_then(|x| x.split('"').next())
+                .unwrap_or("");
             let c: f64 = l.rsplit(' ').next().unwrap_or("0").parse().unwrap_or(0.0);
             buckets.push((le.to_string(), c));
         }

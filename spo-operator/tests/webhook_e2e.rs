@@ -19,6 +19,11 @@ fn repo() -> PathBuf {
         .to_path_buf()
 }
 
+/// The binary under test; `SPO_OPERATOR_BIN` points at a release build for measurements.
+fn exe() -> String {
+    std::env::var("SPO_OPERATOR_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_spo-operator").into())
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .expect("bind")
@@ -100,8 +105,14 @@ impl Cluster {
         let d = self.dir.path();
         let certs = d.join("certs");
         let log = std::fs::File::create(d.join("webhook.log")).expect("log");
-        let child = Command::new(env!("CARGO_BIN_EXE_spo-operator"))
-            .args(["webhook", "--bind", "127.0.0.1", "--port", &self.port.to_string()])
+        let child = Command::new(exe())
+            .args([
+                "webhook",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &self.port.to_string(),
+            ])
             .args(["--profile-wait-ms", "1500"])
             .arg("--tls-cert-file")
             .arg(certs.join("wh.crt"))
@@ -186,7 +197,14 @@ fn start() -> Option<Cluster> {
     assert!(st.success(), "kube-up.sh failed");
     let crds = repo().join("deploy/crds");
     c.ok(&["apply", "--server-side", "-k", crds.to_str().expect("utf8")]);
-    c.ok(&["wait", "--for", "condition=established", "--timeout=60s", "crd", "--all"]);
+    c.ok(&[
+        "wait",
+        "--for",
+        "condition=established",
+        "--timeout=60s",
+        "crd",
+        "--all",
+    ]);
     let certs = c.dir.path().join("certs");
     let st = Command::new("bash")
         .arg("-c")
@@ -200,7 +218,7 @@ fn start() -> Option<Cluster> {
         .expect("openssl");
     assert!(st.success());
     c.start_webhook();
-    let out = Command::new(env!("CARGO_BIN_EXE_spo-operator"))
+    let out = Command::new(exe())
         .args(["webhook", "--print-configurations"])
         .arg(format!("https://127.0.0.1:{}", c.port))
         .arg("--ca-file")
@@ -222,7 +240,12 @@ fn installed_profile(c: &Cluster, name: &str) {
     // Play the manager: the profile is installed (no daemon runs here).
     let status = json!({"status": {"status": "Installed", "localhostProfile": format!("operator/{name}.json")}});
     c.ok(&[
-        "patch", "seccompprofile", name, "--subresource=status", "--type=merge", "-p",
+        "patch",
+        "seccompprofile",
+        name,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
         &status.to_string(),
     ]);
 }
@@ -263,7 +286,12 @@ fn admission_webhooks_on_a_real_api_server() {
 
     // --- ProfileBinding (OP-28, OP-30, OP-31, OP-32, OP-34) --------------------------------
     c.ok(&["create", "namespace", "bound"]);
-    c.ok(&["label", "namespace", "bound", "spo.x-k8s.io/enable-binding="]);
+    c.ok(&[
+        "label",
+        "namespace",
+        "bound",
+        "spo.x-k8s.io/enable-binding=",
+    ]);
     installed_profile(&c, "prof");
     let (ok, msg) = c.apply(
         "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileBinding\nmetadata: {name: missing, namespace: bound}\nspec:\n  profileRef: {kind: SeccompProfile, name: does-not-exist}\n  image: \"nginx:1.19\"\n---\napiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileBinding\nmetadata: {name: b, namespace: bound}\nspec:\n  profileRef: {kind: SeccompProfile, name: prof}\n  image: \"nginx:1.19\"\n  podSelector: {matchLabels: {app: web}}\n",
@@ -278,7 +306,10 @@ fn admission_webhooks_on_a_real_api_server() {
         json!({"type": "Localhost", "localhostProfile": "operator/prof.json"}),
         "OP-28: Unconfined overridden"
     );
-    assert!(pod["spec"]["containers"][1]["securityContext"].is_null(), "OP-34");
+    assert!(
+        pod["spec"]["containers"][1]["securityContext"].is_null(),
+        "OP-34"
+    );
     let (ok, msg) = c.apply(&pod_yaml("bound", "db", "nginx:1.19", "app: db"));
     assert!(ok, "{msg}");
     let pod = c.get(&["pod", "db", "-n", "bound"]);
@@ -287,11 +318,20 @@ fn admission_webhooks_on_a_real_api_server() {
         "OP-32: selector does not match"
     );
     let b = c.get(&["profilebinding", "b", "-n", "bound"]);
-    assert_eq!(b["status"]["activeWorkloads"], json!(["bound/web"]), "OP-31");
+    assert_eq!(
+        b["status"]["activeWorkloads"],
+        json!(["bound/web"]),
+        "OP-31"
+    );
     assert_eq!(b["metadata"]["finalizers"], json!(["active-workload-lock"]));
     c.ok(&["delete", "pod", "web", "db", "-n", "bound"]);
     let b = c.get(&["profilebinding", "b", "-n", "bound"]);
-    assert!(b["status"]["activeWorkloads"].as_array().is_none_or(|a| a.is_empty()), "{b}");
+    assert!(
+        b["status"]["activeWorkloads"]
+            .as_array()
+            .is_none_or(|a| a.is_empty()),
+        "{b}"
+    );
     assert!(b["metadata"]["finalizers"].is_null(), "{b}");
 
     // --- 200 concurrent pod creations with generateName, through kube-rs -------------------
@@ -311,8 +351,11 @@ fn admission_webhooks_on_a_real_api_server() {
                 let futs = (0..200).map(|_| {
                     let pods = pods.clone();
                     async move {
-                        let p: Pod = serde_json::from_value(json!({"metadata": {"generateName": "w-", "labels": {"app": "web"}},
-                            "spec": {"containers": [{"name": "c", "image": "nginx:1.19"}]}})).expect("pod");
+                        let p: Pod = serde_json::from_value(
+                            json!({"metadata": {"generateName": "w-", "labels": {"app": "web"}},
+                            "spec": {"containers": [{"name": "c", "image": "nginx:1.19"}]}}),
+                        )
+                        .expect("pod");
                         pods.create(&PostParams::default(), &p).await
                     }
                 });
@@ -322,9 +365,13 @@ fn admission_webhooks_on_a_real_api_server() {
                     .map(|r| {
                         let p = r.expect("pod created");
                         assert_eq!(
-                            p.spec.as_ref().and_then(|s| s.containers[0].security_context.as_ref())
+                            p.spec
+                                .as_ref()
+                                .and_then(|s| s.containers[0].security_context.as_ref())
                                 .and_then(|s| s.seccomp_profile.as_ref())
-                                .map(|s| ns == "plain" || s.localhost_profile.as_deref() == Some("operator/prof.json")),
+                                .map(|s| ns == "plain"
+                                    || s.localhost_profile.as_deref()
+                                        == Some("operator/prof.json")),
                             if ns == "plain" { None } else { Some(true) }
                         );
                         format!("{ns}/{}", p.metadata.name.expect("name"))
@@ -338,11 +385,17 @@ fn admission_webhooks_on_a_real_api_server() {
         let (names, t_bound) = create("bound").await;
         (names, t_bound, t_plain)
     });
-    eprintln!("PERF 200 concurrent pod creations: with binding webhook {t_bound:?}, without {t_plain:?}");
+    eprintln!(
+        "PERF 200 concurrent pod creations: with binding webhook {t_bound:?}, without {t_plain:?}"
+    );
     assert_eq!(names.len(), 200);
     let b = c.get(&["profilebinding", "b", "-n", "bound"]);
-    let active: BTreeSet<String> = serde_json::from_value(b["status"]["activeWorkloads"].clone()).expect("list");
-    assert_eq!(active, names, "OP-31: exactly the 200 real pod names, none lost");
+    let active: BTreeSet<String> =
+        serde_json::from_value(b["status"]["activeWorkloads"].clone()).expect("list");
+    assert_eq!(
+        active, names,
+        "OP-31: exactly the 200 real pod names, none lost"
+    );
     rt.block_on(async {
         let client = kube::Client::try_default().await.expect("client");
         let pods: Api<Pod> = Api::namespaced(client, "bound");
@@ -356,12 +409,22 @@ fn admission_webhooks_on_a_real_api_server() {
         }
     });
     let b = c.get(&["profilebinding", "b", "-n", "bound"]);
-    assert!(b["status"]["activeWorkloads"].as_array().is_none_or(|a| a.is_empty()), "emptied");
+    assert!(
+        b["status"]["activeWorkloads"]
+            .as_array()
+            .is_none_or(|a| a.is_empty()),
+        "emptied"
+    );
     assert!(b["metadata"]["finalizers"].is_null(), "finalizer removed");
 
     // --- recording (RC-04, RC-05, RC-09, RC-13; weak points 1 and 3) ------------------------
     c.ok(&["create", "namespace", "rec"]);
-    c.ok(&["label", "namespace", "rec", "spo.x-k8s.io/enable-recording="]);
+    c.ok(&[
+        "label",
+        "namespace",
+        "rec",
+        "spo.x-k8s.io/enable-recording=",
+    ]);
     installed_profile(&c, "log-enricher-trace");
     let (ok, msg) = c.apply(
         "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileRecording\nmetadata: {name: r, namespace: rec}\nspec: {kind: SeccompProfile, recorder: Logs, podSelector: {matchLabels: {app: web}}}\n",
@@ -375,7 +438,9 @@ fn admission_webhooks_on_a_real_api_server() {
     assert!(out.0, "{}", out.2);
     let pod: Value = serde_json::from_str(&out.1).expect("json");
     let name = pod["metadata"]["name"].as_str().expect("name").to_string();
-    let ann = pod["metadata"]["annotations"]["io.containers.trace-logs/app"].as_str().expect("RC-05 annotation");
+    let ann = pod["metadata"]["annotations"]["io.containers.trace-logs/app"]
+        .as_str()
+        .expect("RC-05 annotation");
     assert!(ann.starts_with("r_app_"), "{ann}");
     assert_eq!(
         pod["spec"]["containers"][0]["securityContext"]["seccompProfile"]["localhostProfile"],
@@ -385,20 +450,45 @@ fn admission_webhooks_on_a_real_api_server() {
     let (ok, _, _) = c.kubectl(&["create", "-f", "-"], Some("apiVersion: v1\nkind: Pod\nmetadata: {name: op, namespace: rec, labels: {app: web, name: security-profiles-operator}}\nspec: {containers: [{name: app, image: x}]}\n"));
     assert!(ok);
     let op = c.get(&["pod", "op", "-n", "rec"]);
-    assert!(op["metadata"]["annotations"].is_null(), "RC-04: operator pods excluded");
+    assert!(
+        op["metadata"]["annotations"].is_null(),
+        "RC-04: operator pods excluded"
+    );
     let r = c.get(&["profilerecording", "r", "-n", "rec"]);
-    assert_eq!(r["status"]["activeWorkloads"], json!([name]), "RC-13, real generated name");
-    assert_eq!(r["metadata"]["finalizers"], json!(["active-seccomp-profile-recording-lock"]));
+    assert_eq!(
+        r["status"]["activeWorkloads"],
+        json!([name]),
+        "RC-13, real generated name"
+    );
+    assert_eq!(
+        r["metadata"]["finalizers"],
+        json!(["active-seccomp-profile-recording-lock"])
+    );
     c.ok(&["delete", "pod", &name, "-n", "rec"]);
     let r = c.get(&["profilerecording", "r", "-n", "rec"]);
-    assert!(r["status"]["activeWorkloads"].as_array().is_none_or(|a| a.is_empty()), "{r}");
-    assert!(r["metadata"]["finalizers"].is_null(), "weak point 3: no leak, finalizer gone");
+    assert!(
+        r["status"]["activeWorkloads"]
+            .as_array()
+            .is_none_or(|a| a.is_empty()),
+        "{r}"
+    );
+    assert!(
+        r["metadata"]["finalizers"].is_null(),
+        "weak point 3: no leak, finalizer gone"
+    );
 
     // --- exec metadata through the API server (OP-26) --------------------------------------
     let (ok, msg) = c.apply(&pod_yaml("default", "target", "x", "a: b"));
     assert!(ok, "{msg}");
-    c.ok(&["patch", "pod", "target", "--subresource=status", "--type=merge", "-p",
-        r#"{"status":{"phase":"Running"}}"#]);
+    c.ok(&[
+        "patch",
+        "pod",
+        "target",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        r#"{"status":{"phase":"Running"}}"#,
+    ]);
     let _ = c.kubectl(&["exec", "target", "-c", "c", "--", "id"], None);
     let metrics = String::from_utf8_lossy(
         &Command::new("curl")
@@ -416,9 +506,20 @@ fn admission_webhooks_on_a_real_api_server() {
     // --- failure behaviour: the webhook down with Fail blocks only selected namespaces -----
     c.stop_webhook();
     let (ok, msg) = c.apply(&pod_yaml("bound", "blocked", "nginx:1.19", "app: web"));
-    assert!(!ok, "binding namespace blocked while the webhook is down: {msg}");
+    assert!(
+        !ok,
+        "binding namespace blocked while the webhook is down: {msg}"
+    );
     let (ok, msg) = c.apply(&pod_yaml("plain", "free", "nginx:1.19", "app: web"));
     assert!(ok, "other namespaces unaffected: {msg}");
-    let (ok, msg) = c.apply(&pod_yaml("bound", "operator", "x", "name: security-profiles-operator-webhook"));
-    assert!(ok, "the operator's own pods are excluded by the objectSelector: {msg}");
+    let (ok, msg) = c.apply(&pod_yaml(
+        "bound",
+        "operator",
+        "x",
+        "name: security-profiles-operator-webhook",
+    ));
+    assert!(
+        ok,
+        "the operator's own pods are excluded by the objectSelector: {msg}"
+    );
 }

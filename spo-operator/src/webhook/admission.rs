@@ -160,11 +160,7 @@ pub fn review_response(api_version: &str, uid: &str, r: &AdmissionResponse) -> V
         resp.insert("patchType".into(), json!("JSONPatch"));
     }
     if !r.audit.is_empty() {
-        let m: Map<String, Value> = r
-            .audit
-            .iter()
-            .map(|(k, v)| (k.clone(), json!(v)))
-            .collect();
+        let m: Map<String, Value> = r.audit.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
         resp.insert("auditAnnotations".into(), Value::Object(m));
     }
     json!({"apiVersion": api_version, "kind": "AdmissionReview", "response": resp})

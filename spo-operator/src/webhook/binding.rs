@@ -207,7 +207,11 @@ mod tests {
                 {"name": "c", "image": "docker.io/nginx:1.19"}]}}));
         let changed = mutate_pod(
             &mut p,
-            &[cand("sb", "nginx:1.19", Some(Bound::Seccomp("operator/prof.json".into())))],
+            &[cand(
+                "sb",
+                "nginx:1.19",
+                Some(Bound::Seccomp("operator/prof.json".into())),
+            )],
         );
         assert_eq!(changed, vec!["sb"]);
         let s = p.spec.expect("spec");
@@ -259,7 +263,9 @@ mod tests {
     // covers: OP-29
     #[test]
     fn star_binding_sets_pod_level_only_when_unset_and_nothing_else_changed() {
-        let mut p = pod(json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "a", "image": "x"}]}}));
+        let mut p = pod(
+            json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "a", "image": "x"}]}}),
+        );
         let b = [
             cand("s1", "*", Some(Bound::Seccomp("operator/one.json".into()))),
             cand("s2", "*", Some(Bound::Seccomp("operator/two.json".into()))),
@@ -272,11 +278,19 @@ mod tests {
             Some("operator/two.json".into())
         );
         // Set already: not overridden, nothing recorded.
-        assert!(mutate_pod(&mut p, &[cand("s3", "*", Some(Bound::Seccomp("x".into())))]).is_empty());
+        assert!(
+            mutate_pod(&mut p, &[cand("s3", "*", Some(Bound::Seccomp("x".into())))]).is_empty()
+        );
         // A concrete binding changed something: no pod-level fallback.
-        let mut q = pod(json!({"metadata": {"name": "q"}, "spec": {"containers": [{"name": "a", "image": "x"}]}}));
+        let mut q = pod(
+            json!({"metadata": {"name": "q"}, "spec": {"containers": [{"name": "a", "image": "x"}]}}),
+        );
         let b = [
-            cand("star", "*", Some(Bound::Seccomp("operator/all.json".into()))),
+            cand(
+                "star",
+                "*",
+                Some(Bound::Seccomp("operator/all.json".into())),
+            ),
             cand("img", "x", Some(Bound::Seccomp("operator/x.json".into()))),
         ];
         assert_eq!(mutate_pod(&mut q, &b), vec!["img"]);
@@ -286,18 +300,30 @@ mod tests {
     // covers: OP-30, OP-32
     #[test]
     fn missing_profiles_and_unselected_pods_are_skipped_and_later_bindings_do_not_cancel() {
-        let mut p = pod(json!({"metadata": {"name": "p", "labels": {"app": "web"}}, "spec": {"containers": [{"name": "a", "image": "x"}]}}));
+        let mut p = pod(
+            json!({"metadata": {"name": "p", "labels": {"app": "web"}}, "spec": {"containers": [{"name": "a", "image": "x"}]}}),
+        );
         let mut sel = cand("sel", "x", Some(Bound::Seccomp("operator/db.json".into())));
-        sel.selector = Some(serde_json::from_value(json!({"matchLabels": {"app": "db"}})).expect("sel"));
+        sel.selector =
+            Some(serde_json::from_value(json!({"matchLabels": {"app": "db"}})).expect("sel"));
         let mut bad = cand("bad", "x", Some(Bound::Seccomp("operator/bad.json".into())));
-        bad.selector = Some(serde_json::from_value(json!({"matchExpressions": [{"key": "app", "operator": "Near"}]})).expect("sel"));
+        bad.selector = Some(
+            serde_json::from_value(
+                json!({"matchExpressions": [{"key": "app", "operator": "Near"}]}),
+            )
+            .expect("sel"),
+        );
         let b = [
             cand("missing", "x", None),
             sel,
             bad,
             cand("web", "x", Some(Bound::Seccomp("operator/web.json".into()))),
             // Same value again: changes nothing, must not cancel "web" (weak point 6).
-            cand("again", "x", Some(Bound::Seccomp("operator/web.json".into()))),
+            cand(
+                "again",
+                "x",
+                Some(Bound::Seccomp("operator/web.json".into())),
+            ),
         ];
         assert_eq!(mutate_pod(&mut p, &b), vec!["web"]);
     }

@@ -28,7 +28,8 @@ pub fn configurations(base_url: &str, ca_b64: &str, with_exec_metadata: bool) ->
     };
     let mut binding = common("binding.spo.io", "/mutate-v1-pod-binding", "Fail");
     binding["rules"] = json!([{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "DELETE"], "resources": ["pods"]}]);
-    binding["namespaceSelector"] = json!({"matchExpressions": [{"key": "spo.x-k8s.io/enable-binding", "operator": "Exists"}]});
+    binding["namespaceSelector"] =
+        json!({"matchExpressions": [{"key": "spo.x-k8s.io/enable-binding", "operator": "Exists"}]});
     binding["objectSelector"] = not_operator();
     let mut recording = common("recording.spo.io", "/mutate-v1-pod-recording", "Fail");
     recording["rules"] = json!([{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE", "DELETE"], "resources": ["pods"]}]);
@@ -38,19 +39,29 @@ pub fn configurations(base_url: &str, ca_b64: &str, with_exec_metadata: bool) ->
     if with_exec_metadata {
         let mut exec = common("execmetadata.spo.io", "/mutate-v1-exec-metadata", "Ignore");
         exec["rules"] = json!([{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["*"], "resources": ["pods/exec", "pods/ephemeralcontainers"]}]);
-        let mut debug = common("nodedebuggingpod.spo.io", "/mutate-v1-exec-metadata", "Ignore");
+        let mut debug = common(
+            "nodedebuggingpod.spo.io",
+            "/mutate-v1-exec-metadata",
+            "Ignore",
+        );
         debug["rules"] = json!([{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["pods"]}]);
-        debug["objectSelector"] = json!({"matchLabels": {"app.kubernetes.io/managed-by": "kubectl-debug"}});
+        debug["objectSelector"] =
+            json!({"matchLabels": {"app.kubernetes.io/managed-by": "kubectl-debug"}});
         mutating.push(exec);
         mutating.push(debug);
     }
-    let rule = |res: &[&str], versions: &[&str]| {
-        json!([{"apiGroups": [spo_core::GROUP], "apiVersions": versions, "operations": ["CREATE", "UPDATE"], "resources": res}])
-    };
-    let mut raw = common("rawselinuxprofile-validation.spo.io", "/validate-rawselinuxprofile", "Fail");
+    let rule = |res: &[&str], versions: &[&str]| json!([{"apiGroups": [spo_core::GROUP], "apiVersions": versions, "operations": ["CREATE", "UPDATE"], "resources": res}]);
+    let mut raw = common(
+        "rawselinuxprofile-validation.spo.io",
+        "/validate-rawselinuxprofile",
+        "Fail",
+    );
     raw["rules"] = rule(&["rawselinuxprofiles"], &["v1", "v1alpha2"]);
     let mut profiles = common("profile-validation.spo.io", "/validate-profile", "Fail");
-    profiles["rules"] = rule(&["seccompprofiles", "selinuxprofiles", "apparmorprofiles"], &["*"]);
+    profiles["rules"] = rule(
+        &["seccompprofiles", "selinuxprofiles", "apparmorprofiles"],
+        &["*"],
+    );
     json!({"apiVersion": "v1", "kind": "List", "items": [
         {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
          "metadata": {"name": "spo-mutating-webhook-configuration"}, "webhooks": mutating},
@@ -69,16 +80,30 @@ mod tests {
         let l = configurations("https://127.0.0.1:9443/", "Q0E=", false);
         let m = &l["items"][0];
         assert_eq!(m["metadata"]["name"], "spo-mutating-webhook-configuration");
-        let names: Vec<_> = m["webhooks"].as_array().expect("list").iter().map(|w| w["name"].clone()).collect();
+        let names: Vec<_> = m["webhooks"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|w| w["name"].clone())
+            .collect();
         assert_eq!(names, vec!["binding.spo.io", "recording.spo.io"]);
         assert_eq!(m["webhooks"][0]["failurePolicy"], "Fail");
-        assert_eq!(m["webhooks"][0]["clientConfig"]["url"], "https://127.0.0.1:9443/mutate-v1-pod-binding");
-        assert_eq!(m["webhooks"][1]["namespaceSelector"]["matchExpressions"][0]["key"], "spo.x-k8s.io/enable-recording");
+        assert_eq!(
+            m["webhooks"][0]["clientConfig"]["url"],
+            "https://127.0.0.1:9443/mutate-v1-pod-binding"
+        );
+        assert_eq!(
+            m["webhooks"][1]["namespaceSelector"]["matchExpressions"][0]["key"],
+            "spo.x-k8s.io/enable-recording"
+        );
         let l = configurations("https://x", "Q0E=", true);
         let w = &l["items"][0]["webhooks"];
         assert_eq!(w[2]["name"], "execmetadata.spo.io");
         assert_eq!(w[2]["failurePolicy"], "Ignore");
         assert_eq!(w[3]["name"], "nodedebuggingpod.spo.io");
-        assert_eq!(l["items"][1]["webhooks"][0]["name"], "rawselinuxprofile-validation.spo.io");
+        assert_eq!(
+            l["items"][1]["webhooks"][0]["name"],
+            "rawselinuxprofile-validation.spo.io"
+        );
     }
 }

@@ -151,13 +151,19 @@ mod tests {
         let r = review(&req("exec", "CONNECT", obj.clone()));
         let mut out = obj.clone();
         apply_patch(&mut out, &r.patch).expect("applies");
-        assert_eq!(out["command"], json!(["env", "SPO_EXEC_REQUEST_UID=req-1", "sh", "-c", "id"]));
+        assert_eq!(
+            out["command"],
+            json!(["env", "SPO_EXEC_REQUEST_UID=req-1", "sh", "-c", "id"])
+        );
         assert_eq!(r.audit, vec![(ENV_NAME.to_string(), "req-1".to_string())]);
         let spoofed = json!({"kind": "PodExecOptions", "command": ["env", "SPO_EXEC_REQUEST_UID=fake", "id"]});
         let r = review(&req("exec", "CONNECT", spoofed.clone()));
         let mut out = spoofed;
         apply_patch(&mut out, &r.patch).expect("applies");
-        assert_eq!(out["command"], json!(["env", "SPO_EXEC_REQUEST_UID=req-1", "id"]));
+        assert_eq!(
+            out["command"],
+            json!(["env", "SPO_EXEC_REQUEST_UID=req-1", "id"])
+        );
     }
 
     // covers: OP-27
@@ -171,7 +177,10 @@ mod tests {
         let mut out = pod.clone();
         apply_patch(&mut out, &r.patch).expect("applies");
         assert!(out["spec"]["ephemeralContainers"][0].get("env").is_none());
-        assert_eq!(out["spec"]["ephemeralContainers"][1]["env"], json!([{"name": ENV_NAME, "value": "req-1"}]));
+        assert_eq!(
+            out["spec"]["ephemeralContainers"][1]["env"],
+            json!([{"name": ENV_NAME, "value": "req-1"}])
+        );
         assert!(!r.audit.is_empty());
 
         let debug = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "node-debugger", "labels": {"app.kubernetes.io/managed-by": "kubectl-debug"}},

@@ -29,7 +29,9 @@ pub fn annotation_prefix(kind: RecordingKind, recorder: Recorder) -> Option<&'st
     match (kind, recorder) {
         (RecordingKind::SeccompProfile, Recorder::Logs) => Some("io.containers.trace-logs/"),
         (RecordingKind::SeccompProfile, Recorder::Bpf) => Some("io.containers.trace-bpf/"),
-        (RecordingKind::AppArmorProfile, Recorder::Bpf) => Some("io.containers.trace-bpf-apparmor/"),
+        (RecordingKind::AppArmorProfile, Recorder::Bpf) => {
+            Some("io.containers.trace-bpf-apparmor/")
+        }
         (RecordingKind::SelinuxProfile, Recorder::Logs) => Some("io.containers.trace-avcs/"),
         _ => None,
     }
@@ -127,10 +129,7 @@ pub fn mutate_pod(
             let current = annotations.get(&key);
             let kept = current.is_some() && old_annotations.and_then(|o| o.get(&key)) == current;
             if !kept {
-                annotations.insert(
-                    key,
-                    format!("{}_{}_{}_{}", r.name, c.name, nonce(), now),
-                );
+                annotations.insert(key, format!("{}_{}_{}_{}", r.name, c.name, nonce(), now));
             }
             if r.spec.recorder != Recorder::Logs {
                 continue; // RC-12
@@ -140,7 +139,10 @@ pub fn mutate_pod(
                 out.events.push(Event {
                     recording: r.name.clone(),
                     reason: "PrivilegedContainer",
-                    message: format!("container {} is privileged: log-based recording cannot work there", c.name),
+                    message: format!(
+                        "container {} is privileged: log-based recording cannot work there",
+                        c.name
+                    ),
                 });
             }
             match r.spec.kind {
@@ -153,18 +155,30 @@ pub fn mutate_pod(
                         out.events.push(Event {
                             recording: r.name.clone(),
                             reason: "SecurityContextAlreadySet",
-                            message: format!("container {}: seccomp profile overwritten for recording", c.name),
+                            message: format!(
+                                "container {}: seccomp profile overwritten for recording",
+                                c.name
+                            ),
                         });
                     }
                     sc.seccomp_profile = Some(want);
                 }
                 RecordingKind::SelinuxProfile => {
-                    let opts = sc.se_linux_options.get_or_insert_with(SELinuxOptions::default);
-                    if opts.type_.as_deref().is_some_and(|t| t != SELINUX_RECORDING_TYPE) {
+                    let opts = sc
+                        .se_linux_options
+                        .get_or_insert_with(SELinuxOptions::default);
+                    if opts
+                        .type_
+                        .as_deref()
+                        .is_some_and(|t| t != SELINUX_RECORDING_TYPE)
+                    {
                         out.events.push(Event {
                             recording: r.name.clone(),
                             reason: "SecurityContextAlreadySet",
-                            message: format!("container {}: seLinuxOptions.type overwritten for recording", c.name),
+                            message: format!(
+                                "container {}: seLinuxOptions.type overwritten for recording",
+                                c.name
+                            ),
                         });
                     }
                     opts.type_ = Some(SELINUX_RECORDING_TYPE.into());
@@ -197,19 +211,38 @@ mod tests {
     }
 
     fn run(p: &mut Pod, recs: &[Recording]) -> Outcome {
-        mutate_pod(p, recs, None, "operator/log-enricher-trace.json", &mut || "abcde".into(), 1700000000)
+        mutate_pod(
+            p,
+            recs,
+            None,
+            "operator/log-enricher-trace.json",
+            &mut || "abcde".into(),
+            1700000000,
+        )
     }
 
     // covers: RC-05, RC-06, RC-07, RC-08, RC-12
     #[test]
     fn bpf_recording_annotates_selected_containers_and_leaves_security_context() {
         let mut p = pod();
-        let out = run(&mut p, &[rec("rec", json!({"kind": "SeccompProfile", "recorder": "Bpf",
-            "podSelector": {"matchLabels": {"app": "web"}}, "containers": ["app", "init"]}))]);
+        let out = run(
+            &mut p,
+            &[rec(
+                "rec",
+                json!({"kind": "SeccompProfile", "recorder": "Bpf",
+            "podSelector": {"matchLabels": {"app": "web"}}, "containers": ["app", "init"]}),
+            )],
+        );
         assert_eq!(out.matched, vec!["rec"]);
         let a = p.metadata.annotations.clone().expect("annotations");
-        assert_eq!(a["io.containers.trace-bpf/app"], "rec_app_abcde_1700000000", "spoofed value overwritten");
-        assert_eq!(a["io.containers.trace-bpf/init"], "rec_init_abcde_1700000000");
+        assert_eq!(
+            a["io.containers.trace-bpf/app"], "rec_app_abcde_1700000000",
+            "spoofed value overwritten"
+        );
+        assert_eq!(
+            a["io.containers.trace-bpf/init"],
+            "rec_init_abcde_1700000000"
+        );
         assert!(!a.contains_key("io.containers.trace-bpf/side"));
         let s = p.spec.expect("spec");
         assert!(s.containers[0].security_context.is_none(), "RC-12");
@@ -219,24 +252,51 @@ mod tests {
     #[test]
     fn logs_recordings_force_contexts_emit_events_and_both_apply() {
         let mut p = pod();
-        let out = run(&mut p, &[
-            rec("Sec_Rec", json!({"kind": "SeccompProfile", "recorder": "Logs", "podSelector": {}})),
-            rec("se", json!({"kind": "SelinuxProfile", "recorder": "Logs", "podSelector": {}, "containers": ["side"]})),
-            rec("nomatch", json!({"kind": "SeccompProfile", "recorder": "Logs", "podSelector": {"matchLabels": {"app": "db"}}})),
-            rec("invalid", json!({"kind": "AppArmorProfile", "recorder": "Logs", "podSelector": {}})),
-        ]);
-        assert_eq!(out.matched, vec!["Sec_Rec", "se"], "two recordings both apply (weak point 2)");
+        let out = run(
+            &mut p,
+            &[
+                rec(
+                    "Sec_Rec",
+                    json!({"kind": "SeccompProfile", "recorder": "Logs", "podSelector": {}}),
+                ),
+                rec(
+                    "se",
+                    json!({"kind": "SelinuxProfile", "recorder": "Logs", "podSelector": {}, "containers": ["side"]}),
+                ),
+                rec(
+                    "nomatch",
+                    json!({"kind": "SeccompProfile", "recorder": "Logs", "podSelector": {"matchLabels": {"app": "db"}}}),
+                ),
+                rec(
+                    "invalid",
+                    json!({"kind": "AppArmorProfile", "recorder": "Logs", "podSelector": {}}),
+                ),
+            ],
+        );
+        assert_eq!(
+            out.matched,
+            vec!["Sec_Rec", "se"],
+            "two recordings both apply (weak point 2)"
+        );
         let a = p.metadata.annotations.clone().expect("annotations");
         assert!(a.contains_key("io.containers.trace-logs/app"));
         assert!(a.contains_key("io.containers.trace-avcs/side"));
         let s = p.spec.expect("spec");
         let app = s.containers[0].security_context.clone().expect("sc");
-        assert_eq!(app.seccomp_profile.and_then(|x| x.localhost_profile), Some("operator/log-enricher-trace.json".into()), "weak point 1");
+        assert_eq!(
+            app.seccomp_profile.and_then(|x| x.localhost_profile),
+            Some("operator/log-enricher-trace.json".into()),
+            "weak point 1"
+        );
         let side = s.containers[1].security_context.clone().expect("sc");
         let opts = side.se_linux_options.expect("selinux");
         assert_eq!(opts.type_.as_deref(), Some(SELINUX_RECORDING_TYPE));
         assert_eq!(opts.user.as_deref(), Some("u"), "other fields kept");
-        let reasons: Vec<_> = out.events.iter().map(|e| (e.recording.as_str(), e.reason)).collect();
+        let reasons: Vec<_> = out
+            .events
+            .iter()
+            .map(|e| (e.recording.as_str(), e.reason))
+            .collect();
         assert!(reasons.contains(&("Sec_Rec", "NameNotDNSLabel")));
         assert!(reasons.contains(&("Sec_Rec", "PrivilegedContainer")));
         assert!(reasons.contains(&("se", "SecurityContextAlreadySet")));
@@ -246,13 +306,26 @@ mod tests {
     #[test]
     fn generate_name_pods_get_their_real_name_and_updates_keep_annotations() {
         let mut p = pod();
-        assert_eq!(ensure_name(&mut p, &mut || "x7k2q".into()), Some("web-x7k2q".into()));
-        assert_eq!(ensure_name(&mut p, &mut || "other".into()), Some("web-x7k2q".into()));
-        let r = [rec("rec", json!({"kind": "SeccompProfile", "recorder": "Bpf", "podSelector": {}}))];
+        assert_eq!(
+            ensure_name(&mut p, &mut || "x7k2q".into()),
+            Some("web-x7k2q".into())
+        );
+        assert_eq!(
+            ensure_name(&mut p, &mut || "other".into()),
+            Some("web-x7k2q".into())
+        );
+        let r = [rec(
+            "rec",
+            json!({"kind": "SeccompProfile", "recorder": "Bpf", "podSelector": {}}),
+        )];
         run(&mut p, &r);
         let old = p.metadata.annotations.clone().expect("a");
         let out = mutate_pod(&mut p, &r, Some(&old), "x", &mut || "zzzzz".into(), 1);
         assert_eq!(out.matched, vec!["rec"]);
-        assert_eq!(p.metadata.annotations.expect("a"), old, "an untouched annotation stays");
+        assert_eq!(
+            p.metadata.annotations.expect("a"),
+            old,
+            "an untouched annotation stays"
+        );
     }
 }

@@ -231,12 +231,9 @@ impl Metrics {
         let mut registry = Registry::default();
         let reviews = Family::<ReviewLabels, Counter>::default();
         let seconds = Family::<PathLabels, Histogram>::new_with_constructor(|| {
-            Histogram::new(
-                [
-                    0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0,
-                ]
-                .into_iter(),
-            )
+            Histogram::new([
+                0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0,
+            ])
         });
         registry.register(
             "spo_webhook_reviews",
@@ -286,7 +283,11 @@ async fn admission(served: &Served, path: &str, body: &[u8]) -> (u16, String, bo
         tracing::info!(path, uid = %req.uid, message = %resp.message, "refused");
     }
     let allowed = resp.allowed;
-    (200, review_response(&api, &req.uid, &resp).to_string(), allowed)
+    (
+        200,
+        review_response(&api, &req.uid, &resp).to_string(),
+        allowed,
+    )
 }
 
 async fn handle(
@@ -302,8 +303,12 @@ async fn handle(
             let _ = prometheus_client::encoding::text::encode(&mut out, &served.metrics.registry);
             return Ok(respond(200, out));
         }
-        "/convert" | "/validate-profile" | "/validate-rawselinuxprofile"
-        | "/mutate-v1-exec-metadata" | "/mutate-v1-pod-binding" | "/mutate-v1-pod-recording" => {}
+        "/convert"
+        | "/validate-profile"
+        | "/validate-rawselinuxprofile"
+        | "/mutate-v1-exec-metadata"
+        | "/mutate-v1-pod-binding"
+        | "/mutate-v1-pod-recording" => {}
         _ => return Ok(respond(404, "{\"error\":\"not found\"}".into())),
     }
     let body = match req.into_body().collect().await {
@@ -414,8 +419,8 @@ pub async fn run(opts: WebhookOptions) -> anyhow::Result<()> {
                 return;
             };
             let svc = hyper::service::service_fn(move |r| handle(served.clone(), r));
-            let conn = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(tls), svc);
+            let conn =
+                hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tls), svc);
             let _ = watcher.watch(conn).await;
         });
     }

@@ -52,7 +52,9 @@ macro_rules! workloads {
                     .unwrap_or_default()
             }
             fn set_workloads(&mut self, list: Vec<String>) {
-                self.status.get_or_insert_with(Default::default).active_workloads = list;
+                self.status
+                    .get_or_insert_with(Default::default)
+                    .active_workloads = list;
             }
         }
     };
@@ -61,10 +63,12 @@ workloads!(ProfileBinding);
 workloads!(ProfileRecording);
 
 type Key = (&'static str, String, String);
+/// Entries to add and to remove, queued for one object.
+type Queue = (BTreeSet<String>, BTreeSet<String>);
 
 #[derive(Default)]
 struct Book {
-    pending: Mutex<HashMap<Key, (BTreeSet<String>, BTreeSet<String>)>>,
+    pending: Mutex<HashMap<Key, Queue>>,
     locks: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>,
 }
 
@@ -251,9 +255,12 @@ where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
 {
     let (store, writer) = reflector::store();
-    let stream = reflector::reflector(writer, watcher(Api::<K>::all(client.clone()), watcher::Config::default()))
-        .default_backoff()
-        .touched_objects();
+    let stream = reflector::reflector(
+        writer,
+        watcher(Api::<K>::all(client.clone()), watcher::Config::default()),
+    )
+    .default_backoff()
+    .touched_objects();
     tokio::spawn(async move {
         futures::pin_mut!(stream);
         while let Some(ev) = stream.next().await {
@@ -305,7 +312,10 @@ impl State {
             let _ = s.selinux.wait_until_ready().await;
             let _ = s.apparmor.wait_until_ready().await;
         };
-        if tokio::time::timeout(Duration::from_secs(30), ready).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(30), ready)
+            .await
+            .is_err()
+        {
             tracing::warn!("caches not filled after 30 s; serving anyway");
         }
         s
@@ -333,10 +343,13 @@ impl State {
                         Bound::Selinux(st.usage.unwrap_or_else(|| format!("{name}.process")))
                     })
                 }),
-                "AppArmorProfile" => self.apparmor.get(&reflector::ObjectRef::new(name)).map(|p| {
-                    let st = p.status.clone().unwrap_or_default();
-                    st.status.map(|_| Bound::AppArmor(name.to_string()))
-                }),
+                "AppArmorProfile" => self
+                    .apparmor
+                    .get(&reflector::ObjectRef::new(name))
+                    .map(|p| {
+                        let st = p.status.clone().unwrap_or_default();
+                        st.status.map(|_| Bound::AppArmor(name.to_string()))
+                    }),
                 _ => return Ok(None),
             };
             match found {
@@ -365,7 +378,11 @@ impl State {
                     for b in namespaced(&self.bindings, &ns) {
                         if b.workloads().contains(&entry) {
                             let key = ("ProfileBinding", ns.clone(), b.name_any());
-                            if let Err(e) = self.book.record(&api, key, binding::FINALIZER, &entry, false).await {
+                            if let Err(e) = self
+                                .book
+                                .record(&api, key, binding::FINALIZER, &entry, false)
+                                .await
+                            {
                                 tracing::warn!(binding = %b.name_any(), error = %e, "cannot remove {entry}");
                             }
                         }
@@ -387,7 +404,10 @@ impl State {
                     if !binding::selects(b.spec.pod_selector.as_ref(), &labels) {
                         continue;
                     }
-                    let profile = match self.resolve(&b.spec.profile_ref.kind, &b.spec.profile_ref.name).await {
+                    let profile = match self
+                        .resolve(&b.spec.profile_ref.kind, &b.spec.profile_ref.name)
+                        .await
+                    {
                         Ok(p) => p,
                         Err(e) => return AdmissionResponse::deny(500, e),
                     };
@@ -410,11 +430,18 @@ impl State {
                     let writes = changed.iter().map(|b| {
                         let key = ("ProfileBinding", ns.clone(), b.clone());
                         let (api, entry) = (&api, &entry);
-                        async move { self.book.record(api, key, binding::FINALIZER, entry, true).await }
+                        async move {
+                            self.book
+                                .record(api, key, binding::FINALIZER, entry, true)
+                                .await
+                        }
                     });
                     for r in futures::future::join_all(writes).await {
                         if let Err(e) = r {
-                            return AdmissionResponse::deny(500, format!("recording the pod on its binding: {e}"));
+                            return AdmissionResponse::deny(
+                                500,
+                                format!("recording the pod on its binding: {e}"),
+                            );
                         }
                     }
                 }
@@ -436,7 +463,11 @@ impl State {
                 for r in &recs {
                     if r.workloads().contains(&entry) {
                         let key = ("ProfileRecording", ns.clone(), r.name_any());
-                        if let Err(e) = self.book.record(&api, key, recording::FINALIZER, &entry, false).await {
+                        if let Err(e) = self
+                            .book
+                            .record(&api, key, recording::FINALIZER, &entry, false)
+                            .await
+                        {
                             tracing::warn!(recording = %r.name_any(), error = %e, "cannot remove {entry}");
                         }
                     }
@@ -490,7 +521,11 @@ impl State {
         if req.dry_run != Some(true) {
             for r in &out.matched {
                 let key = ("ProfileRecording", ns.clone(), r.clone());
-                if let Err(e) = self.book.record(&api, key, recording::FINALIZER, &name, true).await {
+                if let Err(e) = self
+                    .book
+                    .record(&api, key, recording::FINALIZER, &name, true)
+                    .await
+                {
                     return AdmissionResponse::deny(500, format!("recording the pod on {r}: {e}"));
                 }
             }

@@ -70,7 +70,8 @@ pub fn validate_object(obj: &Value) -> Result<(), String> {
             spo_selinux::validate_raw(&p, &spo_selinux::Options::default())
         }
         "AppArmorProfile" => {
-            let p = spo_apparmor::AppArmorProfile::from_document(&doc).map_err(|e| e.to_string())?;
+            let p =
+                spo_apparmor::AppArmorProfile::from_document(&doc).map_err(|e| e.to_string())?;
             spo_apparmor::validate(&p, None)
         }
         _ => return Ok(()),
@@ -95,7 +96,11 @@ pub fn review(req: &AdmissionRequest) -> AdmissionResponse {
         Ok(()) => AdmissionResponse::allow("valid"),
         Err(msg) => AdmissionResponse::deny(
             403,
-            format!("{} {:?} is invalid: {msg}", req.kind.kind, req.name.as_deref().unwrap_or("")),
+            format!(
+                "{} {:?} is invalid: {msg}",
+                req.kind.kind,
+                req.name.as_deref().unwrap_or("")
+            ),
         ),
     }
 }
@@ -126,7 +131,11 @@ mod tests {
             "spec": {"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"action": "SCMP_ACT_ALLOW", "names": ["read", "opne"]}]}});
         let r = review(&req(obj));
         assert!(!r.allowed);
-        assert!(r.message.contains("spec.syscalls[0].names[1]"), "{}", r.message);
+        assert!(
+            r.message.contains("spec.syscalls[0].names[1]"),
+            "{}",
+            r.message
+        );
         let obj = json!({"apiVersion": "security-profiles-operator.x-k8s.io/v1", "kind": "SeccompProfile",
             "metadata": {"name": "bad"}, "spec": {"defaultAction": "SCMP_ACT_MAYBE"}});
         let r = review(&req(obj));
@@ -169,7 +178,12 @@ mod tests {
             "metadata": {"name": "aa"}, "spec": {"abstract": {"filesystem": {"readOnlyPaths": ["/etc/** r,\n  /** rwx"]}}}});
         let r = review(&req(bad));
         assert!(!r.allowed, "{r:?}");
-        assert!(r.message.contains("spec.abstract.filesystem.readOnlyPaths[0]"), "{}", r.message);
+        assert!(
+            r.message
+                .contains("spec.abstract.filesystem.readOnlyPaths[0]"),
+            "{}",
+            r.message
+        );
     }
 
     #[test]
