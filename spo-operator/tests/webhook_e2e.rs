@@ -334,6 +334,50 @@ fn admission_webhooks_on_a_real_api_server() {
     );
     assert!(b["metadata"]["finalizers"].is_null(), "{b}");
 
+    // --- a profile without status yet: the webhook waits (bounded) and then binds it -------
+    let (ok, msg) = c.apply(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata: {name: late}\nspec: {defaultAction: SCMP_ACT_LOG}\n---\napiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileBinding\nmetadata: {name: late, namespace: bound}\nspec:\n  profileRef: {kind: SeccompProfile, name: late}\n  image: \"late:1\"\n",
+    );
+    assert!(ok, "{msg}");
+    std::thread::sleep(Duration::from_millis(500));
+    let kc = c.kubeconfig.clone();
+    let installer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        let st = Command::new("kubectl")
+            .args([
+                "patch",
+                "seccompprofile",
+                "late",
+                "--subresource=status",
+                "--type=merge",
+                "-p",
+            ])
+            .arg(r#"{"status":{"status":"Installed","localhostProfile":"operator/late.json"}}"#)
+            .env("KUBECONFIG", kc)
+            .status()
+            .expect("kubectl");
+        assert!(st.success());
+    });
+    let (ok, msg) = c.apply(&pod_yaml("bound", "late", "late:1", "x: z"));
+    installer.join().expect("installer");
+    assert!(ok, "{msg}");
+    let pod = c.get(&["pod", "late", "-n", "bound"]);
+    assert_eq!(
+        pod["spec"]["containers"][0]["securityContext"]["seccompProfile"]["localhostProfile"],
+        "operator/late.json",
+        "bound once the status appeared"
+    );
+    c.ok(&["delete", "pod", "late", "-n", "bound"]);
+    // Still no status after the wait (--profile-wait-ms 1500): refused with the reason.
+    let (ok, msg) = c.apply(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata: {name: never}\nspec: {defaultAction: SCMP_ACT_LOG}\n---\napiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileBinding\nmetadata: {name: never, namespace: bound}\nspec:\n  profileRef: {kind: SeccompProfile, name: never}\n  image: \"never:1\"\n",
+    );
+    assert!(ok, "{msg}");
+    std::thread::sleep(Duration::from_millis(500));
+    let (ok, msg) = c.apply(&pod_yaml("bound", "never", "never:1", "x: z"));
+    assert!(!ok && msg.contains("has no status yet"), "{msg}");
+    c.ok(&["delete", "profilebinding", "never", "late", "-n", "bound"]);
+
     // --- 200 concurrent pod creations with generateName, through kube-rs -------------------
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
