@@ -508,6 +508,14 @@ fn admission_webhooks_on_a_real_api_server() {
         r["metadata"]["finalizers"],
         json!(["active-seccomp-profile-recording-lock"])
     );
+    // RC-11: a privileged container under a Logs recording gets a Warning event.
+    let (ok, _, err) = c.kubectl(&["create", "-f", "-"], Some("apiVersion: v1\nkind: Pod\nmetadata: {name: priv, namespace: rec, labels: {app: web}}\nspec: {containers: [{name: app, image: x, securityContext: {privileged: true}}]}\n"));
+    assert!(ok, "{err}");
+    wait("PrivilegedContainer event", || {
+        let (_, out, _) = c.kubectl(&["get", "events", "-n", "rec", "-o", "json"], None);
+        out.contains("PrivilegedContainer").then_some(())
+    });
+    c.ok(&["delete", "pod", "priv", "-n", "rec"]);
     c.ok(&["delete", "pod", &name, "-n", "rec"]);
     let r = c.get(&["profilerecording", "r", "-n", "rec"]);
     assert!(
@@ -545,6 +553,19 @@ fn admission_webhooks_on_a_real_api_server() {
     assert!(
         metrics.contains("path=\"/mutate-v1-exec-metadata\""),
         "the pods/exec review reached the webhook:\n{metrics}"
+    );
+
+    // --- kubectl-debug node pods (OP-27) through the API server -----------------------------
+    let (ok, msg) = c.apply(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: node-debugger-n1, namespace: default, labels: {app.kubernetes.io/managed-by: kubectl-debug}}\nspec: {containers: [{name: debugger, image: busybox}]}\n",
+    );
+    assert!(ok, "{msg}");
+    let dbg = c.get(&["pod", "node-debugger-n1"]);
+    let env = &dbg["spec"]["containers"][0]["env"][0];
+    assert_eq!(env["name"], "SPO_EXEC_REQUEST_UID", "{dbg}");
+    assert!(
+        env["value"].as_str().is_some_and(|v| v.len() >= 32),
+        "the request UID: {env}"
     );
 
     // --- failure behaviour: the webhook down with Fail blocks only selected namespaces -----
