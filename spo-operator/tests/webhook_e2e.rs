@@ -279,6 +279,22 @@ fn admission_webhooks_on_a_real_api_server() {
         "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: AppArmorProfile\nmetadata: {name: aa}\nspec:\n  abstract:\n    filesystem:\n      readOnlyPaths: [\"/etc/** r,\\n  /** rwx\"]\n",
     );
     assert!(!ok && msg.contains("readOnlyPaths[0]"), "{msg}");
+    // The same through AdmissionReview v1beta1, as upstream registers its webhooks.
+    c.ok(&[
+        "patch",
+        "validatingwebhookconfiguration",
+        "spo-validating-webhook-configuration",
+        "--type=json",
+        "-p",
+        r#"[{"op":"replace","path":"/webhooks/1/admissionReviewVersions","value":["v1beta1"]}]"#,
+    ]);
+    let (ok, msg) = c.apply(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata: {name: bad3}\nspec: {defaultAction: SCMP_ACT_ERRNO, syscalls: [{action: SCMP_ACT_ALLOW, names: [opne]}]}\n",
+    );
+    assert!(
+        !ok && msg.contains("spec.syscalls[0].names[0]"),
+        "v1beta1: {msg}"
+    );
     let (ok, msg) = c.apply(
         "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: RawSelinuxProfile\nmetadata: {name: raw-ok}\nspec: {policy: \"(allow process typepermissive (file (read)))\"}\n",
     );

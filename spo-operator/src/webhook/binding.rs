@@ -70,6 +70,20 @@ pub fn selects(selector: Option<&LabelSelector>, labels: &BTreeMap<String, Strin
     selector.is_none_or(|s| selector_matches(s, labels) == Some(true))
 }
 
+/// Whether a binding of `image` and `selector` could have bound `pod` (used on DELETE).
+pub fn could_bind(image: &str, selector: Option<&LabelSelector>, pod: &Pod) -> bool {
+    if !selects(selector, &pod_labels(pod)) {
+        return false;
+    }
+    image == "*"
+        || pod.spec.as_ref().is_some_and(|s| {
+            s.containers
+                .iter()
+                .chain(s.init_containers.iter().flatten())
+                .any(|c| c.image.as_deref() == Some(image))
+        })
+}
+
 fn apply_container(sc: &mut Option<SecurityContext>, b: &Bound) -> bool {
     let sc = sc.get_or_insert_with(Default::default);
     match b {
@@ -295,6 +309,20 @@ mod tests {
         ];
         assert_eq!(mutate_pod(&mut q, &b), vec!["img"]);
         assert!(q.spec.expect("spec").security_context.is_none());
+    }
+
+    #[test]
+    fn could_bind_follows_image_and_selector() {
+        let p = pod(
+            json!({"metadata": {"name": "p", "labels": {"app": "web"}}, "spec": {"initContainers": [{"name": "i", "image": "init"}], "containers": [{"name": "a", "image": "x"}]}}),
+        );
+        assert!(could_bind("x", None, &p));
+        assert!(could_bind("init", None, &p));
+        assert!(could_bind("*", None, &p));
+        assert!(!could_bind("y", None, &p));
+        let sel: LabelSelector =
+            serde_json::from_value(json!({"matchLabels": {"app": "db"}})).expect("sel");
+        assert!(!could_bind("x", Some(&sel), &p));
     }
 
     // covers: OP-30, OP-32

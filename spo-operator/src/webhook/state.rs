@@ -374,9 +374,18 @@ impl State {
         match req.operation.as_str() {
             "DELETE" => {
                 let entry = format!("{ns}/{}", req.name.as_deref().unwrap_or_default());
+                // The cache may not have seen a status written a moment ago: also visit every
+                // binding that could have bound the old pod (the write re-reads the object).
+                let old: Option<Pod> = req
+                    .old_object
+                    .as_ref()
+                    .and_then(|o| serde_json::from_value(o.clone()).ok());
                 if req.dry_run != Some(true) {
                     for b in namespaced(&self.bindings, &ns) {
-                        if b.workloads().contains(&entry) {
+                        let could = old.as_ref().is_some_and(|p| {
+                            binding::could_bind(&b.spec.image, b.spec.pod_selector.as_ref(), p)
+                        });
+                        if could || b.workloads().contains(&entry) {
                             let key = ("ProfileBinding", ns.clone(), b.name_any());
                             if let Err(e) = self
                                 .book
@@ -459,9 +468,17 @@ impl State {
         let recs = namespaced(&self.recordings, &ns);
         if req.operation == "DELETE" {
             let entry = req.name.clone().unwrap_or_default();
+            let labels = req
+                .old_object
+                .as_ref()
+                .and_then(|o| serde_json::from_value::<Pod>(o.clone()).ok())
+                .map(|p| binding::pod_labels(&p));
             if req.dry_run != Some(true) {
                 for r in &recs {
-                    if r.workloads().contains(&entry) {
+                    let could = labels.as_ref().is_some_and(|l| {
+                        binding::selector_matches(&r.spec.pod_selector, l) == Some(true)
+                    });
+                    if could || r.workloads().contains(&entry) {
                         let key = ("ProfileRecording", ns.clone(), r.name_any());
                         if let Err(e) = self
                             .book
