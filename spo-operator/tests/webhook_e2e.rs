@@ -350,6 +350,23 @@ fn admission_webhooks_on_a_real_api_server() {
     );
     assert!(b["metadata"]["finalizers"].is_null(), "{b}");
 
+    // OP-33: a RawSelinuxProfile is never bindable (the binding is skipped, the pod admitted).
+    let (ok, msg) = c.apply(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileBinding\nmetadata: {name: raw, namespace: bound}\nspec:\n  profileRef: {kind: RawSelinuxProfile, name: raw-ok}\n  image: \"raw:1\"\n",
+    );
+    assert!(ok, "{msg}");
+    std::thread::sleep(Duration::from_millis(300));
+    let (ok, msg) = c.apply(&pod_yaml("bound", "raw", "raw:1", "x: z"));
+    assert!(ok, "{msg}");
+    let pod = c.get(&["pod", "raw", "-n", "bound"]);
+    assert_eq!(
+        pod["spec"]["containers"][0]["securityContext"]["seccompProfile"]["type"],
+        "Unconfined"
+    );
+    assert!(pod["spec"]["containers"][0]["securityContext"]["seLinuxOptions"].is_null());
+    c.ok(&["delete", "pod", "raw", "-n", "bound"]);
+    c.ok(&["delete", "profilebinding", "raw", "-n", "bound"]);
+
     // --- a profile without status yet: the webhook waits (bounded) and then binds it -------
     let (ok, msg) = c.apply(
         "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata: {name: late}\nspec: {defaultAction: SCMP_ACT_LOG}\n---\napiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileBinding\nmetadata: {name: late, namespace: bound}\nspec:\n  profileRef: {kind: SeccompProfile, name: late}\n  image: \"late:1\"\n",
