@@ -2,7 +2,7 @@
 # A local cluster a user can try: the test control plane (scripts/kube-up.sh), deploy/'s CRDs,
 # and the operator's components as local processes — the daemon as node $(hostname) with a
 # kubelet directory under the cluster directory, the manager's node-status aggregation, and the
-# conversion webhook (registered by URL on every CRD).
+# webhook (conversion registered by URL on every CRD; the admission webhooks too).
 # Ends with the `export` lines to paste. Stop everything with scripts/cluster-down.sh.
 # Env: SPO_CLUSTER_DIR (default /tmp/spo-cluster), SPO_OPERATOR_BIN (default
 # target/debug/spo-operator), API_PORT/ETCD_PORT/ETCD_PEER_PORT as for kube-up.sh.
@@ -59,6 +59,11 @@ for k in tls.crt tls.key ca.crt; do
   kubectl -n security-profiles-operator get secret metrics-server-cert -o "jsonpath={.data.${k//./\\.}}" 2>/dev/null \
     | base64 -d > "$D/metrics-certs/$k" || true
 done
+# The admission webhooks (validation at apply time, ProfileBinding, recording, exec metadata),
+# registered by URL with the cluster's CA once the webhook's caches are filled.
+for _ in $(seq 1 100); do grep -q "pod webhooks ready" "$D/webhook.log" 2>/dev/null && break; sleep 0.2; done
+"$BIN" webhook --print-configurations "https://127.0.0.1:$WP" --ca-file "$C/ca.crt" --with-exec-metadata \
+  | kubectl apply -f - >/dev/null
 echo "spo test cluster up in $D (logs: $D/*.log)"
 echo "export KUBECONFIG=$KUBECONFIG"
 echo "export SPO_KUBELET_DIR=$KUBELET"

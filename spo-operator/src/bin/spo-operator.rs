@@ -31,7 +31,8 @@ enum Cmd {
     Daemon(spo_operator::daemon::DaemonOptions),
     /// The manager: aggregates node statuses into profile statuses.
     Manager(spo_operator::manager::ManagerOptions),
-    /// The webhook: CRD conversion at `/convert` over TLS (ARCH-06).
+    /// The webhook: CRD conversion, admission (validation, ProfileBinding, recording, exec
+    /// metadata) and metrics over TLS (ARCH-06).
     Webhook(spo_operator::webhook::server::WebhookOptions),
     /// Prepares the node's directories (ARCH-07).
     NonRootEnabler(spo_operator::daemon::EnablerOptions),

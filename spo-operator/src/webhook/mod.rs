@@ -1,5 +1,15 @@
-//! Webhook handlers, as pure functions. This issue delivers the CRD conversion logic
-//! ([`convert`]); [`server`] serves it at `/convert` over TLS.
+//! Webhook handlers, as pure functions over the AdmissionReview request ([`admission`]):
+//! CRD conversion ([`convert`]), validation at apply time ([`validate`]), ProfileBinding
+//! ([`binding`]), recording ([`recording`]) and exec metadata ([`execmeta`]). [`server`] serves
+//! them over TLS; [`state`] holds the thin, cached view of the cluster the mutating handlers read
+//! and the bookkeeping writes they make.
 
+pub mod admission;
+pub mod binding;
+pub mod config;
 pub mod convert;
+pub mod execmeta;
+pub mod recording;
 pub mod server;
+pub mod state;
+pub mod validate;
