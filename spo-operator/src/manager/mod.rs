@@ -1,6 +1,7 @@
 //! The manager (`spo-operator manager`): this part is the node-status aggregation.
 
 pub mod aggregate;
+pub mod merger;
 
 /// Flags of `spo-operator manager` (ARCH-03).
 #[derive(Debug, Clone, clap::Args)]
@@ -12,5 +13,6 @@ pub struct ManagerOptions {
 
 /// Runs the manager until a signal.
 pub async fn run(opts: ManagerOptions) -> anyhow::Result<()> {
-    aggregate::run(opts).await
+    tokio::try_join!(aggregate::run(opts), merger::run())?;
+    Ok(())
 }
