@@ -18,6 +18,8 @@ pub mod crd;
 #[cfg(feature = "kube")]
 pub mod daemon;
 #[cfg(feature = "kube")]
+pub mod enrichers;
+#[cfg(feature = "kube")]
 pub mod manager;
 #[cfg(feature = "kube")]
 pub mod metrics;

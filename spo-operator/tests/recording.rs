@@ -176,6 +176,8 @@ impl Cluster {
             .arg(self.dir.path().join("recorder-state.json"))
             .arg("--recording-cgroup-root")
             .arg(&self.cg_root)
+            .arg("--recording-audit-log")
+            .arg(self.dir.path().join("audit.log"))
             .env("KUBECONFIG", &self.kubeconfig)
             .env("NODE_NAME", NODE)
             .env("KUBELET_DIR", self.dir.path().join("kubelet"))
@@ -325,6 +327,7 @@ fn start() -> Option<Cluster> {
     };
     assert!(st.success(), "kube-up.sh failed");
     std::fs::create_dir_all(&c.cg_root).expect("test cgroup root");
+    std::fs::write(c.dir.path().join("audit.log"), b"").expect("audit log");
     let crds = repo().join("deploy/crds");
     c.ok(&["apply", "--server-side", "-k", crds.to_str().expect("utf8")]);
     c.ok(&[
@@ -348,13 +351,29 @@ fn start() -> Option<Cluster> {
 }
 
 fn pod_yaml(name: Option<&str>, generate: Option<&str>, app: &str, annotation: &str) -> String {
+    pod_yaml_with(
+        name,
+        generate,
+        app,
+        "io.containers.trace-bpf/ctr",
+        annotation,
+    )
+}
+
+fn pod_yaml_with(
+    name: Option<&str>,
+    generate: Option<&str>,
+    app: &str,
+    key: &str,
+    annotation: &str,
+) -> String {
     let meta = match (name, generate) {
         (Some(n), _) => format!("name: {n}"),
         (None, Some(g)) => format!("generateName: {g}"),
         _ => unreachable!(),
     };
     format!(
-        "apiVersion: v1\nkind: Pod\nmetadata:\n  {meta}\n  namespace: {NS}\n  labels: {{app: {app}}}\n  annotations:\n    io.containers.trace-bpf/ctr: {annotation}\nspec:\n  nodeName: {NODE}\n  containers:\n  - name: ctr\n    image: busybox\n"
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  {meta}\n  namespace: {NS}\n  labels: {{app: {app}}}\n  annotations:\n    {key}: {annotation}\nspec:\n  nodeName: {NODE}\n  containers:\n  - name: ctr\n    image: busybox\n"
     )
 }
 
@@ -610,4 +629,75 @@ fn recording_in_the_cluster_bpf_restart_and_merge() {
             .is_none()
             .then_some(())
     });
+
+    selinux_from_avcs(&mut c);
+}
+
+// covers: RC-20, RC-28 (USER_AVC ignored), RC-29, weak point 11 (container → pod from the
+// node's pod watch), §3 Logs collection
+fn selinux_from_avcs(c: &mut Cluster) {
+    c.create(&format!(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileRecording\nmetadata: {{name: sel, namespace: {NS}}}\nspec: {{kind: SelinuxProfile, recorder: Logs, podSelector: {{matchLabels: {{app: sel}}}}}}\n"
+    ));
+    let k = c.container("sel", 9, 0);
+    c.create(&pod_yaml_with(
+        Some("sel"),
+        None,
+        "sel",
+        "io.containers.trace-avcs/ctr",
+        "sel_ctr_klmno_1700000000",
+    ));
+    c.report_running("sel", k);
+    let pid = c.ctrs[k].child.id();
+    let me = std::process::id();
+    let scon = "system_u:system_r:selinuxrecording.process:s0:c218,c875";
+    let lines = format!(
+        "type=AVC msg=audit(1666691794.882:1434): avc:  denied  {{ read write open }} for  pid={pid} comm=\"aide\" path=\"/x\" dev=\"sda\" ino=1 scontext={scon} tcontext=system_u:object_r:kubernetes_file_t:s0 tclass=file permissive=1\n\
+         type=AVC msg=audit(1666691794.883:1435): avc:  denied  {{ getattr }} for  pid={pid} comm=\"aide\" scontext={scon} tcontext={scon} tclass=process permissive=1\n\
+         type=AVC msg=audit(1666691794.884:1436): avc:  denied  {{ read }} for  pid={pid} comm=\"aide\" scontext={scon} tcontext=system_u:object_r:kubernetes_file_t:s0 tclass=file permissive=1\n\
+         type=USER_AVC msg=audit(1666691794.885:1437): pid={pid} uid=0 msg='avc:  denied  {{ write }} for scontext={scon} tcontext=system_u:object_r:etc_t:s0 tclass=file'\n\
+         type=AVC msg=audit(1666691794.886:1438): avc:  denied  {{ append }} for  pid={me} comm=\"host\" scontext={scon} tcontext=system_u:object_r:var_log_t:s0 tclass=file permissive=1\n"
+    );
+    use std::io::Write as _;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(c.dir.path().join("audit.log"))
+        .expect("audit log");
+    f.write_all(lines.as_bytes()).expect("append");
+    drop(f);
+    // The recorder flushes what it attributed into its state file.
+    let state = c.dir.path().join("recorder-state.json");
+    wait_for("the AVCs to be attributed", c, || {
+        std::fs::read_to_string(&state)
+            .ok()
+            .filter(|s| s.contains("kubernetes_file_t") && s.contains("getattr"))
+    });
+    c.ok(&[
+        "delete",
+        "pod",
+        "sel",
+        "-n",
+        NS,
+        "--grace-period=0",
+        "--force",
+    ]);
+    let p = wait_for("SelinuxProfile sel-ctr", c, || {
+        c.get(&["selinuxprofile", "sel-ctr"])
+    });
+    assert_eq!(
+        p["spec"]["allow"],
+        serde_json::json!({
+            "@self": {"process": ["getattr"]},
+            "kubernetes_file_t": {"file": ["open", "read", "write"]}
+        }),
+        "{p}"
+    );
+    let inherit = &p["spec"]["inherit"];
+    assert!(
+        inherit.is_null()
+            || inherit == &serde_json::json!([{"kind": "System", "name": "container"}]),
+        "{inherit}"
+    );
+    assert_eq!(p["metadata"]["labels"]["spo.x-k8s.io/recording-id"], "sel");
+    assert_eq!(p["metadata"]["labels"]["spo.x-k8s.io/container-id"], "ctr");
 }

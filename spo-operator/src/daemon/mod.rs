@@ -81,6 +81,12 @@ pub struct DaemonOptions {
     /// Where container cgroups are searched (default: the cgroup v2 mount).
     #[arg(long, env = "SPO_RECORDING_CGROUP_ROOT")]
     pub recording_cgroup_root: Option<PathBuf>,
+    /// Record `Logs` recordings (seccomp, SELinux AVCs) from this audit log, in-process.
+    #[arg(long, env = "SPO_RECORDING_AUDIT_LOG")]
+    pub recording_audit_log: Option<PathBuf>,
+    /// Record with the eBPF recorder (`Bpf` recordings).
+    #[arg(long, env = "SPO_RECORDING_BPF", default_value_t = true, action = clap::ArgAction::Set)]
+    pub recording_bpf: bool,
 }
 
 /// Flags of `spo-operator non-root-enabler` (ARCH-07).

@@ -305,9 +305,48 @@ pub struct Entry {
     pub partial: bool,
     /// Produce a disabled profile.
     pub disabled: bool,
-    /// Syscalls recorded so far (flushed from the kernel maps).
+    /// The data source.
+    #[serde(default = "default_recorder")]
+    pub recorder: RecorderKind,
+    /// Syscalls recorded so far (flushed from the kernel maps or the log enricher).
     #[serde(default)]
     pub syscalls: BTreeSet<String>,
+    /// SELinux AVCs recorded so far (log recorder): `(scontext, tcontext, tclass)` → perms.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub avcs: Vec<spo_core::events::AvcEvent>,
+}
+
+fn default_recorder() -> RecorderKind {
+    RecorderKind::Bpf
+}
+
+/// Adds `new` AVCs into `into` (one per scontext/tcontext/tclass, permissions unioned and
+/// sorted); true when something was added.
+pub fn merge_avcs(
+    into: &mut Vec<spo_core::events::AvcEvent>,
+    new: Vec<spo_core::events::AvcEvent>,
+) -> bool {
+    let mut changed = false;
+    for n in new {
+        match into.iter_mut().find(|a| {
+            (&a.scontext, &a.tcontext, &a.tclass) == (&n.scontext, &n.tcontext, &n.tclass)
+        }) {
+            Some(a) => {
+                for p in n.perms {
+                    if !a.perms.contains(&p) {
+                        a.perms.push(p);
+                        a.perms.sort();
+                        changed = true;
+                    }
+                }
+            }
+            None => {
+                into.push(n);
+                changed = true;
+            }
+        }
+    }
+    changed
 }
 
 impl Entry {
@@ -533,7 +572,9 @@ mod tests {
             profile: "r-c".into(),
             partial: false,
             disabled: false,
+            recorder: RecorderKind::Bpf,
             syscalls: ["read".to_string()].into(),
+            avcs: Vec::new(),
         };
         s.entries.insert(e.key(), e);
         s.save(&p).unwrap();

@@ -20,12 +20,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use futures::StreamExt;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{ObjectReference, Pod};
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::events::{Event, EventType, Recorder};
-use kube::runtime::reflector::{self, Store};
-use kube::runtime::{watcher, WatchStreamExt};
+use kube::runtime::reflector::Store;
 use kube::{Client, Resource, ResourceExt};
 use spo_core::recording::{Recorder as RecorderKind, RecordingKind};
 use spo_recorder::bpf::cgroup::{cgroup2_mount_from, RecordCgroup};
@@ -33,8 +31,9 @@ use spo_recorder::bpf::TargetId;
 
 use super::health::Health;
 use super::recorder::{
-    container_id, find_container_cgroup, instance_suffix, is_partial, parse_annotations,
-    profile_labels, profile_name, seccomp_spec, Entry, PodIdentity, State, FINALIZER_UNMERGED,
+    container_id, find_container_cgroup, instance_suffix, is_partial, merge_avcs,
+    parse_annotations, profile_labels, profile_name, seccomp_spec, Entry, PodIdentity, State,
+    FINALIZER_UNMERGED,
 };
 use super::DaemonOptions;
 use crate::api::{ProfileRecording, SeccompProfile};
@@ -55,7 +54,8 @@ struct Node {
     events: Recorder,
     state_path: PathBuf,
     state: State,
-    bpf: spo_recorder::bpf::Recorder,
+    bpf: Option<spo_recorder::bpf::Recorder>,
+    logs: Option<crate::enrichers::SharedEnricher>,
     mount: PathBuf,
     search_root: PathBuf,
     live: HashMap<String, Live>,
@@ -126,7 +126,7 @@ fn phase(pod: &Pod) -> &str {
 }
 
 impl Node {
-    fn publish(&self, reference: k8s_openapi::api::core::v1::ObjectReference, ev: Event) {
+    fn publish(&self, reference: ObjectReference, ev: Event) {
         let events = self.events.clone();
         tokio::spawn(async move {
             if let Err(e) = events.publish(&ev, &reference).await {
@@ -172,11 +172,18 @@ impl Node {
                 if self.state.entries.contains_key(&key) {
                     continue;
                 }
-                if a.recorder != RecorderKind::Bpf || a.kind != RecordingKind::SeccompProfile {
+                let supported = match (a.recorder, a.kind) {
+                    (RecorderKind::Bpf, RecordingKind::SeccompProfile) => self.bpf.is_some(),
+                    (RecorderKind::Logs, RecordingKind::SeccompProfile)
+                    | (RecorderKind::Logs, RecordingKind::SelinuxProfile) => self.logs.is_some(),
+                    _ => false,
+                };
+                if !supported {
                     if self.warned.insert(key.clone()) {
-                        tracing::info!(pod = %pod.name_any(), container = %a.container,
-                            "only seccomp recording with the eBPF recorder runs in the daemon; \
-                             log-based recordings are collected by the log enricher");
+                        tracing::warn!(pod = %pod.name_any(), container = %a.container,
+                            recorder = ?a.recorder, kind = ?a.kind,
+                            "this recorder is not enabled on the node (or the kind is not \
+                             recorded yet); container not recorded");
                     }
                     continue;
                 }
@@ -208,7 +215,9 @@ impl Node {
                     profile: profile_name(&a.recording, &a.container, suffix.as_deref()),
                     partial,
                     disabled,
+                    recorder: a.recorder,
                     syscalls: BTreeSet::new(),
+                    avcs: Vec::new(),
                 };
                 tracing::info!(pod = %entry.pod, container = %entry.container,
                     profile = %entry.profile, "recording container");
@@ -235,6 +244,12 @@ impl Node {
         let Some(entry) = self.state.entries.get(key) else {
             return false;
         };
+        if entry.recorder == RecorderKind::Logs {
+            return self.flush_logs(key, false);
+        }
+        let Some(bpf) = self.bpf.as_mut() else {
+            return false;
+        };
         if !self.live.contains_key(key) {
             let Some(scope) = find_container_cgroup(&self.search_root, &entry.container_id, 12)
             else {
@@ -251,7 +266,7 @@ impl Node {
                     return false;
                 }
             };
-            let target = match self.bpf.start(&[&cgroup]) {
+            let target = match bpf.start(&[&cgroup]) {
                 Ok(t) => t,
                 Err(e) => {
                     tracing::warn!(error = %e, "starting the eBPF recording");
@@ -276,7 +291,7 @@ impl Node {
                 tracing::debug!(pid, error = %e, "moving into the recording cgroup");
             }
         }
-        let names = match self.bpf.snapshot(live.target) {
+        let names = match bpf.snapshot(live.target) {
             Ok(r) => r.names(self.arch).all(),
             Err(e) => {
                 tracing::warn!(error = %e, "reading the recording");
@@ -293,8 +308,9 @@ impl Node {
 
     /// Stops a recording and writes its profile; true when the entry can be forgotten.
     async fn collect(&mut self, key: &str) -> bool {
-        if let Some(live) = self.live.remove(key) {
-            match self.bpf.stop(live.target) {
+        self.flush_logs(key, true);
+        if let (Some(live), Some(bpf)) = (self.live.remove(key), self.bpf.as_mut()) {
+            match bpf.stop(live.target) {
                 Ok(r) => {
                     if let Some(e) = self.state.entries.get_mut(key) {
                         e.syscalls.extend(r.names(self.arch).all());
@@ -307,15 +323,19 @@ impl Node {
         let Some(entry) = self.state.entries.get(key).cloned() else {
             return true;
         };
-        if entry.syscalls.is_empty() {
+        if entry.syscalls.is_empty() && entry.avcs.is_empty() {
             // RC-22: nothing recorded, nothing created.
             tracing::info!(profile = %entry.profile, "recorded profile not found: nothing observed");
             return true;
         }
-        match self.write_profile(&entry).await {
-            Ok(p) => {
-                tracing::info!(profile = %entry.profile, syscalls = entry.syscalls.len(), "profile written");
-                let mut r = p.object_ref(&());
+        let written = match entry.kind {
+            RecordingKind::SelinuxProfile => self.write_selinux(&entry).await,
+            _ => self.write_profile(&entry).await,
+        };
+        match written {
+            Ok(mut r) => {
+                tracing::info!(profile = %entry.profile, syscalls = entry.syscalls.len(),
+                    avcs = entry.avcs.len(), "profile written");
                 r.namespace.get_or_insert_with(|| entry.namespace.clone());
                 self.publish(
                     r,
@@ -334,7 +354,71 @@ impl Node {
         }
     }
 
-    async fn write_profile(&self, e: &Entry) -> anyhow::Result<SeccompProfile> {
+    /// Moves what the log enricher holds for the entry's record id into the entry; `reset`
+    /// forgets it there (collection).
+    fn flush_logs(&mut self, key: &str, reset: bool) -> bool {
+        let (Some(logs), Some(entry)) = (self.logs.as_ref(), self.state.entries.get_mut(key))
+        else {
+            return false;
+        };
+        if entry.recorder != RecorderKind::Logs {
+            return false;
+        }
+        let Ok(mut e) = logs.lock() else {
+            return false;
+        };
+        let agg = e.aggregate_mut();
+        let mut changed = false;
+        if let Some(names) = agg.syscalls(&entry.record_id) {
+            let before = entry.syscalls.len();
+            entry.syscalls.extend(names);
+            changed |= entry.syscalls.len() != before;
+        }
+        if let Some(avcs) = agg.avcs(&entry.record_id) {
+            changed |= merge_avcs(&mut entry.avcs, avcs);
+        }
+        if reset {
+            agg.reset_syscalls(&entry.record_id);
+            agg.reset_avcs(&entry.record_id);
+        }
+        changed
+    }
+
+    async fn write_selinux(&self, e: &Entry) -> anyhow::Result<ObjectReference> {
+        if e.partial {
+            self.hold_recording(e).await?;
+        }
+        let meta = spo_core::ObjectMeta {
+            name: e.profile.clone(),
+            ..Default::default()
+        };
+        let (built, skipped) = spo_selinux::record::profile_from_avcs(meta, e.avcs.iter());
+        if !skipped.is_empty() {
+            tracing::warn!(profile = %e.profile, skipped = %skipped, "AVCs left out");
+        }
+        let mut spec = built.spec;
+        if e.disabled {
+            spec.state = spo_selinux::model::State::Disabled;
+        }
+        let mut p = crate::api::SelinuxProfile::new(&e.profile, spec);
+        p.metadata.labels = Some(profile_labels(
+            &e.recording,
+            &e.container,
+            &e.namespace,
+            e.partial,
+        ));
+        let api: Api<crate::api::SelinuxProfile> = Api::all(self.client.clone());
+        api.patch(
+            &e.profile,
+            &PatchParams::apply(MANAGER).force(),
+            &Patch::Apply(&p),
+        )
+        .await
+        .map(|p| p.object_ref(&()))
+        .with_context(|| format!("applying SelinuxProfile {}", e.profile))
+    }
+
+    async fn write_profile(&self, e: &Entry) -> anyhow::Result<ObjectReference> {
         if e.partial {
             self.hold_recording(e).await?;
         }
@@ -353,6 +437,7 @@ impl Node {
             &Patch::Apply(&p),
         )
         .await
+        .map(|p| p.object_ref(&()))
         .with_context(|| format!("applying SeccompProfile {}", e.profile))
     }
 
@@ -421,6 +506,20 @@ impl Node {
     }
 }
 
+/// `spo-operator bpf-recorder`: the node recorder alone, without the profile installers (the
+/// process holding CAP_BPF is not the one writing into the kubelet directory).
+pub async fn run_standalone(opts: DaemonOptions) -> anyhow::Result<()> {
+    let client = Client::try_default()
+        .await
+        .context("connecting to the API server")?;
+    let reporter = kube::runtime::events::Reporter {
+        controller: "spo-recorder".into(),
+        instance: Some(opts.node_name.clone()),
+    };
+    let events = Recorder::new(client.clone(), reporter);
+    run(client, opts, events, Health::default()).await
+}
+
 /// Runs the node recorder until the process ends (state flushed on SIGTERM).
 pub async fn run(
     client: Client,
@@ -430,15 +529,19 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let mut state = State::load(&opts.recording_state)?;
     state.version = 1;
-    let bpf = match spo_recorder::bpf::Recorder::new() {
-        Ok(r) => {
-            health.set("recorder", Ok(()));
-            r
+    let bpf = if opts.recording_bpf {
+        match spo_recorder::bpf::Recorder::new() {
+            Ok(r) => {
+                health.set("recorder", Ok(()));
+                Some(r)
+            }
+            Err(e) => {
+                health.set("recorder", Err(e.to_string()));
+                return Err(anyhow::anyhow!(e).context("loading the eBPF recorder"));
+            }
         }
-        Err(e) => {
-            health.set("recorder", Err(e.to_string()));
-            return Err(anyhow::anyhow!(e).context("loading the eBPF recorder"));
-        }
+    } else {
+        None
     };
     let mount = cgroup2_mount_from(Path::new("/proc/self/mountinfo"))
         .context("finding the cgroup v2 mount")?;
@@ -446,23 +549,16 @@ pub async fn run(
         .recording_cgroup_root
         .clone()
         .unwrap_or_else(|| mount.clone());
-    let pods: Api<Pod> = Api::all(client.clone());
-    let (store, writer) = reflector::store();
-    let selector = format!("spec.nodeName={}", opts.node_name);
-    let stream = reflector::reflector(
-        writer,
-        watcher(pods, watcher::Config::default().fields(&selector)),
-    )
-    .touched_objects()
-    .default_backoff();
-    tokio::spawn(async move {
-        futures::pin_mut!(stream);
-        while stream.next().await.is_some() {}
-    });
-    store
-        .wait_until_ready()
-        .await
-        .context("waiting for the pod watch")?;
+    let store = crate::enrichers::node_pods(client.clone(), &opts.node_name).await?;
+    let logs = match &opts.recording_audit_log {
+        Some(p) => Some(crate::enrichers::spawn_log_source(
+            p,
+            &opts.node_name,
+            store.clone(),
+            false,
+        )?),
+        None => None,
+    };
     tracing::info!(
         entries = state.entries.len(),
         state = %opts.recording_state.display(),
@@ -474,6 +570,7 @@ pub async fn run(
         state_path: opts.recording_state.clone(),
         state,
         bpf,
+        logs,
         mount,
         search_root,
         live: HashMap::new(),
@@ -497,8 +594,10 @@ pub async fn run(
                     node.follow(&k);
                 }
                 node.state.save(&node.state_path).context("writing the recorder state")?;
-                for (_, l) in node.live.drain() {
-                    let _ = node.bpf.stop(l.target);
+                if let Some(bpf) = node.bpf.as_mut() {
+                    for (_, l) in node.live.drain() {
+                        let _ = bpf.stop(l.target);
+                    }
                 }
                 tracing::info!("recorder state saved; exiting on SIGTERM");
                 std::process::exit(0);
