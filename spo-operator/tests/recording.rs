@@ -633,11 +633,11 @@ fn recording_in_the_cluster_bpf_restart_and_merge() {
     selinux_from_avcs(&mut c);
 }
 
-// covers: RC-20, RC-28 (USER_AVC ignored), RC-29, weak point 11 (container → pod from the
+// covers: RC-20, RC-23 (SELinux merge), RC-28 (USER_AVC ignored), RC-29, weak point 11 (container → pod from the
 // node's pod watch), §3 Logs collection
 fn selinux_from_avcs(c: &mut Cluster) {
     c.create(&format!(
-        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileRecording\nmetadata: {{name: sel, namespace: {NS}}}\nspec: {{kind: SelinuxProfile, recorder: Logs, podSelector: {{matchLabels: {{app: sel}}}}}}\n"
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileRecording\nmetadata: {{name: sel, namespace: {NS}}}\nspec: {{kind: SelinuxProfile, recorder: Logs, mergeStrategy: Containers, podSelector: {{matchLabels: {{app: sel}}}}}}\n"
     ));
     let k = c.container("sel", 9, 0);
     c.create(&pod_yaml_with(
@@ -681,6 +681,23 @@ fn selinux_from_avcs(c: &mut Cluster) {
         "--grace-period=0",
         "--force",
     ]);
+    // A pod without generateName under Containers merge: its partial never takes the merged
+    // name (weak point 5).
+    let partial = wait_for("partial SelinuxProfile sel-ctr-sel", c, || {
+        c.get(&["selinuxprofile", "sel-ctr-sel"])
+    });
+    assert_eq!(
+        partial["metadata"]["labels"]["spo.x-k8s.io/partial"],
+        "true"
+    );
+    c.ok(&[
+        "delete",
+        "profilerecording",
+        "sel",
+        "-n",
+        NS,
+        "--wait=false",
+    ]);
     let p = wait_for("SelinuxProfile sel-ctr", c, || {
         c.get(&["selinuxprofile", "sel-ctr"])
     });
@@ -700,4 +717,16 @@ fn selinux_from_avcs(c: &mut Cluster) {
     );
     assert_eq!(p["metadata"]["labels"]["spo.x-k8s.io/recording-id"], "sel");
     assert_eq!(p["metadata"]["labels"]["spo.x-k8s.io/container-id"], "ctr");
+    assert!(p["metadata"]["labels"]
+        .get("spo.x-k8s.io/partial")
+        .is_none());
+    wait_for(
+        "the SELinux partial deleted and the recording gone",
+        c,
+        || {
+            (c.get(&["selinuxprofile", "sel-ctr-sel"]).is_none()
+                && c.get(&["profilerecording", "sel", "-n", NS]).is_none())
+            .then_some(())
+        },
+    );
 }

@@ -139,32 +139,131 @@ async fn reconcile(r: Arc<ProfileRecording>, ctx: Arc<Ctx>) -> Result<Action, Me
         return Ok(Action::await_change());
     }
     let ns = r.namespace().unwrap_or_default();
-    let name = r.name_any();
     let recordings: Api<ProfileRecording> = Api::namespaced(ctx.client.clone(), &ns);
-    if r.spec.kind != RecordingKind::SeccompProfile {
-        publish(
-            &ctx,
-            &r,
-            EventType::Warning,
-            "KindNotSupportedForMerge",
-            format!(
-                "merging {:?} recordings is not implemented yet",
-                r.spec.kind
-            ),
-        );
-        release(&recordings, &r).await.map_err(MergeError)?;
-        return Ok(Action::await_change());
+    match r.spec.kind {
+        RecordingKind::SeccompProfile => {
+            merge_kind::<SeccompProfile>(&ctx, &r, &recordings, |specs| {
+                let (spec, cov) = merge_seccomp(specs)?;
+                let empty = spec.syscalls.is_empty();
+                Some((spec, Some(cov), empty))
+            })
+            .await
+        }
+        RecordingKind::SelinuxProfile => {
+            merge_kind::<crate::api::SelinuxProfile>(&ctx, &r, &recordings, |specs| {
+                let models: Vec<spo_selinux::model::SelinuxProfile> = specs
+                    .iter()
+                    .map(|s| spo_selinux::model::SelinuxProfile {
+                        metadata: spo_core::ObjectMeta::default(),
+                        version: spo_core::Version::V1,
+                        spec: (*s).clone(),
+                    })
+                    .collect();
+                let m = spo_selinux::record::merge(&models)?;
+                let empty = m.spec.allow.is_empty();
+                Some((m.spec, None, empty))
+            })
+            .await
+        }
+        RecordingKind::AppArmorProfile => {
+            merge_kind::<crate::api::AppArmorProfile>(&ctx, &r, &recordings, |specs| {
+                let models: Vec<spo_apparmor::AppArmorProfile> = specs
+                    .iter()
+                    .map(|s| spo_apparmor::AppArmorProfile {
+                        version: spo_core::Version::V1,
+                        metadata: spo_core::ObjectMeta::default(),
+                        spec: (*s).clone(),
+                    })
+                    .collect();
+                let m = spo_apparmor::merge(&models).ok()?;
+                let empty = m.spec.abstract_.is_none();
+                Some((m.spec, None, empty))
+            })
+            .await
+        }
     }
-    let profiles: Api<SeccompProfile> = Api::all(ctx.client.clone());
+}
+
+/// What a profile kind needs for merging: its spec type and how to disable a spec.
+pub trait Mergeable:
+    kube::Resource<DynamicType = (), Scope = kube::core::ClusterResourceScope>
+    + Clone
+    + std::fmt::Debug
+    + serde::de::DeserializeOwned
+    + Serialize
+    + Send
+    + Sync
+    + 'static
+{
+    /// The spec type.
+    type Spec: Clone;
+    /// The spec.
+    fn spec(&self) -> &Self::Spec;
+    /// A new object.
+    fn build(name: &str, spec: Self::Spec) -> Self;
+    /// Marks the spec disabled (RC-18).
+    fn disable(spec: &mut Self::Spec);
+}
+
+impl Mergeable for SeccompProfile {
+    type Spec = SeccompSpec;
+    fn spec(&self) -> &SeccompSpec {
+        &self.spec
+    }
+    fn build(name: &str, spec: SeccompSpec) -> Self {
+        SeccompProfile::new(name, spec)
+    }
+    fn disable(spec: &mut SeccompSpec) {
+        spec.state = Some(ProfileState::Disabled);
+    }
+}
+
+impl Mergeable for crate::api::SelinuxProfile {
+    type Spec = spo_selinux::model::SelinuxProfileSpec;
+    fn spec(&self) -> &Self::Spec {
+        &self.spec
+    }
+    fn build(name: &str, spec: Self::Spec) -> Self {
+        crate::api::SelinuxProfile::new(name, spec)
+    }
+    fn disable(spec: &mut Self::Spec) {
+        spec.state = spo_selinux::model::State::Disabled;
+    }
+}
+
+impl Mergeable for crate::api::AppArmorProfile {
+    type Spec = spo_apparmor::AppArmorProfileSpec;
+    fn spec(&self) -> &Self::Spec {
+        &self.spec
+    }
+    fn build(name: &str, spec: Self::Spec) -> Self {
+        crate::api::AppArmorProfile::new(name, spec)
+    }
+    fn disable(spec: &mut Self::Spec) {
+        spec.state = Some(spo_apparmor::model::State::Disabled);
+    }
+}
+
+type Merged<S> = Option<(S, Option<Coverage>, bool)>;
+
+async fn merge_kind<K: Mergeable>(
+    ctx: &Ctx,
+    r: &ProfileRecording,
+    recordings: &Api<ProfileRecording>,
+    merge: impl Fn(&[&K::Spec]) -> Merged<K::Spec>,
+) -> Result<Action, MergeError> {
+    let ns = r.namespace().unwrap_or_default();
+    let name = r.name_any();
+    let profiles: Api<K> = Api::all(ctx.client.clone());
     let list = profiles
         .list(&ListParams::default().labels(&partial_selector(&name, &ns)))
         .await
         .context("listing partial profiles")
         .map_err(MergeError)?;
-    let live: Vec<&SeccompProfile> = list
+    let live: Vec<&K> = list
         .items
         .iter()
-        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .filter(|p| p.meta().deletion_timestamp.is_none())
         .collect();
     if live.is_empty() {
         if list.items.is_empty() {
@@ -178,56 +277,58 @@ async fn reconcile(r: Arc<ProfileRecording>, ctx: Arc<Ctx>) -> Result<Action, Me
                 .unwrap_or(false);
             if !merged {
                 publish(
-                    &ctx,
-                    &r,
+                    ctx,
+                    r,
                     EventType::Warning,
                     "NoPartialProfiles",
                     "no partial profiles to merge".into(),
                 );
             }
-            release(&recordings, &r).await.map_err(MergeError)?;
+            release(recordings, r).await.map_err(MergeError)?;
             tracing::info!(recording = %name, namespace = %ns, "merge done, finalizer released");
             return Ok(Action::await_change());
         }
         // Partials still finishing their deletion on the nodes (step 5).
         return Ok(Action::requeue(Duration::from_secs(1)));
     }
-    let mut groups: BTreeMap<String, Vec<&SeccompSpec>> = BTreeMap::new();
+    let mut groups: BTreeMap<String, Vec<&K::Spec>> = BTreeMap::new();
     for p in &live {
         let ctr = p
             .labels()
             .get(LABEL_CONTAINER_ID)
             .cloned()
             .unwrap_or_default();
-        groups.entry(ctr).or_default().push(&p.spec);
+        groups.entry(ctr).or_default().push(p.spec());
     }
     for (ctr, specs) in groups {
-        let Some((mut spec, coverage)) = merge_seccomp(&specs) else {
+        let Some((mut spec, coverage, empty)) = merge(&specs) else {
             continue;
         };
-        if spec.syscalls.is_empty() {
+        if empty {
             publish(
-                &ctx,
-                &r,
+                ctx,
+                r,
                 EventType::Warning,
                 "MergedEmptyProfile",
-                format!("container {ctr}: the merged profile has no syscalls"),
+                format!("container {ctr}: the merged profile is empty"),
             );
         }
         if r.spec.disable_profile_after_recording {
-            spec.state = Some(ProfileState::Disabled);
+            K::disable(&mut spec);
         }
         let merged_name = profile_name(&name, &ctr, None);
-        let mut merged = SeccompProfile::new(&merged_name, spec);
+        let mut merged = K::build(&merged_name, spec);
         let mut labels = BTreeMap::new();
         labels.insert(LABEL_RECORDING_ID.to_string(), name.clone());
         labels.insert(LABEL_CONTAINER_ID.to_string(), ctr.clone());
         labels.insert(LABEL_RECORDING_NAMESPACE.to_string(), ns.clone());
-        merged.metadata.labels = Some(labels);
-        let cov = serde_json::to_string(&coverage)
-            .context("coverage annotation")
-            .map_err(MergeError)?;
-        merged.metadata.annotations = Some([(ANNOTATION_COVERAGE.to_string(), cov)].into());
+        merged.meta_mut().labels = Some(labels);
+        if let Some(cov) = &coverage {
+            let cov = serde_json::to_string(cov)
+                .context("coverage annotation")
+                .map_err(MergeError)?;
+            merged.meta_mut().annotations = Some([(ANNOTATION_COVERAGE.to_string(), cov)].into());
+        }
         if let Err(e) = profiles
             .patch(
                 &merged_name,
@@ -237,15 +338,15 @@ async fn reconcile(r: Arc<ProfileRecording>, ctx: Arc<Ctx>) -> Result<Action, Me
             .await
         {
             publish(
-                &ctx,
-                &r,
+                ctx,
+                r,
                 EventType::Warning,
                 "CannotCreateUpdateMergedProfile",
                 format!("{merged_name}: {e}"),
             );
             return Err(MergeError(anyhow::anyhow!(e)));
         }
-        tracing::info!(profile = %merged_name, partials = coverage.total, "merged profile written");
+        tracing::info!(profile = %merged_name, partials = specs.len(), "merged profile written");
     }
     for p in &live {
         let n = p.name_any();
