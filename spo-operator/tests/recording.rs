@@ -730,3 +730,103 @@ fn selinux_from_avcs(c: &mut Cluster) {
         },
     );
 }
+
+fn vm_hwm_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn loop_ns(dir: &Path) -> u64 {
+    std::fs::read_to_string(dir.join("loop-ns"))
+        .expect("loop-ns")
+        .trim()
+        .parse()
+        .expect("number")
+}
+
+/// The figures of docs/src/performance.md ("Recording in the cluster"): run with
+/// `cargo test -p spo-operator --test recording -- --ignored --nocapture`. Prints, asserts
+/// no timing.
+#[test]
+#[ignore = "figures for docs/src/performance.md; run by hand"]
+fn recording_figures() {
+    let Some(mut c) = start() else {
+        return;
+    };
+    c.ok(&["create", "namespace", NS]);
+    c.create(&format!(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileRecording\nmetadata: {{name: fig, namespace: {NS}}}\nspec: {{kind: SeccompProfile, recorder: Bpf, podSelector: {{matchLabels: {{app: fig}}}}}}\n"
+    ));
+    // Baseline loop, not recorded.
+    let base_dir = c.dir.path().join("baseline");
+    std::fs::create_dir_all(&base_dir).expect("dir");
+    touch(&base_dir.join("go1"));
+    let mut base = Command::new(exerciser())
+        .arg(&base_dir)
+        .arg("9")
+        .spawn()
+        .expect("baseline");
+    assert!(base.wait().expect("baseline").success());
+    let baseline = loop_ns(&base_dir);
+    // 50 containers recorded at once; container 0 runs the loop.
+    let mut pods = Vec::new();
+    for i in 0..50usize {
+        let k = c.container(&format!("fig{i}"), 100 + i, if i == 0 { 9 } else { 0 });
+        let name = format!("fig-{i}");
+        c.create(&pod_yaml(
+            Some(&name),
+            None,
+            "fig",
+            &format!("fig_ctr{i}_abcde_1700000000").replace("ctr", "c"),
+        ));
+        c.report_running(&name, k);
+        pods.push((name, k));
+    }
+    let daemon = c.daemon.as_ref().expect("daemon").id();
+    for (pod, k) in &pods {
+        let pid = c.ctrs[*k].child.id();
+        wait_for(&format!("attach {pod}"), &c, || {
+            in_cgroup_of_daemon(pid, daemon).then_some(())
+        });
+    }
+    for ctr in &c.ctrs {
+        touch(&ctr.dir.join("go1"));
+    }
+    assert!(c.ctrs[0].child.wait().expect("loop").success());
+    let recorded = loop_ns(&c.ctrs[0].dir);
+    for k in 1..c.ctrs.len() {
+        let done = c.ctrs[k].dir.join("done1");
+        wait_for("phase 1", &c, || done.exists().then_some(()));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let rss = vm_hwm_kib(daemon);
+    let t = Instant::now();
+    c.ok(&[
+        "delete",
+        "pod",
+        "fig-1",
+        "-n",
+        NS,
+        "--grace-period=0",
+        "--force",
+    ]);
+    wait_for("profile", &c, || c.get(&["seccompprofile", "fig-ctr"]));
+    let latency = t.elapsed();
+    eprintln!(
+        "figures: loop of 2e6 getppid: baseline {:.1} ms, recorded {:.1} ms, ratio {:.2}x",
+        baseline as f64 / 1e6,
+        recorded as f64 / 1e6,
+        recorded as f64 / baseline as f64
+    );
+    eprintln!(
+        "figures: daemon peak RSS with 50 containers recorded: {} KiB",
+        rss
+    );
+    eprintln!("figures: pod deletion -> SeccompProfile object: {latency:?}");
+}
