@@ -87,19 +87,32 @@ impl ContainerResolver for PodResolver {
 /// The shared enricher of a node.
 pub type SharedEnricher = Arc<Mutex<Enricher<PodResolver>>>;
 
+/// Label a pod needs to be seen by the recorder with memory optimisation on (RC-45).
+pub const LABEL_ENABLE_RECORDING: &str = "spo.x-k8s.io/enable-recording";
+
+/// The pod watch of a node: pods bound to `node`; with `memory_optimized` only those labelled
+/// `spo.x-k8s.io/enable-recording=true` (RC-45).
+pub fn pod_watch_config(node: &str, memory_optimized: bool) -> watcher::Config {
+    let cfg = watcher::Config::default().fields(&format!("spec.nodeName={node}"));
+    if memory_optimized {
+        cfg.labels(&format!("{LABEL_ENABLE_RECORDING}=true"))
+    } else {
+        cfg
+    }
+}
+
 /// Starts the pod watch of `node`; the store is ready when this returns.
 pub async fn node_pods(client: Client, node: &str) -> anyhow::Result<Store<Pod>> {
+    node_pods_with(client, pod_watch_config(node, false)).await
+}
+
+/// Starts a pod watch with `cfg`; the store is ready when this returns.
+pub async fn node_pods_with(client: Client, cfg: watcher::Config) -> anyhow::Result<Store<Pod>> {
     let pods: Api<Pod> = Api::all(client);
     let (store, writer) = reflector::store();
-    let stream = reflector::reflector(
-        writer,
-        watcher(
-            pods,
-            watcher::Config::default().fields(&format!("spec.nodeName={node}")),
-        ),
-    )
-    .touched_objects()
-    .default_backoff();
+    let stream = reflector::reflector(writer, watcher(pods, cfg))
+        .touched_objects()
+        .default_backoff();
     tokio::spawn(async move {
         futures::pin_mut!(stream);
         while stream.next().await.is_some() {}
@@ -234,4 +247,48 @@ pub async fn run_json_enricher(opts: JsonEnricherOptions) -> anyhow::Result<()> 
     })
     .await
     .context("json enricher thread")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // covers: RC-45 (memory optimisation: only labelled pods), weak point 11 (one watch)
+    #[test]
+    fn rc_45_pod_watch_selects_node_and_label() {
+        let c = pod_watch_config("n1", false);
+        assert_eq!(c.field_selector.as_deref(), Some("spec.nodeName=n1"));
+        assert_eq!(c.label_selector, None);
+        let c = pod_watch_config("n1", true);
+        assert_eq!(
+            c.label_selector.as_deref(),
+            Some("spo.x-k8s.io/enable-recording=true")
+        );
+    }
+
+    // covers: §4.3 step 3 (container → pod and record id from the pod's annotations)
+    #[test]
+    fn container_info_reads_status_and_annotation() {
+        let id = "c".repeat(64);
+        let pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "p", "namespace": "ns", "annotations": {
+                "io.containers.trace-avcs/web": "rec_web_abcde_1"}},
+            "spec": {"containers": [{"name": "web"}]},
+            "status": {"containerStatuses": [{"name": "web", "containerID":
+                format!("containerd://{id}"), "image": "", "imageID": "", "ready": true,
+                "restartCount": 0}]}
+        }))
+        .unwrap();
+        let info = container_info(&pod, &id).unwrap();
+        assert_eq!(
+            (
+                info.namespace.as_str(),
+                info.pod.as_str(),
+                info.container.as_str()
+            ),
+            ("ns", "p", "web")
+        );
+        assert_eq!(info.record_profile.as_deref(), Some("rec_web_abcde_1"));
+        assert!(container_info(&pod, &"d".repeat(64)).is_none());
+    }
 }

@@ -631,6 +631,38 @@ fn recording_in_the_cluster_bpf_restart_and_merge() {
     });
 
     selinux_from_avcs(&mut c);
+    no_partial_profiles(&c);
+}
+
+// covers: RC-26 (NoPartialProfiles), weak point 12 (the recording is not stuck)
+fn no_partial_profiles(c: &Cluster) {
+    c.create(&format!(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileRecording\nmetadata: {{name: empty, namespace: {NS}, finalizers: [spo.x-k8s.io/has-unmerged-profiles]}}\nspec: {{kind: SeccompProfile, recorder: Bpf, mergeStrategy: Containers, podSelector: {{matchLabels: {{app: none}}}}}}\n"
+    ));
+    c.ok(&[
+        "delete",
+        "profilerecording",
+        "empty",
+        "-n",
+        NS,
+        "--wait=false",
+    ]);
+    wait_for("the recording without partials to go away", c, || {
+        c.get(&["profilerecording", "empty", "-n", NS])
+            .is_none()
+            .then_some(())
+    });
+    wait_for("event NoPartialProfiles", c, || {
+        let ev = c.get(&["events", "-n", NS])?;
+        ev["items"]
+            .as_array()?
+            .iter()
+            .any(|e| {
+                e["reason"] == "NoPartialProfiles" && e["regarding"]["name"] == "empty"
+                    || e["reason"] == "NoPartialProfiles" && e["involvedObject"]["name"] == "empty"
+            })
+            .then_some(())
+    });
 }
 
 // covers: RC-20, RC-23 (SELinux merge), RC-28 (USER_AVC ignored), RC-29, weak point 11 (container → pod from the

@@ -87,6 +87,10 @@ pub struct DaemonOptions {
     /// Record with the eBPF recorder (`Bpf` recordings).
     #[arg(long, env = "SPO_RECORDING_BPF", default_value_t = true, action = clap::ArgAction::Set)]
     pub recording_bpf: bool,
+    /// Memory optimisation: the recorder only sees pods labelled
+    /// `spo.x-k8s.io/enable-recording=true` (RC-45).
+    #[arg(long, env = "SPO_RECORDING_MEMORY_OPTIMIZED", default_value_t = false, action = clap::ArgAction::Set)]
+    pub recording_memory_optimized: bool,
 }
 
 /// Flags of `spo-operator non-root-enabler` (ARCH-07).

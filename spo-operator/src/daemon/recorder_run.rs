@@ -549,7 +549,11 @@ pub async fn run(
         .recording_cgroup_root
         .clone()
         .unwrap_or_else(|| mount.clone());
-    let store = crate::enrichers::node_pods(client.clone(), &opts.node_name).await?;
+    let store = crate::enrichers::node_pods_with(
+        client.clone(),
+        crate::enrichers::pod_watch_config(&opts.node_name, opts.recording_memory_optimized),
+    )
+    .await?;
     let logs = match &opts.recording_audit_log {
         Some(p) => Some(crate::enrichers::spawn_log_source(
             p,
