@@ -658,8 +658,8 @@ fn no_partial_profiles(c: &Cluster) {
             .as_array()?
             .iter()
             .any(|e| {
-                e["reason"] == "NoPartialProfiles" && e["regarding"]["name"] == "empty"
-                    || e["reason"] == "NoPartialProfiles" && e["involvedObject"]["name"] == "empty"
+                e["reason"] == "NoPartialProfiles"
+                    && (e["regarding"]["name"] == "empty" || e["involvedObject"]["name"] == "empty")
             })
             .then_some(())
     });
