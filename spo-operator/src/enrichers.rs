@@ -197,8 +197,8 @@ pub async fn run_log_enricher(opts: LogEnricherOptions) -> anyhow::Result<()> {
         .context("connecting to the API server")?;
     let pods = node_pods(client, &opts.node_name).await?;
     let path = audit_source(&opts.audit_log);
-    tracing::info!(source = %path.display(), "log enricher started");
     let _e = spawn_log_source(&path, &opts.node_name, pods, true)?;
+    tracing::info!(source = %path.display(), "log enricher started");
     tokio::signal::ctrl_c()
         .await
         .context("waiting for a signal")?;

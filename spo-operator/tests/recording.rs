@@ -71,6 +71,7 @@ struct Cluster {
     manager: Option<Child>,
     ctrs: Vec<Ctr>,
     health: u16,
+    services: Vec<Child>,
 }
 
 fn rmdir_tree(p: &Path) {
@@ -98,10 +99,11 @@ impl Drop for Cluster {
             let _ = c.child.kill();
             let _ = c.child.wait();
         }
-        for p in [self.daemon.as_mut(), self.manager.as_mut()]
-            .into_iter()
-            .flatten()
-        {
+        for p in self.services.iter_mut().chain(
+            [self.daemon.as_mut(), self.manager.as_mut()]
+                .into_iter()
+                .flatten(),
+        ) {
             let _ = p.kill();
             let _ = p.wait();
         }
@@ -324,6 +326,7 @@ fn start() -> Option<Cluster> {
         manager: None,
         ctrs: Vec::new(),
         health: free_port(),
+        services: Vec::new(),
     };
     assert!(st.success(), "kube-up.sh failed");
     std::fs::create_dir_all(&c.cg_root).expect("test cgroup root");
@@ -665,7 +668,7 @@ fn no_partial_profiles(c: &Cluster) {
     });
 }
 
-// covers: RC-20, RC-23 (SELinux merge), RC-28 (USER_AVC ignored), RC-29, weak point 11 (container → pod from the
+// covers: RC-20, RC-23 (SELinux merge), RC-32, RC-41, RC-28 (USER_AVC ignored), RC-29, weak point 11 (container → pod from the
 // node's pod watch), §3 Logs collection
 fn selinux_from_avcs(c: &mut Cluster) {
     c.create(&format!(
@@ -682,13 +685,38 @@ fn selinux_from_avcs(c: &mut Cluster) {
     c.report_running("sel", k);
     let pid = c.ctrs[k].child.id();
     let me = std::process::id();
+    // The node services on the same audit log.
+    let audit = c.dir.path().join("audit.log");
+    for (cmd, extra) in [("log-enricher", None), ("json-enricher", Some("1"))] {
+        let mut p = Command::new(env!("CARGO_BIN_EXE_spo-operator"));
+        p.args([cmd, "--audit-log"]).arg(&audit);
+        if let Some(i) = extra {
+            p.args(["--interval", i]);
+        }
+        let child = p
+            .env("KUBECONFIG", &c.kubeconfig)
+            .env("NODE_NAME", NODE)
+            .env("RUST_LOG", "info")
+            .stdout(std::fs::File::create(c.dir.path().join(format!("{cmd}.out"))).expect("out"))
+            .stderr(std::fs::File::create(c.dir.path().join(format!("{cmd}.log"))).expect("log"))
+            .spawn()
+            .expect("node service starts");
+        c.services.push(child);
+        let log = c.dir.path().join(format!("{cmd}.log"));
+        wait_for(&format!("{cmd} to start"), c, || {
+            std::fs::read_to_string(&log)
+                .ok()
+                .filter(|l| l.contains("enricher started"))
+        });
+    }
     let scon = "system_u:system_r:selinuxrecording.process:s0:c218,c875";
     let lines = format!(
         "type=AVC msg=audit(1666691794.882:1434): avc:  denied  {{ read write open }} for  pid={pid} comm=\"aide\" path=\"/x\" dev=\"sda\" ino=1 scontext={scon} tcontext=system_u:object_r:kubernetes_file_t:s0 tclass=file permissive=1\n\
          type=AVC msg=audit(1666691794.883:1435): avc:  denied  {{ getattr }} for  pid={pid} comm=\"aide\" scontext={scon} tcontext={scon} tclass=process permissive=1\n\
          type=AVC msg=audit(1666691794.884:1436): avc:  denied  {{ read }} for  pid={pid} comm=\"aide\" scontext={scon} tcontext=system_u:object_r:kubernetes_file_t:s0 tclass=file permissive=1\n\
          type=USER_AVC msg=audit(1666691794.885:1437): pid={pid} uid=0 msg='avc:  denied  {{ write }} for scontext={scon} tcontext=system_u:object_r:etc_t:s0 tclass=file'\n\
-         type=AVC msg=audit(1666691794.886:1438): avc:  denied  {{ append }} for  pid={me} comm=\"host\" scontext={scon} tcontext=system_u:object_r:var_log_t:s0 tclass=file permissive=1\n"
+         type=AVC msg=audit(1666691794.886:1438): avc:  denied  {{ append }} for  pid={me} comm=\"host\" scontext={scon} tcontext=system_u:object_r:var_log_t:s0 tclass=file permissive=1\n\
+         type=SECCOMP msg=audit(1666691795.000:1439): auid=4294967295 uid=0 gid=0 ses=4294967295 pid={pid} comm=\"x\" exe=\"/bin/x\" sig=0 arch=c000003e syscall=39 compat=0 ip=0x7f62dce3d4c7 code=0x7ffc0000\n"
     );
     use std::io::Write as _;
     let mut f = std::fs::OpenOptions::new()
@@ -704,6 +732,33 @@ fn selinux_from_avcs(c: &mut Cluster) {
             .ok()
             .filter(|s| s.contains("kubernetes_file_t") && s.contains("getattr"))
     });
+    // log-enricher: attributed `audit` lines (RC-32); json-enricher: one JSON line (RC-41).
+    let log = c.dir.path().join("log-enricher.log");
+    let text = wait_for("the log enricher's audit line", c, || {
+        std::fs::read_to_string(&log)
+            .ok()
+            .filter(|l| l.contains("kubernetes_file_t"))
+    });
+    let line = text
+        .lines()
+        .find(|l| l.contains("kubernetes_file_t"))
+        .expect("line");
+    assert!(
+        line.contains("audit")
+            && line.contains("pod=\"sel\"")
+            && line.contains("container=\"ctr\""),
+        "{line}"
+    );
+    assert!(!text.contains("etc_t"), "USER_AVC is not a record: {text}");
+    let out = c.dir.path().join("json-enricher.out");
+    let json = wait_for("the json enricher's line", c, || {
+        std::fs::read_to_string(&out).ok().filter(|l| !l.is_empty())
+    });
+    let v: Value = serde_json::from_str(json.lines().next().expect("line")).expect("json");
+    assert_eq!(v["resource"]["pod"], "sel", "{v}");
+    assert_eq!(v["resource"]["container"], "ctr", "{v}");
+    assert_eq!(v["syscalls"], serde_json::json!(["getpid"]), "{v}");
+    assert_eq!(v["version"], "spo/v1_alpha");
     c.ok(&[
         "delete",
         "pod",
