@@ -552,7 +552,8 @@ fn recording_in_the_cluster_bpf_restart_and_merge() {
     });
 
     // Three replicas → three partial profiles named by the generateName suffix.
-    for (pod, _) in &pods[1..] {
+    // Two replicas deleted, the third one Succeeded (RC-15: both end a recording).
+    for (pod, _) in &pods[1..3] {
         c.ok(&[
             "delete",
             "pod",
@@ -563,6 +564,17 @@ fn recording_in_the_cluster_bpf_restart_and_merge() {
             "--force",
         ]);
     }
+    c.ok(&[
+        "patch",
+        "pod",
+        &pods[3].0,
+        "-n",
+        NS,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        r#"{"status":{"phase":"Succeeded"}}"#,
+    ]);
     let mut partials = Vec::new();
     for (pod, _) in &pods[1..] {
         let name = format!("merged-ctr-{}", pod.trim_start_matches("web-"));
