@@ -491,6 +491,19 @@ fn recording_in_the_cluster_bpf_restart_and_merge() {
         assert!(ctr.child.wait().expect("exerciser").success());
     }
 
+    // The single pod's container restarts: a new container ID in the status; what the first
+    // instance made is kept and the new instance is followed.
+    let restarted = c.container("single-restart", 50, 3);
+    c.report_running("single", restarted);
+    let pid = c.ctrs[restarted].child.id();
+    wait_for("the recorder to follow the restarted container", &c, || {
+        in_cgroup_of_daemon(pid, daemon).then_some(())
+    });
+    for f in ["go1", "go2", "stop"] {
+        touch(&c.ctrs[restarted].dir.join(f));
+    }
+    assert!(c.ctrs[restarted].child.wait().expect("exerciser").success());
+
     // Pod deletion (grace 0: no kubelet to confirm) → profiles.
     let deleted = Instant::now();
     c.ok(&[
@@ -522,7 +535,11 @@ fn recording_in_the_cluster_bpf_restart_and_merge() {
             "{want} missing: {names:?}"
         );
     }
-    for not in ["getresuid", "getresgid", "getitimer"] {
+    assert!(
+        names.contains(&"getitimer".to_string()),
+        "the restarted instance's getitimer: {names:?}"
+    );
+    for not in ["getresuid", "getresgid"] {
         assert!(
             !names.contains(&not.to_string()),
             "{not} was not made: {names:?}"

@@ -148,6 +148,7 @@ impl Node {
     /// Adds entries for annotated containers not tracked yet.
     async fn track(&mut self, pods: &[std::sync::Arc<Pod>]) -> bool {
         let mut dirty = false;
+        let mut restarted = Vec::new();
         for pod in pods {
             let ph = phase(pod);
             if ph == "Succeeded" || ph == "Failed" || pod.metadata.deletion_timestamp.is_some() {
@@ -169,7 +170,16 @@ impl Node {
             let ns = pod.namespace().unwrap_or_default();
             for a in wanted {
                 let key = format!("{uid}/{}", a.container);
-                if self.state.entries.contains_key(&key) {
+                if let Some(e) = self.state.entries.get_mut(&key) {
+                    // A restarted container has a new ID: keep what was recorded, follow
+                    // the new instance.
+                    if let Some(cid) = ids.get(&a.container).filter(|c| **c != e.container_id) {
+                        tracing::info!(pod = %e.pod, container = %e.container,
+                            "container restarted; following the new instance");
+                        e.container_id = cid.clone();
+                        restarted.push(key);
+                        dirty = true;
+                    }
                     continue;
                 }
                 let supported = match (a.recorder, a.kind) {
@@ -236,7 +246,24 @@ impl Node {
                 dirty = true;
             }
         }
+        for key in restarted {
+            self.detach(&key);
+        }
         dirty
+    }
+
+    /// Stops the eBPF recording of an entry, keeping what it recorded in the entry.
+    fn detach(&mut self, key: &str) {
+        if let (Some(live), Some(bpf)) = (self.live.remove(key), self.bpf.as_mut()) {
+            match bpf.stop(live.target) {
+                Ok(r) => {
+                    if let Some(e) = self.state.entries.get_mut(key) {
+                        e.syscalls.extend(r.names(self.arch).all());
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "stopping the eBPF recording"),
+            }
+        }
     }
 
     /// Attaches to containers not recorded yet, moves new processes in, flushes syscalls.
@@ -309,17 +336,7 @@ impl Node {
     /// Stops a recording and writes its profile; true when the entry can be forgotten.
     async fn collect(&mut self, key: &str) -> bool {
         self.flush_logs(key, true);
-        if let (Some(live), Some(bpf)) = (self.live.remove(key), self.bpf.as_mut()) {
-            match bpf.stop(live.target) {
-                Ok(r) => {
-                    if let Some(e) = self.state.entries.get_mut(key) {
-                        e.syscalls.extend(r.names(self.arch).all());
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "stopping the eBPF recording"),
-            }
-            drop(live.cgroup);
-        }
+        self.detach(key);
         let Some(entry) = self.state.entries.get(key).cloned() else {
             return true;
         };
