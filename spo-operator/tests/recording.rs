@@ -663,7 +663,64 @@ fn recording_in_the_cluster_bpf_restart_and_merge() {
     });
 
     selinux_from_avcs(&mut c);
+    seccomp_from_logs(&mut c);
     no_partial_profiles(&c);
+}
+
+// covers: RC-19 (Logs), RC-28 (type=SECCOMP and type=1326 forms), weak point 7 (sorted)
+fn seccomp_from_logs(c: &mut Cluster) {
+    c.create(&format!(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileRecording\nmetadata: {{name: logsec, namespace: {NS}}}\nspec: {{kind: SeccompProfile, recorder: Logs, podSelector: {{matchLabels: {{app: logsec}}}}}}\n"
+    ));
+    let k = c.container("logsec", 10, 0);
+    c.create(&pod_yaml_with(
+        Some("logsec"),
+        None,
+        "logsec",
+        "io.containers.trace-logs/ctr",
+        "logsec_ctr_pqrst_1700000000",
+    ));
+    c.report_running("logsec", k);
+    let pid = c.ctrs[k].child.id();
+    let line = |id: u32, sc: u32| {
+        format!(
+            "type=SECCOMP msg=audit(1666691796.000:{id}): auid=4294967295 uid=0 gid=0 ses=4294967295 pid={pid} comm=\"x\" exe=\"/bin/x\" sig=0 arch=c000003e syscall={sc} compat=0 ip=0x7f62dce3d4c7 code=0x7ffc0000\n"
+        )
+    };
+    // write(1), read(0), getpid(39), read again; one in the kernel-log form.
+    let text = format!(
+        "{}{}{}audit: type=1326 audit(1666691796.004:2004): auid=4294967295 uid=0 gid=0 ses=4294967295 pid={pid} comm=\"sh\" exe=\"/bin/busybox\" sig=0 arch=c000003e syscall=0 compat=0 ip=0x7fce771ae923 code=0x7ffc0000\n",
+        line(2001, 1),
+        line(2002, 0),
+        line(2003, 39)
+    );
+    use std::io::Write as _;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(c.dir.path().join("audit.log"))
+        .expect("audit log");
+    f.write_all(text.as_bytes()).expect("append");
+    drop(f);
+    let state = c.dir.path().join("recorder-state.json");
+    wait_for("the seccomp lines to be attributed", c, || {
+        std::fs::read_to_string(&state)
+            .ok()
+            .filter(|s| s.contains("logsec") && s.contains("getpid"))
+    });
+    c.ok(&[
+        "delete",
+        "pod",
+        "logsec",
+        "-n",
+        NS,
+        "--grace-period=0",
+        "--force",
+    ]);
+    let p = wait_for("SeccompProfile logsec-ctr", c, || {
+        c.get(&["seccompprofile", "logsec-ctr"])
+    });
+    assert_eq!(names_of(&p), ["getpid", "read", "write"], "{p}");
+    assert_eq!(p["spec"]["defaultAction"], "SCMP_ACT_ERRNO");
 }
 
 // covers: RC-26 (NoPartialProfiles), weak point 12 (the recording is not stuck)
