@@ -667,10 +667,10 @@ fn recording_in_the_cluster_bpf_restart_and_merge() {
     no_partial_profiles(&c);
 }
 
-// covers: RC-19 (Logs), RC-28 (type=SECCOMP and type=1326 forms), weak point 7 (sorted)
+// covers: RC-18, RC-19 (Logs), RC-28 (type=SECCOMP and type=1326 forms), weak point 7 (sorted)
 fn seccomp_from_logs(c: &mut Cluster) {
     c.create(&format!(
-        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileRecording\nmetadata: {{name: logsec, namespace: {NS}}}\nspec: {{kind: SeccompProfile, recorder: Logs, podSelector: {{matchLabels: {{app: logsec}}}}}}\n"
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileRecording\nmetadata: {{name: logsec, namespace: {NS}}}\nspec: {{kind: SeccompProfile, recorder: Logs, disableProfileAfterRecording: true, podSelector: {{matchLabels: {{app: logsec}}}}}}\n"
     ));
     let k = c.container("logsec", 10, 0);
     c.create(&pod_yaml_with(
@@ -721,6 +721,20 @@ fn seccomp_from_logs(c: &mut Cluster) {
     });
     assert_eq!(names_of(&p), ["getpid", "read", "write"], "{p}");
     assert_eq!(p["spec"]["defaultAction"], "SCMP_ACT_ERRNO");
+    // RC-18: disableProfileAfterRecording.
+    assert_eq!(p["spec"]["state"], "Disabled", "{p}");
+    wait_for("event ProfileCreated", c, || {
+        let ev = c.get(&["events", "-n", NS])?;
+        ev["items"]
+            .as_array()?
+            .iter()
+            .any(|e| {
+                e["reason"] == "ProfileCreated"
+                    && (e["regarding"]["name"] == "logsec-ctr"
+                        || e["involvedObject"]["name"] == "logsec-ctr")
+            })
+            .then_some(())
+    });
 }
 
 // covers: RC-26 (NoPartialProfiles), weak point 12 (the recording is not stuck)
