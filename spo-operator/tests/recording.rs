@@ -667,20 +667,17 @@ fn recording_in_the_cluster_bpf_restart_and_merge() {
     no_partial_profiles(&c);
 }
 
-// covers: RC-18, RC-19 (Logs), RC-28 (type=SECCOMP and type=1326 forms), weak point 7 (sorted)
+// covers: RC-16 (StatefulSet ordinal, weak point 5), RC-18, RC-19 (Logs), RC-28 (type=SECCOMP and type=1326 forms), weak point 7 (sorted)
 fn seccomp_from_logs(c: &mut Cluster) {
     c.create(&format!(
         "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileRecording\nmetadata: {{name: logsec, namespace: {NS}}}\nspec: {{kind: SeccompProfile, recorder: Logs, disableProfileAfterRecording: true, podSelector: {{matchLabels: {{app: logsec}}}}}}\n"
     ));
     let k = c.container("logsec", 10, 0);
-    c.create(&pod_yaml_with(
-        Some("logsec"),
-        None,
-        "logsec",
-        "io.containers.trace-logs/ctr",
-        "logsec_ctr_pqrst_1700000000",
+    // A StatefulSet replica (no generateName): named by its ordinal (weak point 5).
+    c.create(&format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: db-1\n  namespace: {NS}\n  labels: {{app: logsec}}\n  ownerReferences: [{{apiVersion: apps/v1, kind: StatefulSet, name: db, uid: 6f1d3a52-0000-4000-8000-000000000001}}]\n  annotations:\n    io.containers.trace-logs/ctr: logsec_ctr_pqrst_1700000000\nspec:\n  nodeName: {NODE}\n  containers:\n  - name: ctr\n    image: busybox\n"
     ));
-    c.report_running("logsec", k);
+    c.report_running("db-1", k);
     let pid = c.ctrs[k].child.id();
     let line = |id: u32, sc: u32| {
         format!(
@@ -710,14 +707,14 @@ fn seccomp_from_logs(c: &mut Cluster) {
     c.ok(&[
         "delete",
         "pod",
-        "logsec",
+        "db-1",
         "-n",
         NS,
         "--grace-period=0",
         "--force",
     ]);
-    let p = wait_for("SeccompProfile logsec-ctr", c, || {
-        c.get(&["seccompprofile", "logsec-ctr"])
+    let p = wait_for("SeccompProfile logsec-ctr-1", c, || {
+        c.get(&["seccompprofile", "logsec-ctr-1"])
     });
     assert_eq!(names_of(&p), ["getpid", "read", "write"], "{p}");
     assert_eq!(p["spec"]["defaultAction"], "SCMP_ACT_ERRNO");
@@ -730,8 +727,8 @@ fn seccomp_from_logs(c: &mut Cluster) {
             .iter()
             .any(|e| {
                 e["reason"] == "ProfileCreated"
-                    && (e["regarding"]["name"] == "logsec-ctr"
-                        || e["involvedObject"]["name"] == "logsec-ctr")
+                    && (e["regarding"]["name"] == "logsec-ctr-1"
+                        || e["involvedObject"]["name"] == "logsec-ctr-1")
             })
             .then_some(())
     });
