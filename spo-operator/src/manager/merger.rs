@@ -143,9 +143,9 @@ async fn reconcile(r: Arc<ProfileRecording>, ctx: Arc<Ctx>) -> Result<Action, Me
     match r.spec.kind {
         RecordingKind::SeccompProfile => {
             merge_kind::<SeccompProfile>(&ctx, &r, &recordings, |specs| {
-                let (spec, cov) = merge_seccomp(specs)?;
+                let (spec, _) = merge_seccomp(specs)?;
                 let empty = spec.syscalls.is_empty();
-                Some((spec, Some(cov), empty))
+                Some((spec, None, empty))
             })
             .await
         }
@@ -203,6 +203,50 @@ pub trait Mergeable:
     fn build(name: &str, spec: Self::Spec) -> Self;
     /// Marks the spec disabled (RC-18).
     fn disable(spec: &mut Self::Spec);
+    /// The allowed syscalls, for kinds with a syscall coverage (RC-25).
+    fn syscalls(_spec: &Self::Spec) -> Option<BTreeSet<String>> {
+        None
+    }
+}
+
+/// The coverage annotation as read back.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+struct CoverageIn {
+    total: usize,
+    #[serde(default)]
+    syscalls: BTreeMap<String, usize>,
+}
+
+/// Coverage over `partials`, added to the annotation an earlier merge wrote (RC-25).
+pub fn combine_coverage(previous: Option<&str>, partials: &[BTreeSet<String>]) -> Coverage {
+    let prev: CoverageIn = previous
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default();
+    let mut syscalls = prev.syscalls;
+    for set in partials {
+        for n in set {
+            *syscalls.entry(n.clone()).or_default() += 1;
+        }
+    }
+    Coverage {
+        version: "v1",
+        total: prev.total + partials.len(),
+        syscalls,
+    }
+}
+
+fn coverage_of<K: Mergeable>(existing: Option<&K>, group: &[&K]) -> Option<Coverage> {
+    let sets: Vec<BTreeSet<String>> = group
+        .iter()
+        .map(|p| K::syscalls(p.spec()))
+        .collect::<Option<_>>()?;
+    let prev = existing.and_then(|e| {
+        e.meta()
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(ANNOTATION_COVERAGE).cloned())
+    });
+    Some(combine_coverage(prev.as_deref(), &sets))
 }
 
 impl Mergeable for SeccompProfile {
@@ -215,6 +259,9 @@ impl Mergeable for SeccompProfile {
     }
     fn disable(spec: &mut SeccompSpec) {
         spec.state = Some(ProfileState::Disabled);
+    }
+    fn syscalls(spec: &SeccompSpec) -> Option<BTreeSet<String>> {
+        Some(allowed(spec))
     }
 }
 
@@ -291,19 +338,36 @@ async fn merge_kind<K: Mergeable>(
         // Partials still finishing their deletion on the nodes (step 5).
         return Ok(Action::requeue(Duration::from_secs(1)));
     }
-    let mut groups: BTreeMap<String, Vec<&K::Spec>> = BTreeMap::new();
+    let mut groups: BTreeMap<String, Vec<&K>> = BTreeMap::new();
     for p in &live {
         let ctr = p
             .labels()
             .get(LABEL_CONTAINER_ID)
             .cloned()
             .unwrap_or_default();
-        groups.entry(ctr).or_default().push(p.spec());
+        groups.entry(ctr).or_default().push(*p);
     }
-    for (ctr, specs) in groups {
-        let Some((mut spec, coverage, empty)) = merge(&specs) else {
+    for (ctr, group) in groups {
+        // Partials that arrive after a first merge (pods outliving the recording's deletion)
+        // are merged onto the merged profile, never instead of it.
+        let merged_name = profile_name(&name, &ctr, None);
+        let existing = profiles
+            .get_opt(&merged_name)
+            .await
+            .context("reading the merged profile")
+            .map_err(MergeError)?
+            .filter(|p| {
+                let l = p.labels();
+                l.get(LABEL_RECORDING_ID) == Some(&name)
+                    && l.get(LABEL_RECORDING_NAMESPACE) == Some(&ns)
+                    && !l.contains_key("spo.x-k8s.io/partial")
+            });
+        let mut specs: Vec<&K::Spec> = existing.iter().map(|e| e.spec()).collect();
+        specs.extend(group.iter().map(|p| p.spec()));
+        let Some((mut spec, _, empty)) = merge(&specs) else {
             continue;
         };
+        let coverage = coverage_of::<K>(existing.as_ref(), &group);
         if empty {
             publish(
                 ctx,
@@ -316,7 +380,6 @@ async fn merge_kind<K: Mergeable>(
         if r.spec.disable_profile_after_recording {
             K::disable(&mut spec);
         }
-        let merged_name = profile_name(&name, &ctr, None);
         let mut merged = K::build(&merged_name, spec);
         let mut labels = BTreeMap::new();
         labels.insert(LABEL_RECORDING_ID.to_string(), name.clone());
@@ -346,7 +409,7 @@ async fn merge_kind<K: Mergeable>(
             );
             return Err(MergeError(anyhow::anyhow!(e)));
         }
-        tracing::info!(profile = %merged_name, partials = specs.len(), "merged profile written");
+        tracing::info!(profile = %merged_name, partials = group.len(), "merged profile written");
     }
     for p in &live {
         let n = p.name_any();
@@ -430,6 +493,23 @@ mod tests {
             r#"{"version":"v1","total":3,"syscalls":{"mknod":1,"read":3,"write":3}}"#
         );
         assert!(merge_seccomp(&[]).is_none());
+    }
+
+    // covers: RC-25 (late partials add to an earlier merge's coverage)
+    #[test]
+    fn rc_25_coverage_adds_to_an_earlier_merge() {
+        let set = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        let first = combine_coverage(None, &[set(&["read", "write"]), set(&["read"])]);
+        let text = serde_json::to_string(&first).unwrap();
+        assert_eq!(
+            text,
+            r#"{"version":"v1","total":2,"syscalls":{"read":2,"write":1}}"#
+        );
+        let second = combine_coverage(Some(&text), &[set(&["read", "mknod"])]);
+        assert_eq!(
+            serde_json::to_string(&second).unwrap(),
+            r#"{"version":"v1","total":3,"syscalls":{"mknod":1,"read":3,"write":1}}"#
+        );
     }
 
     // covers: RC-18 (merged profiles of disabled recordings are disabled)
