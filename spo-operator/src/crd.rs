@@ -101,6 +101,40 @@ pub fn open_api_schema<K: HasSchemas + SpoResource>() -> Value {
     })
 }
 
+/// The schema a legacy version serves: the v1 schema plus the 0.10 spellings the conversion
+/// webhook translates (VER-08), so old manifests are neither pruned nor rejected.
+pub fn legacy_schema(kind: &str, mut schema: Value) -> Value {
+    let boolean = json!({"type": "boolean", "description": "0.10 spelling, translated to the v1 field by the conversion webhook (VER-08)."});
+    let spec = &mut schema["properties"]["spec"]["properties"];
+    let add_enum = |field: &str, extra: &[&str], spec: &mut Value| {
+        if let Some(Value::Array(e)) = spec.get_mut(field).and_then(|f| f.get_mut("enum")) {
+            for x in extra {
+                e.push(json!(x));
+            }
+        }
+    };
+    match kind {
+        "SeccompProfile" | "RawSelinuxProfile" => {
+            spec["disabled"] = boolean;
+        }
+        "SelinuxProfile" => {
+            spec["disabled"] = boolean.clone();
+            spec["permissive"] = boolean;
+        }
+        "AppArmorProfile" => {
+            spec["disabled"] = boolean.clone();
+            spec["complainMode"] = boolean;
+        }
+        "ProfileRecording" => {
+            add_enum("recorder", &["logs", "bpf"], spec);
+            add_enum("mergeStrategy", &["none", "containers"], spec);
+            add_enum("kind", &["ApparmorProfile"], spec);
+        }
+        _ => {}
+    }
+    schema
+}
+
 /// The CRD of a kind, as a JSON value (apiextensions.k8s.io/v1).
 pub fn crd<K: HasSchemas + SpoResource>() -> Value {
     let schema = open_api_schema::<K>();
@@ -127,7 +161,12 @@ pub fn crd<K: HasSchemas + SpoResource>() -> Value {
                 ver.insert("additionalPrinterColumns".into(), json!(columns));
             }
             ver.insert("name".into(), json!(v));
-            ver.insert("schema".into(), json!({"openAPIV3Schema": schema}));
+            let version_schema = if i == 0 {
+                schema.clone()
+            } else {
+                legacy_schema(K::KIND, schema.clone())
+            };
+            ver.insert("schema".into(), json!({"openAPIV3Schema": version_schema}));
             ver.insert("served".into(), json!(true));
             ver.insert("storage".into(), json!(i == 0));
             ver.insert("subresources".into(), json!({"status": {}}));

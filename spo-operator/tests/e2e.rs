@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 const NODE: &str = "e2e-node";
-const EXAMPLES: &str = "../../shared/data/upstream-examples";
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -22,14 +21,7 @@ fn repo() -> PathBuf {
 }
 
 fn examples() -> PathBuf {
-    if let Ok(d) = std::env::var("SPO_UPSTREAM_EXAMPLES") {
-        return PathBuf::from(d);
-    }
-    let local = repo().join(EXAMPLES);
-    if local.is_dir() {
-        return local;
-    }
-    PathBuf::from("/work/shared/data/upstream-examples")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/upstream-examples")
 }
 
 fn free_port() -> u16 {
@@ -278,7 +270,7 @@ fn http_get(port: u16, path: &str) -> String {
 
 // covers: SC-06, SC-07, SC-08, SC-12, SC-26, SC-27, SC-28, SC-29, SC-30, SC-31, SC-16, SC-21,
 // SC-33, SC-34, SC-36, SC-37, SC-40, SC-42, VER-09, ARCH-10, AA-12, AA-15, AA-17, SE-19, SE-21, SE-22,
-// VER-02, VER-03, ARCH-06
+// VER-02, VER-03, VER-08, SC-13, ARCH-06
 #[test]
 fn operator_end_to_end_on_a_real_api_server() {
     let Some(c) = start() else { return };
@@ -497,6 +489,11 @@ spec:
         "SC-36: node status left behind"
     );
 
+    // --- conversion through the real API server (VER-02, VER-03, ARCH-06): the webhook serves
+    // /convert over TLS with a certificate of the cluster's CA; objects written as v1 read back
+    // through the legacy version with its enum spellings, and the other way round.
+    conversion_webhook(&c);
+
     // --- the allowedSyscalls policy (SC-37, SC-40): refused at install, swept when set.
     c.apply_yaml(
         "\
@@ -612,11 +609,6 @@ spec:
     } else {
         eprintln!("SKIP SELinux part: secilc missing (`make deps` installs it)");
     }
-
-    // --- conversion through the real API server (VER-02, VER-03, ARCH-06): the webhook serves
-    // /convert over TLS with a certificate of the cluster's CA; objects written as v1 read back
-    // through the legacy version with its enum spellings, and the other way round.
-    conversion_webhook(&c);
 
     // --- health and metrics (ARCH-10, SC-42).
     let h = http_get(c.health, "/healthz");
@@ -792,6 +784,14 @@ fn conversion_webhook(c: &Cluster) {
         c.ok(&[
             "patch",
             "crd",
+            "seccompprofiles.security-profiles-operator.x-k8s.io",
+            "--type=merge",
+            "-p",
+            &patch.to_string(),
+        ]);
+        c.ok(&[
+            "patch",
+            "crd",
             "profilerecordings.security-profiles-operator.x-k8s.io",
             "--type=merge",
             "-p",
@@ -833,6 +833,48 @@ spec:
             .expect("v1 view");
         assert_eq!(hub["spec"]["recorder"], "Bpf");
         assert_eq!(hub["spec"]["mergeStrategy"], "Containers");
+        // VER-08: 0.10 manifests as written in the team's docs, through the real server.
+        c.apply_yaml(
+            "\
+apiVersion: security-profiles-operator.x-k8s.io/v1beta1
+kind: SeccompProfile
+metadata: {name: old-disabled}
+spec: {defaultAction: SCMP_ACT_LOG, disabled: true}
+---
+apiVersion: security-profiles-operator.x-k8s.io/v1alpha1
+kind: ProfileRecording
+metadata: {name: old-rec, namespace: default}
+spec:
+  kind: SeccompProfile
+  recorder: logs
+  podSelector: {matchLabels: {app: old}}
+",
+        );
+        let sp = c
+            .get(&[
+                "seccompprofiles.v1.security-profiles-operator.x-k8s.io",
+                "old-disabled",
+            ])
+            .expect("v1 view");
+        assert_eq!(sp["spec"]["state"], "Disabled", "{sp}");
+        assert!(sp["spec"].get("disabled").is_none(), "{sp}");
+        wait_for("Disabled node status", c, || {
+            (node_status(c, "old-disabled").as_deref() == Some("Disabled")).then_some(())
+        });
+        assert!(
+            !c.file("old-disabled.json").exists(),
+            "SC-13: disabled profile written"
+        );
+        let rec = c
+            .get(&[
+                "profilerecordings.v1.security-profiles-operator.x-k8s.io",
+                "old-rec",
+                "-n",
+                "default",
+            ])
+            .expect("v1 view");
+        assert_eq!(rec["spec"]["recorder"], "Logs", "{rec}");
+        assert_eq!(rec["spec"]["mergeStrategy"], "None", "{rec}");
         assert_eq!(
             hub["spec"]["podSelector"], legacy["spec"]["podSelector"],
             "round trip keeps fields"
