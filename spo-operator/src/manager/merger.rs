@@ -145,7 +145,7 @@ async fn reconcile(r: Arc<ProfileRecording>, ctx: Arc<Ctx>) -> Result<Action, Me
             merge_kind::<SeccompProfile>(&ctx, &r, &recordings, |specs| {
                 let (spec, _) = merge_seccomp(specs)?;
                 let empty = spec.syscalls.is_empty();
-                Some((spec, None, empty))
+                Some((spec, empty))
             })
             .await
         }
@@ -161,7 +161,7 @@ async fn reconcile(r: Arc<ProfileRecording>, ctx: Arc<Ctx>) -> Result<Action, Me
                     .collect();
                 let m = spo_selinux::record::merge(&models)?;
                 let empty = m.spec.allow.is_empty();
-                Some((m.spec, None, empty))
+                Some((m.spec, empty))
             })
             .await
         }
@@ -177,7 +177,7 @@ async fn reconcile(r: Arc<ProfileRecording>, ctx: Arc<Ctx>) -> Result<Action, Me
                     .collect();
                 let m = spo_apparmor::merge(&models).ok()?;
                 let empty = m.spec.abstract_.is_none();
-                Some((m.spec, None, empty))
+                Some((m.spec, empty))
             })
             .await
         }
@@ -291,7 +291,8 @@ impl Mergeable for crate::api::AppArmorProfile {
     }
 }
 
-type Merged<S> = Option<(S, Option<Coverage>, bool)>;
+/// A merged spec and whether it is empty.
+type Merged<S> = Option<(S, bool)>;
 
 async fn merge_kind<K: Mergeable>(
     ctx: &Ctx,
@@ -364,7 +365,7 @@ async fn merge_kind<K: Mergeable>(
             });
         let mut specs: Vec<&K::Spec> = existing.iter().map(|e| e.spec()).collect();
         specs.extend(group.iter().map(|p| p.spec()));
-        let Some((mut spec, _, empty)) = merge(&specs) else {
+        let Some((mut spec, empty)) = merge(&specs) else {
             continue;
         };
         let coverage = coverage_of::<K>(existing.as_ref(), &group);
