@@ -24,8 +24,17 @@ kubectl wait --for condition=established --timeout=60s crd --all >/dev/null
 kubectl create namespace security-profiles-operator >/dev/null
 KUBELET="$D/kubelet"
 mkdir -p "$KUBELET"
+# Profile recording (docs/src/recording-cluster.md): the eBPF recorder needs root and BTF;
+# Logs recordings read $SPO_RECORDING_AUDIT_LOG (default $D/audit.log, created empty).
+REC=()
+if [ "$(id -u)" = 0 ] && [ -e /sys/kernel/btf/vmlinux ]; then
+  : "${SPO_RECORDING_AUDIT_LOG:=$D/audit.log}"
+  touch "$SPO_RECORDING_AUDIT_LOG"
+  REC=(--with-recording true --recording-state "$D/recorder-state.json"
+       --recording-audit-log "$SPO_RECORDING_AUDIT_LOG")
+fi
 NODE_NAME=$(hostname) KUBELET_DIR="$KUBELET" SPO_HEALTH_ADDR=${SPO_HEALTH_ADDR:-127.0.0.1:8085} \
-  "$BIN" daemon > "$D/daemon.log" 2>&1 &
+  "$BIN" daemon "${REC[@]}" > "$D/daemon.log" 2>&1 &
 echo $! > "$D/daemon.pid"
 # The conversion webhook, registered by URL with a certificate of the cluster's CA.
 C="$D/certs"
@@ -67,3 +76,6 @@ for _ in $(seq 1 100); do grep -q "pod webhooks ready" "$D/webhook.log" 2>/dev/n
 echo "spo test cluster up in $D (logs: $D/*.log)"
 echo "export KUBECONFIG=$KUBECONFIG"
 echo "export SPO_KUBELET_DIR=$KUBELET"
+if [ ${#REC[@]} -gt 0 ]; then
+  echo "# profile recording on: eBPF, and audit lines from $SPO_RECORDING_AUDIT_LOG"
+fi

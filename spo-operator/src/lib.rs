@@ -9,6 +9,10 @@
 //! Data flow: profile object → API server → daemon watch → spo-seccomp/selinux/apparmor
 //! (resolve, validate, render) → host effect (file, semodule, apparmor_parser) → node status
 //! (server-side apply) → manager aggregate → profile status.
+//!
+//! Recording: pod annotations → node recorder (`daemon::recorder`, spo-recorder's eBPF
+//! recorder or its log enricher via [`enrichers`]) → profile objects → manager merger
+//! (`manager::merger`).
 #![deny(missing_docs)]
 
 #[cfg(feature = "kube")]
@@ -17,6 +21,8 @@ pub mod api;
 pub mod crd;
 #[cfg(feature = "kube")]
 pub mod daemon;
+#[cfg(feature = "kube")]
+pub mod enrichers;
 #[cfg(feature = "kube")]
 pub mod manager;
 #[cfg(feature = "kube")]

@@ -44,6 +44,12 @@ enum Cmd {
     },
     /// Prints the version.
     Version,
+    /// The node recorder alone: eBPF recording of annotated containers (recording.md §3, §6).
+    BpfRecorder(spo_operator::daemon::DaemonOptions),
+    /// Attributed `audit` lines of this node's containers (recording.md §4).
+    LogEnricher(spo_operator::enrichers::LogEnricherOptions),
+    /// One JSON line per process and interval (recording.md §7).
+    JsonEnricher(spo_operator::enrichers::JsonEnricherOptions),
 }
 
 fn init_logs(verbosity: u8, format: &str) {
@@ -56,7 +62,9 @@ fn init_logs(verbosity: u8, format: &str) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // No colour codes in log files (ARCH-05 logs are read by tools, too).
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     if format == "json" {
         b.json().init();
     } else {
@@ -91,6 +99,15 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Daemon(opts) => runtime()?.block_on(spo_operator::daemon::run(opts)),
         Cmd::Manager(opts) => runtime()?.block_on(spo_operator::manager::run(opts)),
+        Cmd::BpfRecorder(opts) => {
+            runtime()?.block_on(spo_operator::daemon::recorder_run::run_standalone(opts))
+        }
+        Cmd::LogEnricher(opts) => {
+            runtime()?.block_on(spo_operator::enrichers::run_log_enricher(opts))
+        }
+        Cmd::JsonEnricher(opts) => {
+            runtime()?.block_on(spo_operator::enrichers::run_json_enricher(opts))
+        }
         Cmd::Webhook(opts) => runtime()?.block_on(spo_operator::webhook::server::run(opts)),
     }
 }

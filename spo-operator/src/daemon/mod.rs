@@ -6,6 +6,8 @@ pub mod apparmor;
 pub mod health;
 pub mod inuse;
 pub mod nodestatus;
+pub mod recorder;
+pub mod recorder_run;
 pub mod seccomp;
 pub mod selinux;
 
@@ -66,6 +68,29 @@ pub struct DaemonOptions {
     /// Health (`/healthz`) and metrics (`/metrics-spod`) listener (ARCH-10).
     #[arg(long, env = "SPO_HEALTH_ADDR", default_value = "0.0.0.0:8085")]
     pub health_addr: String,
+    /// Record profiles of annotated pods on this node (recording.md §3).
+    #[arg(long, env = "SPO_WITH_RECORDING", default_value_t = false, action = clap::ArgAction::Set)]
+    pub with_recording: bool,
+    /// The node recorder's state file (recordings survive a restart).
+    #[arg(
+        long,
+        env = "SPO_RECORDING_STATE",
+        default_value = "/var/lib/security-profiles-operator/recorder-state.json"
+    )]
+    pub recording_state: PathBuf,
+    /// Where container cgroups are searched (default: the cgroup v2 mount).
+    #[arg(long, env = "SPO_RECORDING_CGROUP_ROOT")]
+    pub recording_cgroup_root: Option<PathBuf>,
+    /// Record `Logs` recordings (seccomp, SELinux AVCs) from this audit log, in-process.
+    #[arg(long, env = "SPO_RECORDING_AUDIT_LOG")]
+    pub recording_audit_log: Option<PathBuf>,
+    /// Record with the eBPF recorder (`Bpf` recordings).
+    #[arg(long, env = "SPO_RECORDING_BPF", default_value_t = true, action = clap::ArgAction::Set)]
+    pub recording_bpf: bool,
+    /// Memory optimisation: the recorder only sees pods labelled
+    /// `spo.x-k8s.io/enable-recording=true` (RC-45).
+    #[arg(long, env = "SPO_RECORDING_MEMORY_OPTIMIZED", default_value_t = false, action = clap::ArgAction::Set)]
+    pub recording_memory_optimized: bool,
 }
 
 /// Flags of `spo-operator non-root-enabler` (ARCH-07).
@@ -182,6 +207,14 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
             health.clone(),
         );
         tasks.spawn(selinux::run(c, o, r, m, h));
+    }
+    if opts.with_recording {
+        tasks.spawn(recorder_run::run(
+            client.clone(),
+            opts.clone(),
+            recorder.clone(),
+            health.clone(),
+        ));
     }
     if opts.with_seccomp {
         tasks.spawn(seccomp::run(client, opts, recorder, metrics, health));

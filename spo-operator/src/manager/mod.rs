@@ -5,6 +5,7 @@ pub mod certs;
 pub mod config;
 pub mod desired;
 pub mod leader;
+pub mod merger;
 pub mod spod;
 
 /// Flags of `spo-operator manager` (ARCH-03).
@@ -150,6 +151,8 @@ pub async fn run(opts: ManagerOptions) -> anyhow::Result<()> {
             }
         } => r,
         r = spod_task => r,
+        // The recording merger (mergeStrategy: Containers, recording.md §5).
+        r = merger::run() => r,
         () = lost => anyhow::bail!("lost the leader lease {}", leader::MANAGER_LOCK),
     }
 }

@@ -48,7 +48,7 @@ pub fn validate_object(obj: &Value) -> Result<(), String> {
     let doc = Document::from_raw(raw).map_err(|e| e.to_string())?;
     let violations = match kind.as_str() {
         "SeccompProfile" => {
-            let p = spo_seccomp::SeccompProfile::from_document(doc).map_err(|e| e.to_string())?;
+            let p = spo_seccomp::SeccompProfile::from_document(&doc).map_err(|e| e.to_string())?;
             spo_seccomp::validate::validate(&p)
         }
         "SelinuxProfile" => {

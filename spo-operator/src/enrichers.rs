@@ -1,0 +1,294 @@
+//! Enrichers as node services (recording.md §4, §6, §7) around spo-recorder:
+//!
+//! * [`PodResolver`]: an API-backed [`ContainerResolver`] fed by a watch of the pods of its
+//!   own node — a container ID is looked up in that in-memory store, never by listing the
+//!   node's pods per cache miss (weak point 11);
+//! * [`spawn_log_source`]: the audit log tailed by spo-recorder's [`Enricher`] on a thread of
+//!   its own; the node recorder reads the syscall and AVC sets per record id from it
+//!   in-process (no gRPC socket: the data never leaves the process that writes the profiles);
+//! * the `log-enricher` and `json-enricher` sub-commands ([`run_log_enricher`],
+//!   [`run_json_enricher`]): the same pieces printing `audit` lines / JSON lines. The
+//!   `bpf-recorder` sub-command is the node recorder alone (`daemon::recorder_run`), so the
+//!   process holding CAP_BPF is not the one installing profiles (least privilege per process).
+//!
+//! Metrics: the enricher's counters live in the process that runs it (in-process registry),
+//! because each service is its own process and a shared socket would add a second protocol.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::Api;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{watcher, WatchStreamExt};
+use kube::{Client, ResourceExt};
+use spo_recorder::audit::tailer::{TailOptions, Tailer};
+use spo_recorder::enricher::{
+    trace_event, ContainerInfo, ContainerResolver, Enricher, EnricherOptions,
+};
+
+use crate::daemon::recorder::{container_id, PREFIX_TRACE_AVCS, PREFIX_TRACE_LOGS};
+
+/// Container ID → pod identity from a pod store of this node.
+#[derive(Clone)]
+pub struct PodResolver {
+    pods: Store<Pod>,
+}
+
+impl std::fmt::Debug for PodResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PodResolver").finish_non_exhaustive()
+    }
+}
+
+impl PodResolver {
+    /// A resolver over `pods`.
+    pub fn new(pods: Store<Pod>) -> Self {
+        PodResolver { pods }
+    }
+}
+
+/// The identity of container `id` in `pod`, with the record id of a log recording (§4.3).
+pub fn container_info(pod: &Pod, id: &str) -> Option<ContainerInfo> {
+    let st = pod.status.as_ref()?;
+    let cs = st
+        .init_container_statuses
+        .iter()
+        .flatten()
+        .chain(st.container_statuses.iter().flatten())
+        .chain(st.ephemeral_container_statuses.iter().flatten())
+        .find(|c| c.container_id.as_deref().and_then(container_id).as_deref() == Some(id))?;
+    let ann = pod.annotations();
+    let record_profile = ann
+        .get(&format!("{PREFIX_TRACE_LOGS}{}", cs.name))
+        .or_else(|| ann.get(&format!("{PREFIX_TRACE_AVCS}{}", cs.name)))
+        .cloned();
+    Some(ContainerInfo {
+        namespace: pod.namespace().unwrap_or_default(),
+        pod: pod.name_any(),
+        container: cs.name.clone(),
+        record_profile,
+    })
+}
+
+impl ContainerResolver for PodResolver {
+    fn resolve(&self, container_id: &str) -> Option<Arc<ContainerInfo>> {
+        self.pods
+            .state()
+            .iter()
+            .find_map(|p| container_info(p, container_id))
+            .map(Arc::new)
+    }
+}
+
+/// The shared enricher of a node.
+pub type SharedEnricher = Arc<Mutex<Enricher<PodResolver>>>;
+
+/// Label a pod needs to be seen by the recorder with memory optimisation on (RC-45).
+pub const LABEL_ENABLE_RECORDING: &str = "spo.x-k8s.io/enable-recording";
+
+/// The pod watch of a node: pods bound to `node`; with `memory_optimized` only those labelled
+/// `spo.x-k8s.io/enable-recording=true` (RC-45).
+pub fn pod_watch_config(node: &str, memory_optimized: bool) -> watcher::Config {
+    let cfg = watcher::Config::default().fields(&format!("spec.nodeName={node}"));
+    if memory_optimized {
+        cfg.labels(&format!("{LABEL_ENABLE_RECORDING}=true"))
+    } else {
+        cfg
+    }
+}
+
+/// Starts the pod watch of `node`; the store is ready when this returns.
+pub async fn node_pods(client: Client, node: &str) -> anyhow::Result<Store<Pod>> {
+    node_pods_with(client, pod_watch_config(node, false)).await
+}
+
+/// Starts a pod watch with `cfg`; the store is ready when this returns.
+pub async fn node_pods_with(client: Client, cfg: watcher::Config) -> anyhow::Result<Store<Pod>> {
+    let pods: Api<Pod> = Api::all(client);
+    let (store, writer) = reflector::store();
+    let stream = reflector::reflector(writer, watcher(pods, cfg))
+        .touched_objects()
+        .default_backoff();
+    tokio::spawn(async move {
+        futures::pin_mut!(stream);
+        while stream.next().await.is_some() {}
+    });
+    store
+        .wait_until_ready()
+        .await
+        .context("waiting for the pod watch")?;
+    Ok(store)
+}
+
+/// Tails `path` on a thread of its own, feeding every line to a shared enricher; `print`
+/// also logs each enriched event as an `audit` line (RC-31..RC-33).
+pub fn spawn_log_source(
+    path: &Path,
+    node: &str,
+    pods: Store<Pod>,
+    print: bool,
+) -> anyhow::Result<SharedEnricher> {
+    let opts = EnricherOptions {
+        node: node.to_string(),
+        ..EnricherOptions::default()
+    };
+    let enricher = Arc::new(Mutex::new(Enricher::new(
+        opts,
+        PodResolver::new(pods),
+        None,
+    )));
+    let mut tailer = Tailer::open(path, TailOptions::new(path))
+        .with_context(|| format!("opening {}", path.display()))?;
+    let shared = enricher.clone();
+    std::thread::Builder::new()
+        .name("audit-tail".into())
+        .spawn(move || loop {
+            let n = {
+                let Ok(mut e) = shared.lock() else {
+                    return;
+                };
+                let r = tailer.poll(&mut |line| {
+                    e.process_line(line, Instant::now(), &mut |ev| {
+                        if print {
+                            trace_event(ev);
+                        }
+                    })
+                });
+                match r {
+                    Ok(n) => n,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "reading the audit log");
+                        0
+                    }
+                }
+            };
+            if n == 0 {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+        .context("starting the audit reader")?;
+    Ok(enricher)
+}
+
+/// Flags of `spo-operator log-enricher` (SPOD `enableLogEnricher`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct LogEnricherOptions {
+    /// This node's name.
+    #[arg(long, env = "NODE_NAME")]
+    pub node_name: String,
+    /// The audit source (default: /var/log/audit/audit.log, else /var/log/syslog; RC-27).
+    #[arg(long, env = "SPO_AUDIT_LOG")]
+    pub audit_log: Option<PathBuf>,
+}
+
+fn audit_source(p: &Option<PathBuf>) -> PathBuf {
+    p.clone()
+        .unwrap_or_else(|| spo_recorder::audit::tailer::default_source(Path::new("/")))
+}
+
+/// `spo-operator log-enricher`: attributed `audit` lines of this node's containers.
+pub async fn run_log_enricher(opts: LogEnricherOptions) -> anyhow::Result<()> {
+    let client = Client::try_default()
+        .await
+        .context("connecting to the API server")?;
+    let pods = node_pods(client, &opts.node_name).await?;
+    let path = audit_source(&opts.audit_log);
+    let _e = spawn_log_source(&path, &opts.node_name, pods, true)?;
+    tracing::info!(source = %path.display(), "log enricher started");
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for a signal")?;
+    Ok(())
+}
+
+/// Flags of `spo-operator json-enricher` (SPOD `enableJsonEnricher`, §7).
+#[derive(Debug, Clone, clap::Args)]
+pub struct JsonEnricherOptions {
+    /// This node's name.
+    #[arg(long, env = "NODE_NAME")]
+    pub node_name: String,
+    /// The audit source.
+    #[arg(long, env = "SPO_AUDIT_LOG")]
+    pub audit_log: Option<PathBuf>,
+    /// Seconds a PID's bucket is kept before it is emitted (`auditLogIntervalSeconds`).
+    #[arg(long, default_value_t = 60)]
+    pub interval: u64,
+}
+
+/// `spo-operator json-enricher`: one JSON line per PID and interval on stdout (RC-41).
+pub async fn run_json_enricher(opts: JsonEnricherOptions) -> anyhow::Result<()> {
+    use spo_recorder::enricher::json::{JsonEnricher, JsonEnricherOptions as J};
+    let client = Client::try_default()
+        .await
+        .context("connecting to the API server")?;
+    let pods = node_pods(client, &opts.node_name).await?;
+    let path = audit_source(&opts.audit_log);
+    let jo = J {
+        node: opts.node_name.clone(),
+        interval: Duration::from_secs(opts.interval),
+        ..J::default()
+    };
+    let mut j = JsonEnricher::new(jo, PodResolver::new(pods));
+    let mut tailer = Tailer::open(&path, TailOptions::new(&path))
+        .with_context(|| format!("opening {}", path.display()))?;
+    tracing::info!(source = %path.display(), "json enricher started");
+    tokio::task::spawn_blocking(move || loop {
+        let n = tailer
+            .poll(&mut |line| j.process_line(line, Instant::now()))
+            .unwrap_or(0);
+        j.flush_due(Instant::now(), &mut |l| println!("{l}"));
+        if n == 0 {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    })
+    .await
+    .context("json enricher thread")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // covers: RC-45 (memory optimisation: only labelled pods), weak point 11 (one watch)
+    #[test]
+    fn rc_45_pod_watch_selects_node_and_label() {
+        let c = pod_watch_config("n1", false);
+        assert_eq!(c.field_selector.as_deref(), Some("spec.nodeName=n1"));
+        assert_eq!(c.label_selector, None);
+        let c = pod_watch_config("n1", true);
+        assert_eq!(
+            c.label_selector.as_deref(),
+            Some("spo.x-k8s.io/enable-recording=true")
+        );
+    }
+
+    // covers: §4.3 step 3 (container → pod and record id from the pod's annotations)
+    #[test]
+    fn container_info_reads_status_and_annotation() {
+        let id = "c".repeat(64);
+        let pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "p", "namespace": "ns", "annotations": {
+                "io.containers.trace-avcs/web": "rec_web_abcde_1"}},
+            "spec": {"containers": [{"name": "web"}]},
+            "status": {"containerStatuses": [{"name": "web", "containerID":
+                format!("containerd://{id}"), "image": "", "imageID": "", "ready": true,
+                "restartCount": 0}]}
+        }))
+        .unwrap();
+        let info = container_info(&pod, &id).unwrap();
+        assert_eq!(
+            (
+                info.namespace.as_str(),
+                info.pod.as_str(),
+                info.container.as_str()
+            ),
+            ("ns", "p", "web")
+        );
+        assert_eq!(info.record_profile.as_deref(), Some("rec_web_abcde_1"));
+        assert!(container_info(&pod, &"d".repeat(64)).is_none());
+    }
+}

@@ -1,0 +1,1024 @@
+//! Profile recording in the cluster, end to end (recording.md §3, §5): a real kube-apiserver
+//! (scripts/kube-up.sh), the daemon with `--with-recording` (eBPF) and the manager (merger)
+//! as processes, and the test playing kubelet and container runtime: real processes
+//! (tests/programs/rec-exerciser.c) in cgroups named as containerd names them
+//! (`…/cri-containerd-<64 hex>.scope`), Pod objects with `spec.nodeName` whose status is
+//! patched with those container IDs, the recording annotations set as the recording webhook
+//! sets them. One test function: the scenarios share one cluster.
+//!
+//! Needs root, cgroup v2 and kernel BTF (the eBPF recorder); skips with the reason otherwise.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const NODE: &str = "rec-node";
+const NS: &str = "rec";
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace")
+        .to_path_buf()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+fn cgroup2_mount() -> Option<PathBuf> {
+    let mi = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    mi.lines().find_map(|l| {
+        let (left, right) = l.split_once(" - ")?;
+        if !right.starts_with("cgroup2 ") {
+            return None;
+        }
+        left.split_whitespace().nth(4).map(PathBuf::from)
+    })
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+/// A "container": a cgroup as containerd names it and the exerciser running in it.
+struct Ctr {
+    id: String,
+    scope: PathBuf,
+    dir: PathBuf,
+    child: Child,
+}
+
+struct Cluster {
+    dir: tempfile::TempDir,
+    kubeconfig: PathBuf,
+    cg_root: PathBuf,
+    daemon: Option<Child>,
+    manager: Option<Child>,
+    ctrs: Vec<Ctr>,
+    health: u16,
+    services: Vec<Child>,
+}
+
+fn rmdir_tree(p: &Path) {
+    if let Ok(rd) = std::fs::read_dir(p) {
+        for e in rd.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                rmdir_tree(&e.path());
+            }
+        }
+    }
+    let _ = std::fs::remove_dir(p);
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let keep = std::env::temp_dir().join("spo-recording-last-failure");
+            let _ = std::fs::create_dir_all(&keep);
+            for f in ["daemon.log", "daemon2.log", "manager.log", "apiserver.log"] {
+                let _ = std::fs::copy(self.dir.path().join(f), keep.join(f));
+            }
+            eprintln!("logs of the failed run kept in {}", keep.display());
+        }
+        for c in &mut self.ctrs {
+            let _ = c.child.kill();
+            let _ = c.child.wait();
+        }
+        for p in self.services.iter_mut().chain(
+            [self.daemon.as_mut(), self.manager.as_mut()]
+                .into_iter()
+                .flatten(),
+        ) {
+            let _ = p.kill();
+            let _ = p.wait();
+        }
+        rmdir_tree(&self.cg_root);
+        let _ = Command::new("bash")
+            .arg(repo().join("scripts/kube-down.sh"))
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+impl Cluster {
+    fn kubectl(&self, args: &[&str]) -> (bool, String, String) {
+        let out = Command::new("kubectl")
+            .args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .output()
+            .expect("kubectl runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let (ok, out, err) = self.kubectl(args);
+        assert!(ok, "kubectl {args:?} failed: {err}");
+        out
+    }
+
+    fn create(&self, yaml: &str) -> Value {
+        let f = self.dir.path().join("m.yaml");
+        std::fs::write(&f, yaml).expect("write manifest");
+        let out = self.ok(&["create", "-f", f.to_str().expect("utf8"), "-o", "json"]);
+        serde_json::from_str(&out).expect("json")
+    }
+
+    fn get(&self, what: &[&str]) -> Option<Value> {
+        let mut args = vec!["get"];
+        args.extend_from_slice(what);
+        args.extend_from_slice(&["-o", "json"]);
+        let (ok, out, _) = self.kubectl(&args);
+        if !ok {
+            return None;
+        }
+        serde_json::from_str(&out).ok()
+    }
+
+    fn logs(&self) -> String {
+        let mut s = String::new();
+        for f in ["daemon.log", "daemon2.log", "manager.log"] {
+            let t = std::fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
+            let lines: Vec<&str> = t.lines().collect();
+            s.push_str(&format!(
+                "--- {f} ---\n{}\n",
+                lines[lines.len().saturating_sub(30)..].join("\n")
+            ));
+        }
+        s
+    }
+
+    fn start_daemon(&mut self, log: &str) -> u32 {
+        let exe = env!("CARGO_BIN_EXE_spo-operator");
+        let child = Command::new(exe)
+            .args([
+                "daemon",
+                "--health-addr",
+                &format!("127.0.0.1:{}", self.health),
+            ])
+            .args(["--with-recording", "true", "--recording-state"])
+            .arg(self.dir.path().join("recorder-state.json"))
+            .arg("--recording-cgroup-root")
+            .arg(&self.cg_root)
+            .arg("--recording-audit-log")
+            .arg(self.dir.path().join("audit.log"))
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("NODE_NAME", NODE)
+            .env("KUBELET_DIR", self.dir.path().join("kubelet"))
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(self.dir.path().join(log)).expect("log"))
+            .spawn()
+            .expect("daemon starts");
+        let pid = child.id();
+        self.daemon = Some(child);
+        pid
+    }
+
+    /// Creates a cgroup named as containerd names a container's and runs the exerciser in it.
+    fn container(&mut self, pod_slice: &str, n: usize, extra: u32) -> usize {
+        let id: String = (0..4)
+            .map(|i| format!("{:016x}", rand_u64() ^ ((n as u64) << 40) ^ i))
+            .collect();
+        let scope = self
+            .cg_root
+            .join("kubepods.slice/kubepods-besteffort.slice")
+            .join(format!("kubepods-besteffort-pod{pod_slice}.slice"))
+            .join(format!("cri-containerd-{id}.scope"));
+        std::fs::create_dir_all(&scope).expect("container cgroup");
+        let dir = self.dir.path().join(format!("ctr-{n}"));
+        std::fs::create_dir_all(&dir).expect("ctr dir");
+        let child = Command::new(exerciser())
+            .arg(&dir)
+            .arg(extra.to_string())
+            .spawn()
+            .expect("exerciser starts");
+        std::fs::write(scope.join("cgroup.procs"), child.id().to_string())
+            .expect("moving the exerciser into its container cgroup");
+        self.ctrs.push(Ctr {
+            id,
+            scope,
+            dir,
+            child,
+        });
+        self.ctrs.len() - 1
+    }
+
+    /// Plays kubelet: reports the container running with its ID.
+    fn report_running(&self, pod: &str, ctr: usize) {
+        let patch = serde_json::json!({"status": {"phase": "Running", "hostIP": "127.0.0.1",
+            "containerStatuses": [{"name": "ctr", "containerID":
+                format!("containerd://{}", self.ctrs[ctr].id), "image": "busybox",
+                "imageID": "", "ready": true, "restartCount": 0,
+                "state": {"running": {}}}]}});
+        self.ok(&[
+            "patch",
+            "pod",
+            pod,
+            "-n",
+            NS,
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            &patch.to_string(),
+        ]);
+    }
+}
+
+fn rand_u64() -> u64 {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    n.wrapping_mul(6364136223846793005) ^ u64::from(std::process::id())
+}
+
+fn exerciser() -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/rec-exerciser.c");
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("spo-rec-exerciser");
+    let st = Command::new("cc")
+        .args(["-O1", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .expect("cc runs");
+    assert!(st.success(), "compiling {}", src.display());
+    out
+}
+
+fn wait_for<T>(what: &str, c: &Cluster, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            panic!("timed out waiting for {what}\n{}", c.logs());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn start() -> Option<Cluster> {
+    let bin = PathBuf::from(
+        std::env::var("SPO_KUBE_BIN").unwrap_or_else(|_| "/var/cache/spo-kube/bin".into()),
+    );
+    if !bin.join("kube-apiserver").exists() || !bin.join("etcd").exists() {
+        eprintln!(
+            "SKIP recording e2e: no test-cluster binaries in {}",
+            bin.display()
+        );
+        return None;
+    }
+    if !is_root() {
+        eprintln!("SKIP recording e2e: the eBPF recorder and cgroups need root");
+        return None;
+    }
+    if !Path::new("/sys/kernel/btf/vmlinux").exists() {
+        eprintln!("SKIP recording e2e: the kernel has no BTF (/sys/kernel/btf/vmlinux)");
+        return None;
+    }
+    let Some(mount) = cgroup2_mount() else {
+        eprintln!("SKIP recording e2e: no cgroup v2 mount");
+        return None;
+    };
+    let dir = tempfile::Builder::new()
+        .prefix("spo-rec-")
+        .tempdir()
+        .expect("tempdir");
+    let (api, etcd, peer) = (free_port(), free_port(), free_port());
+    let st = Command::new("bash")
+        .arg(repo().join("scripts/kube-up.sh"))
+        .arg(dir.path())
+        .env("SPO_KUBE_BIN", &bin)
+        .env("API_PORT", api.to_string())
+        .env("ETCD_PORT", etcd.to_string())
+        .env("ETCD_PEER_PORT", peer.to_string())
+        .env("WITH_KCM", "0")
+        .env("WITH_SCHEDULER", "0")
+        .status()
+        .expect("kube-up.sh runs");
+    let kubeconfig = dir.path().join("kubeconfig");
+    let cg_root = mount.join(format!("spo-rectest-{}", std::process::id()));
+    let mut c = Cluster {
+        dir,
+        kubeconfig,
+        cg_root,
+        daemon: None,
+        manager: None,
+        ctrs: Vec::new(),
+        health: free_port(),
+        services: Vec::new(),
+    };
+    assert!(st.success(), "kube-up.sh failed");
+    std::fs::create_dir_all(&c.cg_root).expect("test cgroup root");
+    std::fs::write(c.dir.path().join("audit.log"), b"").expect("audit log");
+    let crds = repo().join("deploy/crds");
+    c.ok(&["apply", "--server-side", "-k", crds.to_str().expect("utf8")]);
+    c.ok(&[
+        "wait",
+        "--for",
+        "condition=established",
+        "--timeout=60s",
+        "crd",
+        "--all",
+    ]);
+    c.start_daemon("daemon.log");
+    let manager = Command::new(env!("CARGO_BIN_EXE_spo-operator"))
+        .args(["manager", "--node-report-timeout", "30"])
+        .env("KUBECONFIG", &c.kubeconfig)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(c.dir.path().join("manager.log")).expect("log"))
+        .spawn()
+        .expect("manager starts");
+    c.manager = Some(manager);
+    Some(c)
+}
+
+fn pod_yaml(name: Option<&str>, generate: Option<&str>, app: &str, annotation: &str) -> String {
+    pod_yaml_with(
+        name,
+        generate,
+        app,
+        "io.containers.trace-bpf/ctr",
+        annotation,
+    )
+}
+
+fn pod_yaml_with(
+    name: Option<&str>,
+    generate: Option<&str>,
+    app: &str,
+    key: &str,
+    annotation: &str,
+) -> String {
+    let meta = match (name, generate) {
+        (Some(n), _) => format!("name: {n}"),
+        (None, Some(g)) => format!("generateName: {g}"),
+        _ => unreachable!(),
+    };
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  {meta}\n  namespace: {NS}\n  labels: {{app: {app}}}\n  annotations:\n    {key}: {annotation}\nspec:\n  nodeName: {NODE}\n  containers:\n  - name: ctr\n    image: busybox\n"
+    )
+}
+
+fn names_of(profile: &Value) -> Vec<String> {
+    profile["spec"]["syscalls"][0]["names"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn in_cgroup_of_daemon(pid: u32, daemon: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+        .is_ok_and(|s| s.contains(&format!("/spo-record-{daemon}-")))
+}
+
+fn touch(p: &Path) {
+    std::fs::write(p, b"").expect("touch");
+}
+
+// covers: RC-14 (own node, pods recorded whatever their phase when first seen — weak point 6),
+// RC-15, RC-16, RC-17, RC-19, RC-22, RC-23, RC-24, RC-25, RC-38, weak points 5, 6, 7, 12
+#[test]
+fn recording_in_the_cluster_bpf_restart_and_merge() {
+    let Some(mut c) = start() else {
+        return;
+    };
+    c.ok(&["create", "namespace", NS]);
+    c.ok(&["label", "namespace", NS, "spo.x-k8s.io/enable-recording="]);
+    c.create(&format!(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileRecording\nmetadata: {{name: single, namespace: {NS}}}\nspec: {{kind: SeccompProfile, recorder: Bpf, podSelector: {{matchLabels: {{app: single}}}}}}\n"
+    ));
+    c.create(&format!(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileRecording\nmetadata: {{name: merged, namespace: {NS}}}\nspec: {{kind: SeccompProfile, recorder: Bpf, mergeStrategy: Containers, podSelector: {{matchLabels: {{app: web}}}}}}\n"
+    ));
+
+    // One plain pod and three replicas (generateName), each a container of its own.
+    let mut pods = Vec::new();
+    let a = c.container("single", 0, 0);
+    c.create(&pod_yaml(
+        Some("single"),
+        None,
+        "single",
+        "single_ctr_abcde_1700000000",
+    ));
+    c.report_running("single", a);
+    pods.push(("single".to_string(), a));
+    for i in 1..=3u32 {
+        let k = c.container(&format!("web{i}"), i as usize, i);
+        let pod = c.create(&pod_yaml(
+            None,
+            Some("web-"),
+            "web",
+            "merged_ctr_fghij_1700000000",
+        ));
+        let name = pod["metadata"]["name"].as_str().expect("name").to_string();
+        c.report_running(&name, k);
+        pods.push((name, k));
+    }
+    let daemon = c.daemon.as_ref().expect("daemon").id();
+    for (pod, k) in &pods {
+        let pid = c.ctrs[*k].child.id();
+        wait_for(&format!("the recorder to attach to {pod}"), &c, || {
+            in_cgroup_of_daemon(pid, daemon).then_some(())
+        });
+    }
+    for ctr in &c.ctrs {
+        touch(&ctr.dir.join("go1"));
+    }
+    for k in 0..c.ctrs.len() {
+        let done = c.ctrs[k].dir.join("done1");
+        wait_for("phase 1", &c, || done.exists().then_some(()));
+    }
+
+    // Daemon restart mid-recording (weak point 6): phase 1 must survive.
+    let old = c.daemon.take().expect("daemon");
+    let st = Command::new("kill")
+        .args(["-TERM", &old.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(st.success());
+    let mut old = old;
+    let status = old.wait().expect("daemon exits");
+    assert!(status.success(), "daemon exit on SIGTERM: {status:?}");
+    let state = std::fs::read_to_string(c.dir.path().join("recorder-state.json"))
+        .expect("state file written");
+    assert!(
+        state.contains("getppid"),
+        "phase 1 flushed to disk: {state}"
+    );
+    let daemon = c.start_daemon("daemon2.log");
+    for (pod, k) in &pods {
+        let pid = c.ctrs[*k].child.id();
+        wait_for(
+            &format!("the restarted recorder to resume {pod}"),
+            &c,
+            || in_cgroup_of_daemon(pid, daemon).then_some(()),
+        );
+    }
+    for ctr in &c.ctrs {
+        touch(&ctr.dir.join("go2"));
+    }
+    for k in 0..c.ctrs.len() {
+        let done = c.ctrs[k].dir.join("done2");
+        wait_for("phase 2", &c, || done.exists().then_some(()));
+        touch(&c.ctrs[k].dir.join("stop"));
+    }
+    for ctr in &mut c.ctrs {
+        assert!(ctr.child.wait().expect("exerciser").success());
+    }
+
+    // The single pod's container restarts: a new container ID in the status; what the first
+    // instance made is kept and the new instance is followed.
+    let restarted = c.container("single-restart", 50, 3);
+    c.report_running("single", restarted);
+    let pid = c.ctrs[restarted].child.id();
+    wait_for("the recorder to follow the restarted container", &c, || {
+        in_cgroup_of_daemon(pid, daemon).then_some(())
+    });
+    for f in ["go1", "go2", "stop"] {
+        touch(&c.ctrs[restarted].dir.join(f));
+    }
+    assert!(c.ctrs[restarted].child.wait().expect("exerciser").success());
+
+    // Pod deletion (grace 0: no kubelet to confirm) → profiles.
+    let deleted = Instant::now();
+    c.ok(&[
+        "delete",
+        "pod",
+        "single",
+        "-n",
+        NS,
+        "--grace-period=0",
+        "--force",
+    ]);
+    let single = wait_for("SeccompProfile single-ctr", &c, || {
+        c.get(&["seccompprofile", "single-ctr"])
+    });
+    eprintln!(
+        "figure: pod deletion → profile object: {:?}",
+        deleted.elapsed()
+    );
+    let names = names_of(&single);
+    for want in [
+        "getppid",
+        "sched_getscheduler",
+        "getpriority",
+        "times",
+        "sysinfo",
+    ] {
+        assert!(
+            names.contains(&want.to_string()),
+            "{want} missing: {names:?}"
+        );
+    }
+    assert!(
+        names.contains(&"getitimer".to_string()),
+        "the restarted instance's getitimer: {names:?}"
+    );
+    for not in ["getresuid", "getresgid"] {
+        assert!(
+            !names.contains(&not.to_string()),
+            "{not} was not made: {names:?}"
+        );
+    }
+    let mut sorted = names.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(names, sorted, "sorted and unique (weak point 7)");
+    assert_eq!(single["spec"]["defaultAction"], "SCMP_ACT_ERRNO");
+    assert_eq!(single["spec"]["syscalls"][0]["action"], "SCMP_ACT_ALLOW");
+    let labels = &single["metadata"]["labels"];
+    assert_eq!(labels["spo.x-k8s.io/recording-id"], "single");
+    assert_eq!(labels["spo.x-k8s.io/container-id"], "ctr");
+    assert_eq!(labels["spo.x-k8s.io/recording-namespace"], NS);
+    assert!(labels.get("spo.x-k8s.io/partial").is_none());
+    // The recording cgroup is gone with the recording.
+    let scope = c.ctrs[a].scope.clone();
+    wait_for("the recording cgroup to be removed", &c, || {
+        let left = std::fs::read_dir(&scope)
+            .map(|rd| {
+                rd.flatten()
+                    .any(|e| e.file_name().to_string_lossy().starts_with("spo-record"))
+            })
+            .unwrap_or(false);
+        (!left).then_some(())
+    });
+
+    // Three replicas → three partial profiles named by the generateName suffix.
+    // Two replicas deleted, the third one Succeeded (RC-15: both end a recording).
+    for (pod, _) in &pods[1..3] {
+        c.ok(&[
+            "delete",
+            "pod",
+            pod,
+            "-n",
+            NS,
+            "--grace-period=0",
+            "--force",
+        ]);
+    }
+    c.ok(&[
+        "patch",
+        "pod",
+        &pods[3].0,
+        "-n",
+        NS,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        r#"{"status":{"phase":"Succeeded"}}"#,
+    ]);
+    let mut partials = Vec::new();
+    for (pod, _) in &pods[1..] {
+        let name = format!("merged-ctr-{}", pod.trim_start_matches("web-"));
+        let p = wait_for(&format!("partial {name}"), &c, || {
+            c.get(&["seccompprofile", &name])
+        });
+        assert_eq!(p["metadata"]["labels"]["spo.x-k8s.io/partial"], "true");
+        partials.push(name);
+    }
+    let rec = c
+        .get(&["profilerecording", "merged", "-n", NS])
+        .expect("recording");
+    assert!(
+        rec["metadata"]["finalizers"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|f| f == "spo.x-k8s.io/has-unmerged-profiles")),
+        "finalizer: {rec}"
+    );
+
+    // Deleting the recording merges (RC-23..RC-25) and lets it go.
+    c.ok(&[
+        "delete",
+        "profilerecording",
+        "merged",
+        "-n",
+        NS,
+        "--wait=false",
+    ]);
+    let merged = wait_for("merged profile merged-ctr", &c, || {
+        c.get(&["seccompprofile", "merged-ctr"])
+    });
+    let names = names_of(&merged);
+    for want in [
+        "getppid",
+        "sched_getscheduler",
+        "times",
+        "sysinfo",
+        "getresuid",
+        "getresgid",
+        "getitimer",
+    ] {
+        assert!(
+            names.contains(&want.to_string()),
+            "{want} missing: {names:?}"
+        );
+    }
+    let cov: Value = serde_json::from_str(
+        merged["metadata"]["annotations"]["spo.x-k8s.io/syscall-coverage"]
+            .as_str()
+            .expect("coverage annotation"),
+    )
+    .expect("coverage json");
+    assert_eq!(cov["version"], "v1");
+    assert_eq!(cov["total"], 3);
+    assert_eq!(cov["syscalls"]["getresuid"], 1);
+    assert_eq!(cov["syscalls"]["getppid"], 3);
+    assert!(merged["metadata"]["labels"]
+        .get("spo.x-k8s.io/partial")
+        .is_none());
+    for name in &partials {
+        wait_for(&format!("partial {name} deleted"), &c, || {
+            c.get(&["seccompprofile", name]).is_none().then_some(())
+        });
+    }
+    wait_for("the recording to go away", &c, || {
+        c.get(&["profilerecording", "merged", "-n", NS])
+            .is_none()
+            .then_some(())
+    });
+
+    selinux_from_avcs(&mut c);
+    seccomp_from_logs(&mut c);
+    no_partial_profiles(&c);
+}
+
+// covers: RC-16 (StatefulSet ordinal, weak point 5), RC-18, RC-19 (Logs), RC-28 (type=SECCOMP and type=1326 forms), weak point 7 (sorted)
+fn seccomp_from_logs(c: &mut Cluster) {
+    c.create(&format!(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileRecording\nmetadata: {{name: logsec, namespace: {NS}}}\nspec: {{kind: SeccompProfile, recorder: Logs, disableProfileAfterRecording: true, podSelector: {{matchLabels: {{app: logsec}}}}}}\n"
+    ));
+    let k = c.container("logsec", 10, 0);
+    // A StatefulSet replica (no generateName): named by its ordinal (weak point 5).
+    c.create(&format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: db-1\n  namespace: {NS}\n  labels: {{app: logsec}}\n  ownerReferences: [{{apiVersion: apps/v1, kind: StatefulSet, name: db, uid: 6f1d3a52-0000-4000-8000-000000000001}}]\n  annotations:\n    io.containers.trace-logs/ctr: logsec_ctr_pqrst_1700000000\nspec:\n  nodeName: {NODE}\n  containers:\n  - name: ctr\n    image: busybox\n"
+    ));
+    c.report_running("db-1", k);
+    let pid = c.ctrs[k].child.id();
+    let line = |id: u32, sc: u32| {
+        format!(
+            "type=SECCOMP msg=audit(1666691796.000:{id}): auid=4294967295 uid=0 gid=0 ses=4294967295 pid={pid} comm=\"x\" exe=\"/bin/x\" sig=0 arch=c000003e syscall={sc} compat=0 ip=0x7f62dce3d4c7 code=0x7ffc0000\n"
+        )
+    };
+    // write(1), read(0), getpid(39), read again; one in the kernel-log form.
+    let text = format!(
+        "{}{}{}audit: type=1326 audit(1666691796.004:2004): auid=4294967295 uid=0 gid=0 ses=4294967295 pid={pid} comm=\"sh\" exe=\"/bin/busybox\" sig=0 arch=c000003e syscall=0 compat=0 ip=0x7fce771ae923 code=0x7ffc0000\n",
+        line(2001, 1),
+        line(2002, 0),
+        line(2003, 39)
+    );
+    use std::io::Write as _;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(c.dir.path().join("audit.log"))
+        .expect("audit log");
+    f.write_all(text.as_bytes()).expect("append");
+    drop(f);
+    let state = c.dir.path().join("recorder-state.json");
+    wait_for("the seccomp lines to be attributed", c, || {
+        std::fs::read_to_string(&state)
+            .ok()
+            .filter(|s| s.contains("logsec") && s.contains("getpid"))
+    });
+    c.ok(&[
+        "delete",
+        "pod",
+        "db-1",
+        "-n",
+        NS,
+        "--grace-period=0",
+        "--force",
+    ]);
+    let p = wait_for("SeccompProfile logsec-ctr-1", c, || {
+        c.get(&["seccompprofile", "logsec-ctr-1"])
+    });
+    assert_eq!(names_of(&p), ["getpid", "read", "write"], "{p}");
+    assert_eq!(p["spec"]["defaultAction"], "SCMP_ACT_ERRNO");
+    // RC-18: disableProfileAfterRecording.
+    assert_eq!(p["spec"]["state"], "Disabled", "{p}");
+    wait_for("event ProfileCreated", c, || {
+        let ev = c.get(&["events", "-n", NS])?;
+        ev["items"]
+            .as_array()?
+            .iter()
+            .any(|e| {
+                e["reason"] == "ProfileCreated"
+                    && (e["regarding"]["name"] == "logsec-ctr-1"
+                        || e["involvedObject"]["name"] == "logsec-ctr-1")
+            })
+            .then_some(())
+    });
+}
+
+// covers: RC-26 (NoPartialProfiles), weak point 12 (the recording is not stuck)
+fn no_partial_profiles(c: &Cluster) {
+    c.create(&format!(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileRecording\nmetadata: {{name: empty, namespace: {NS}, finalizers: [spo.x-k8s.io/has-unmerged-profiles]}}\nspec: {{kind: SeccompProfile, recorder: Bpf, mergeStrategy: Containers, podSelector: {{matchLabels: {{app: none}}}}}}\n"
+    ));
+    c.ok(&[
+        "delete",
+        "profilerecording",
+        "empty",
+        "-n",
+        NS,
+        "--wait=false",
+    ]);
+    wait_for("the recording without partials to go away", c, || {
+        c.get(&["profilerecording", "empty", "-n", NS])
+            .is_none()
+            .then_some(())
+    });
+    wait_for("event NoPartialProfiles", c, || {
+        let ev = c.get(&["events", "-n", NS])?;
+        ev["items"]
+            .as_array()?
+            .iter()
+            .any(|e| {
+                e["reason"] == "NoPartialProfiles"
+                    && (e["regarding"]["name"] == "empty" || e["involvedObject"]["name"] == "empty")
+            })
+            .then_some(())
+    });
+}
+
+// covers: RC-20, RC-23 (SELinux merge), RC-32, RC-41, RC-28 (USER_AVC ignored), RC-29, weak point 11 (container → pod from the
+// node's pod watch), §3 Logs collection
+fn selinux_from_avcs(c: &mut Cluster) {
+    c.create(&format!(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileRecording\nmetadata: {{name: sel, namespace: {NS}}}\nspec: {{kind: SelinuxProfile, recorder: Logs, mergeStrategy: Containers, podSelector: {{matchLabels: {{app: sel}}}}}}\n"
+    ));
+    let k = c.container("sel", 9, 0);
+    c.create(&pod_yaml_with(
+        Some("sel"),
+        None,
+        "sel",
+        "io.containers.trace-avcs/ctr",
+        "sel_ctr_klmno_1700000000",
+    ));
+    c.report_running("sel", k);
+    let pid = c.ctrs[k].child.id();
+    let me = std::process::id();
+    // The node services on the same audit log.
+    let audit = c.dir.path().join("audit.log");
+    for (cmd, extra) in [("log-enricher", None), ("json-enricher", Some("1"))] {
+        let mut p = Command::new(env!("CARGO_BIN_EXE_spo-operator"));
+        p.args([cmd, "--audit-log"]).arg(&audit);
+        if let Some(i) = extra {
+            p.args(["--interval", i]);
+        }
+        let child = p
+            .env("KUBECONFIG", &c.kubeconfig)
+            .env("NODE_NAME", NODE)
+            .env("RUST_LOG", "info")
+            .stdout(std::fs::File::create(c.dir.path().join(format!("{cmd}.out"))).expect("out"))
+            .stderr(std::fs::File::create(c.dir.path().join(format!("{cmd}.log"))).expect("log"))
+            .spawn()
+            .expect("node service starts");
+        c.services.push(child);
+        let log = c.dir.path().join(format!("{cmd}.log"));
+        wait_for(&format!("{cmd} to start"), c, || {
+            std::fs::read_to_string(&log)
+                .ok()
+                .filter(|l| l.contains("enricher started"))
+        });
+    }
+    let scon = "system_u:system_r:selinuxrecording.process:s0:c218,c875";
+    let lines = format!(
+        "type=AVC msg=audit(1666691794.882:1434): avc:  denied  {{ read write open }} for  pid={pid} comm=\"aide\" path=\"/x\" dev=\"sda\" ino=1 scontext={scon} tcontext=system_u:object_r:kubernetes_file_t:s0 tclass=file permissive=1\n\
+         type=AVC msg=audit(1666691794.883:1435): avc:  denied  {{ getattr }} for  pid={pid} comm=\"aide\" scontext={scon} tcontext={scon} tclass=process permissive=1\n\
+         type=AVC msg=audit(1666691794.884:1436): avc:  denied  {{ read }} for  pid={pid} comm=\"aide\" scontext={scon} tcontext=system_u:object_r:kubernetes_file_t:s0 tclass=file permissive=1\n\
+         type=USER_AVC msg=audit(1666691794.885:1437): pid={pid} uid=0 msg='avc:  denied  {{ write }} for scontext={scon} tcontext=system_u:object_r:etc_t:s0 tclass=file'\n\
+         type=AVC msg=audit(1666691794.886:1438): avc:  denied  {{ append }} for  pid={me} comm=\"host\" scontext={scon} tcontext=system_u:object_r:var_log_t:s0 tclass=file permissive=1\n\
+         type=SECCOMP msg=audit(1666691795.000:1439): auid=4294967295 uid=0 gid=0 ses=4294967295 pid={pid} comm=\"x\" exe=\"/bin/x\" sig=0 arch=c000003e syscall=39 compat=0 ip=0x7f62dce3d4c7 code=0x7ffc0000\n"
+    );
+    use std::io::Write as _;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(c.dir.path().join("audit.log"))
+        .expect("audit log");
+    f.write_all(lines.as_bytes()).expect("append");
+    drop(f);
+    // The recorder flushes what it attributed into its state file.
+    let state = c.dir.path().join("recorder-state.json");
+    wait_for("the AVCs to be attributed", c, || {
+        std::fs::read_to_string(&state)
+            .ok()
+            .filter(|s| s.contains("kubernetes_file_t") && s.contains("getattr"))
+    });
+    // log-enricher: attributed `audit` lines (RC-32); json-enricher: one JSON line (RC-41).
+    let log = c.dir.path().join("log-enricher.log");
+    let text = wait_for("the log enricher's audit line", c, || {
+        std::fs::read_to_string(&log)
+            .ok()
+            .filter(|l| l.contains("kubernetes_file_t"))
+    });
+    let line = text
+        .lines()
+        .find(|l| l.contains("kubernetes_file_t"))
+        .expect("line");
+    assert!(
+        line.contains("audit")
+            && line.contains("pod=\"sel\"")
+            && line.contains("container=\"ctr\""),
+        "{line}"
+    );
+    assert!(!text.contains("etc_t"), "USER_AVC is not a record: {text}");
+    let out = c.dir.path().join("json-enricher.out");
+    let json = wait_for("the json enricher's line", c, || {
+        std::fs::read_to_string(&out).ok().filter(|l| !l.is_empty())
+    });
+    let v: Value = serde_json::from_str(json.lines().next().expect("line")).expect("json");
+    assert_eq!(v["resource"]["pod"], "sel", "{v}");
+    assert_eq!(v["resource"]["container"], "ctr", "{v}");
+    assert_eq!(v["syscalls"], serde_json::json!(["getpid"]), "{v}");
+    assert_eq!(v["version"], "spo/v1_alpha");
+    c.ok(&[
+        "delete",
+        "pod",
+        "sel",
+        "-n",
+        NS,
+        "--grace-period=0",
+        "--force",
+    ]);
+    // A pod without generateName under Containers merge: its partial never takes the merged
+    // name (weak point 5).
+    let partial = wait_for("partial SelinuxProfile sel-ctr-sel", c, || {
+        c.get(&["selinuxprofile", "sel-ctr-sel"])
+    });
+    assert_eq!(
+        partial["metadata"]["labels"]["spo.x-k8s.io/partial"],
+        "true"
+    );
+    c.ok(&[
+        "delete",
+        "profilerecording",
+        "sel",
+        "-n",
+        NS,
+        "--wait=false",
+    ]);
+    let p = wait_for("SelinuxProfile sel-ctr", c, || {
+        c.get(&["selinuxprofile", "sel-ctr"])
+    });
+    assert_eq!(
+        p["spec"]["allow"],
+        serde_json::json!({
+            "@self": {"process": ["getattr"]},
+            "kubernetes_file_t": {"file": ["open", "read", "write"]}
+        }),
+        "{p}"
+    );
+    let inherit = &p["spec"]["inherit"];
+    assert!(
+        inherit.is_null()
+            || inherit == &serde_json::json!([{"kind": "System", "name": "container"}]),
+        "{inherit}"
+    );
+    assert_eq!(p["metadata"]["labels"]["spo.x-k8s.io/recording-id"], "sel");
+    assert_eq!(p["metadata"]["labels"]["spo.x-k8s.io/container-id"], "ctr");
+    assert!(p["metadata"]["labels"]
+        .get("spo.x-k8s.io/partial")
+        .is_none());
+    wait_for(
+        "the SELinux partial deleted and the recording gone",
+        c,
+        || {
+            (c.get(&["selinuxprofile", "sel-ctr-sel"]).is_none()
+                && c.get(&["profilerecording", "sel", "-n", NS]).is_none())
+            .then_some(())
+        },
+    );
+}
+
+fn vm_hwm_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn loop_ns(dir: &Path) -> u64 {
+    std::fs::read_to_string(dir.join("loop-ns"))
+        .expect("loop-ns")
+        .trim()
+        .parse()
+        .expect("number")
+}
+
+/// The figures of docs/src/performance.md ("Recording in the cluster"): run with
+/// `cargo test -p spo-operator --test recording -- --ignored --nocapture`. Prints, asserts
+/// no timing.
+#[test]
+#[ignore = "figures for docs/src/performance.md; run by hand"]
+fn recording_figures() {
+    let Some(mut c) = start() else {
+        return;
+    };
+    c.ok(&["create", "namespace", NS]);
+    c.create(&format!(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileRecording\nmetadata: {{name: fig, namespace: {NS}}}\nspec: {{kind: SeccompProfile, recorder: Bpf, podSelector: {{matchLabels: {{app: fig}}}}}}\n"
+    ));
+    let tmp = c.dir.path().to_path_buf();
+    let baseline_run = |round: usize| {
+        let dir = tmp.join(format!("baseline-{round}"));
+        std::fs::create_dir_all(&dir).expect("dir");
+        touch(&dir.join("go1"));
+        let mut b = Command::new(exerciser())
+            .arg(&dir)
+            .arg("9")
+            .spawn()
+            .expect("baseline");
+        assert!(b.wait().expect("baseline").success());
+        loop_ns(&dir)
+    };
+    // 50 containers recorded at once; containers 0..3 run the loop (one after the other,
+    // alternating with unrecorded runs: the minimum of each is reported).
+    let mut pods = Vec::new();
+    for i in 0..50usize {
+        let k = c.container(&format!("fig{i}"), 100 + i, if i < 3 { 9 } else { 0 });
+        let name = format!("fig-{i}");
+        c.create(&pod_yaml(
+            Some(&name),
+            None,
+            "fig",
+            &format!("fig_ctr{i}_abcde_1700000000").replace("ctr", "c"),
+        ));
+        c.report_running(&name, k);
+        pods.push((name, k));
+    }
+    let daemon = c.daemon.as_ref().expect("daemon").id();
+    for (pod, k) in &pods {
+        let pid = c.ctrs[*k].child.id();
+        wait_for(&format!("attach {pod}"), &c, || {
+            in_cgroup_of_daemon(pid, daemon).then_some(())
+        });
+    }
+    let (mut baseline, mut recorded) = (u64::MAX, u64::MAX);
+    for round in 0..3 {
+        baseline = baseline.min(baseline_run(round));
+        touch(&c.ctrs[round].dir.join("go1"));
+        assert!(c.ctrs[round].child.wait().expect("loop").success());
+        recorded = recorded.min(loop_ns(&c.ctrs[round].dir));
+    }
+    for ctr in &c.ctrs[3..] {
+        touch(&ctr.dir.join("go1"));
+    }
+    for k in 3..c.ctrs.len() {
+        let done = c.ctrs[k].dir.join("done1");
+        wait_for("phase 1", &c, || done.exists().then_some(()));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let rss = vm_hwm_kib(daemon);
+    let t = Instant::now();
+    c.ok(&[
+        "delete",
+        "pod",
+        "fig-1",
+        "-n",
+        NS,
+        "--grace-period=0",
+        "--force",
+    ]);
+    wait_for("profile", &c, || c.get(&["seccompprofile", "fig-ctr"]));
+    let latency = t.elapsed();
+    eprintln!(
+        "figures: loop of 2e6 getppid: baseline {:.1} ms, recorded {:.1} ms, ratio {:.2}x",
+        baseline as f64 / 1e6,
+        recorded as f64 / 1e6,
+        recorded as f64 / baseline as f64
+    );
+    eprintln!(
+        "figures: daemon peak RSS with 50 containers recorded: {} KiB",
+        rss
+    );
+    eprintln!("figures: pod deletion -> SeccompProfile object: {latency:?}");
+}
