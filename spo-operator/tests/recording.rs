@@ -343,7 +343,17 @@ fn start() -> Option<Cluster> {
     ]);
     c.start_daemon("daemon.log");
     let manager = Command::new(env!("CARGO_BIN_EXE_spo-operator"))
-        .args(["manager", "--node-report-timeout", "30"])
+        // Aggregation and the merger only: this cluster has no operator namespace for the
+        // leader Lease or the SPOD.
+        .args([
+            "manager",
+            "--node-report-timeout",
+            "30",
+            "--leader-elect",
+            "false",
+            "--with-spod-controller",
+            "false",
+        ])
         .env("KUBECONFIG", &c.kubeconfig)
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(c.dir.path().join("manager.log")).expect("log"))
