@@ -4,41 +4,34 @@
 //! daemon wrote. One test function: the scenarios share one cluster and run in order.
 
 use std::collections::HashMap;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+mod common;
+use common::{free_port, kube_bin, repo, Kube};
 
 const NODE: &str = "e2e-node";
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace")
-        .to_path_buf()
-}
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/upstream-examples")
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
 /// Everything the test started; stopped by PID on drop, also when an assertion fails.
 struct Cluster {
-    dir: tempfile::TempDir,
-    kubeconfig: PathBuf,
+    /// The API server (stopped after the processes below, when the field drops).
+    kube: Kube,
     kubelet: PathBuf,
     health: u16,
     procs: Vec<Child>,
+}
+
+impl std::ops::Deref for Cluster {
+    type Target = Kube;
+    fn deref(&self) -> &Kube {
+        &self.kube
+    }
 }
 
 impl Drop for Cluster {
@@ -48,7 +41,7 @@ impl Drop for Cluster {
             let keep = std::env::temp_dir().join("spo-e2e-last-failure");
             let _ = std::fs::create_dir_all(&keep);
             for f in ["daemon.log", "manager.log", "apiserver.log"] {
-                let _ = std::fs::copy(self.dir.path().join(f), keep.join(f));
+                let _ = std::fs::copy(self.kube.dir.path().join(f), keep.join(f));
             }
             eprintln!("logs of the failed run kept in {}", keep.display());
         }
@@ -56,35 +49,12 @@ impl Drop for Cluster {
             let _ = p.kill();
             let _ = p.wait();
         }
-        let _ = Command::new("bash")
-            .arg(repo().join("scripts/kube-down.sh"))
-            .arg(self.dir.path())
-            .status();
     }
 }
 
 impl Cluster {
-    fn kubectl(&self, args: &[&str]) -> (bool, String, String) {
-        let out = Command::new("kubectl")
-            .args(args)
-            .env("KUBECONFIG", &self.kubeconfig)
-            .output()
-            .expect("kubectl runs");
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let (ok, out, err) = self.kubectl(args);
-        assert!(ok, "kubectl {args:?} failed: {err}");
-        out
-    }
-
     fn apply_yaml(&self, yaml: &str) {
-        let f = self.dir.path().join(format!(
+        let f = self.kube.dir.path().join(format!(
             "m-{}.yaml",
             Instant::now().elapsed().as_nanos() ^ rand_suffix()
         ));
@@ -92,23 +62,12 @@ impl Cluster {
         self.ok(&["apply", "-f", f.to_str().expect("utf8")]);
     }
 
-    fn get(&self, what: &[&str]) -> Option<Value> {
-        let mut args = vec!["get"];
-        args.extend_from_slice(what);
-        args.extend_from_slice(&["-o", "json"]);
-        let (ok, out, _) = self.kubectl(&args);
-        if !ok {
-            return None;
-        }
-        serde_json::from_str(&out).ok()
-    }
-
     fn file(&self, name: &str) -> PathBuf {
         self.kubelet.join("seccomp/operator").join(name)
     }
 
     fn daemon_log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("daemon.log")).unwrap_or_default()
+        std::fs::read_to_string(self.kube.dir.path().join("daemon.log")).unwrap_or_default()
     }
 }
 
@@ -150,9 +109,7 @@ fn tail(s: &str, n: usize) -> String {
 }
 
 fn start() -> Option<Cluster> {
-    let bin = PathBuf::from(
-        std::env::var("SPO_KUBE_BIN").unwrap_or_else(|_| "/var/cache/spo-kube/bin".into()),
-    );
+    let bin = kube_bin();
     if !bin.join("kube-apiserver").exists() || !bin.join("etcd").exists() {
         eprintln!(
             "SKIP e2e: no test-cluster binaries in {} (run scripts/kube-build.sh; `make test` does)",
@@ -160,37 +117,15 @@ fn start() -> Option<Cluster> {
         );
         return None;
     }
-    let dir = tempfile::Builder::new()
-        .prefix("spo-e2e-")
-        .tempdir()
-        .expect("tempdir");
-    let (api, etcd, peer) = (free_port(), free_port(), free_port());
-    let st = Command::new("bash")
-        .arg(repo().join("scripts/kube-up.sh"))
-        .arg(dir.path())
-        .env("SPO_KUBE_BIN", &bin)
-        .env("API_PORT", api.to_string())
-        .env("ETCD_PORT", etcd.to_string())
-        .env("ETCD_PEER_PORT", peer.to_string())
-        // The daemon deletes its own node statuses and nothing here needs scheduling.
-        .env("WITH_KCM", "0")
-        .env("WITH_SCHEDULER", "0")
-        .status()
-        .expect("kube-up.sh runs");
-    let kubeconfig = dir.path().join("kubeconfig");
-    let kubelet = dir.path().join("kubelet");
+    // The daemon deletes its own node statuses and nothing here needs scheduling.
+    let kube = Kube::up("spo-e2e-", false);
+    let kubelet = kube.dir.path().join("kubelet");
     let mut c = Cluster {
-        kubeconfig,
+        kube,
         kubelet,
         health: free_port(),
         procs: Vec::new(),
-        dir,
     };
-    assert!(
-        st.success(),
-        "kube-up.sh failed; logs in {}",
-        c.dir.path().display()
-    );
     let crds = repo().join("deploy/crds");
     c.ok(&["apply", "--server-side", "-k", crds.to_str().expect("utf8")]);
     c.ok(&[
@@ -203,14 +138,14 @@ fn start() -> Option<Cluster> {
     ]);
     c.ok(&["create", "namespace", "security-profiles-operator"]);
     // The test base policy plus the one host type upstream's SelinuxProfile example uses.
-    let base = c.dir.path().join("base.cil");
+    let base = c.kube.dir.path().join("base.cil");
     let mut base_text =
         std::fs::read_to_string(repo().join("spo-selinux/tests/fixtures/test-base-policy.cil"))
             .expect("test base policy");
     base_text.push_str("\n(type var_log_t)\n");
     std::fs::write(&base, base_text).expect("write base policy");
     let exe = env!("CARGO_BIN_EXE_spo-operator");
-    let log = |n: &str| std::fs::File::create(c.dir.path().join(n)).expect("log file");
+    let log = |n: &str| std::fs::File::create(c.kube.dir.path().join(n)).expect("log file");
     let daemon = Command::new(exe)
         .args([
             "daemon",
@@ -221,10 +156,10 @@ fn start() -> Option<Cluster> {
         .args(["--with-selinux", "true", "--selinux-offline-base"])
         .arg(&base)
         .arg("--selinux-dir")
-        .arg(c.dir.path().join("selinux.d"))
+        .arg(c.kube.dir.path().join("selinux.d"))
         .arg("--apparmor-dir")
-        .arg(c.dir.path().join("apparmor.d"))
-        .env("KUBECONFIG", &c.kubeconfig)
+        .arg(c.kube.dir.path().join("apparmor.d"))
+        .env("KUBECONFIG", &c.kube.kubeconfig)
         .env("NODE_NAME", NODE)
         .env("KUBELET_DIR", &c.kubelet)
         .env("RUST_LOG", "info")
@@ -235,7 +170,7 @@ fn start() -> Option<Cluster> {
     c.procs.push(daemon);
     let manager = Command::new(exe)
         .args(["manager", "--node-report-timeout", "30"])
-        .env("KUBECONFIG", &c.kubeconfig)
+        .env("KUBECONFIG", &c.kube.kubeconfig)
         .stdout(Stdio::null())
         .stderr(log("manager.log"))
         .spawn()
@@ -279,7 +214,7 @@ fn operator_end_to_end_on_a_real_api_server() {
     for overlay in ["cluster-wide", "namespace-restricted", "custom-kubelet-dir"] {
         let dir = repo().join("deploy/overlays").join(overlay);
         let rendered = c.ok(&["kustomize", dir.to_str().expect("utf8")]);
-        let f = c.dir.path().join(format!("{overlay}.yaml"));
+        let f = c.kube.dir.path().join(format!("{overlay}.yaml"));
         std::fs::write(&f, &rendered).expect("write rendered");
         c.ok(&[
             "apply",
@@ -566,7 +501,7 @@ spec:
             .to_str()
             .expect("utf8"),
     ]);
-    let aa_file = c.dir.path().join("apparmor.d/test-profile");
+    let aa_file = c.kube.dir.path().join("apparmor.d/test-profile");
     let policy = wait_for("AppArmor policy file", &c, || {
         std::fs::read_to_string(&aa_file).ok()
     });
@@ -596,7 +531,7 @@ spec:
                 .to_str()
                 .expect("utf8"),
         ]);
-        let cil_file = c.dir.path().join("selinux.d/errorlogger.cil");
+        let cil_file = c.kube.dir.path().join("selinux.d/errorlogger.cil");
         let cil = wait_for("CIL file", &c, || std::fs::read_to_string(&cil_file).ok());
         assert!(cil.contains("(block errorlogger"), "{cil}");
         let se = wait_for("SELinux status", &c, || {
@@ -653,7 +588,7 @@ fn runc_enforces(c: &Cluster, installed: &str) {
         return;
     };
     let run = |id: &str, seccomp: Value| -> (bool, String) {
-        let bundle = c.dir.path().join(format!("bundle-{id}"));
+        let bundle = c.kube.dir.path().join(format!("bundle-{id}"));
         let bin = bundle.join("rootfs/bin");
         std::fs::create_dir_all(&bin).expect("bundle");
         std::fs::create_dir_all(bundle.join("rootfs/tmp")).expect("tmp");
@@ -736,7 +671,7 @@ fn unsafe_is_root() -> bool {
 }
 
 fn conversion_webhook(c: &Cluster) {
-    let d = c.dir.path();
+    let d = c.kube.dir.path();
     let certs = d.join("certs");
     let sh = |cmd: String| {
         let st = Command::new("bash")

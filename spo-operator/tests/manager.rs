@@ -4,35 +4,27 @@
 //! Updating → Running on a change. The guides' `kubectl patch spod` commands with 0.10 field
 //! names run verbatim and change the DaemonSet. One test function: one cluster, in order.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+mod common;
+use common::{free_port, kube_bin, repo, Kube};
 
 const NS: &str = "security-profiles-operator";
 const NODES: [&str; 2] = ["node-a", "node-b"];
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace")
-        .to_path_buf()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
 struct Cluster {
-    dir: tempfile::TempDir,
-    kubeconfig: PathBuf,
+    /// The API server (stopped after the processes below, when the field drops).
+    kube: Kube,
     procs: Vec<Child>,
+}
+
+impl std::ops::Deref for Cluster {
+    type Target = Kube;
+    fn deref(&self) -> &Kube {
+        &self.kube
+    }
 }
 
 impl Drop for Cluster {
@@ -41,10 +33,6 @@ impl Drop for Cluster {
             let _ = p.kill();
             let _ = p.wait();
         }
-        let _ = Command::new("bash")
-            .arg(repo().join("scripts/kube-down.sh"))
-            .arg(self.dir.path())
-            .status();
     }
 }
 
@@ -59,44 +47,14 @@ impl Drop for Kill {
 }
 
 impl Cluster {
-    fn kubectl(&self, args: &[&str]) -> (bool, String, String) {
-        let out = Command::new("kubectl")
-            .args(args)
-            .env("KUBECONFIG", &self.kubeconfig)
-            .output()
-            .expect("kubectl runs");
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let (ok, out, err) = self.kubectl(args);
-        assert!(ok, "kubectl {args:?} failed: {err}");
-        out
-    }
-
-    fn get(&self, what: &[&str]) -> Option<Value> {
-        let mut args = vec!["get"];
-        args.extend_from_slice(what);
-        args.extend_from_slice(&["-o", "json"]);
-        let (ok, out, _) = self.kubectl(&args);
-        if !ok {
-            return None;
-        }
-        serde_json::from_str(&out).ok()
-    }
-
     fn apply(&self, v: &Value) {
-        let f = self.dir.path().join("obj.json");
+        let f = self.kube.dir.path().join("obj.json");
         std::fs::write(&f, v.to_string()).expect("write");
         self.ok(&["apply", "-f", f.to_str().expect("utf8")]);
     }
 
     fn log(&self, name: &str) -> String {
-        std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default()
+        std::fs::read_to_string(self.kube.dir.path().join(name)).unwrap_or_default()
     }
 
     fn wait<T>(&self, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
@@ -206,9 +164,7 @@ fn container_names(ds: &Value) -> Vec<String> {
 }
 
 fn start() -> Option<Cluster> {
-    let bin = PathBuf::from(
-        std::env::var("SPO_KUBE_BIN").unwrap_or_else(|_| "/var/cache/spo-kube/bin".into()),
-    );
+    let bin = kube_bin();
     for b in [
         "kube-apiserver",
         "etcd",
@@ -223,29 +179,10 @@ fn start() -> Option<Cluster> {
             return None;
         }
     }
-    let dir = tempfile::Builder::new()
-        .prefix("spo-manager-")
-        .tempdir()
-        .expect("tempdir");
-    let st = Command::new("bash")
-        .arg(repo().join("scripts/kube-up.sh"))
-        .arg(dir.path())
-        .env("SPO_KUBE_BIN", &bin)
-        .env("API_PORT", free_port().to_string())
-        .env("ETCD_PORT", free_port().to_string())
-        .env("ETCD_PEER_PORT", free_port().to_string())
-        .status()
-        .expect("kube-up.sh runs");
     let c = Cluster {
-        kubeconfig: dir.path().join("kubeconfig"),
+        kube: Kube::up("spo-manager-", true),
         procs: Vec::new(),
-        dir,
     };
-    assert!(
-        st.success(),
-        "kube-up.sh failed; logs in {}",
-        c.dir.path().display()
-    );
     // The documented install path: the single files, generated and committed.
     let gen = Command::new("bash")
         .arg(repo().join("scripts/gen-deploy.sh"))
@@ -285,15 +222,15 @@ fn start() -> Option<Cluster> {
 }
 
 fn start_manager(c: &mut Cluster, log: &str) {
-    let f = std::fs::File::create(c.dir.path().join(log)).expect("log");
+    let f = std::fs::File::create(c.kube.dir.path().join(log)).expect("log");
     // The manager runs as its service account: deploy/'s RBAC is all it gets.
-    let kc = std::fs::read_to_string(&c.kubeconfig).expect("kubeconfig");
+    let kc = std::fs::read_to_string(&c.kube.kubeconfig).expect("kubeconfig");
     let kc = kc.replace(
         "user: {token: admin-token}",
         &format!("user: {{token: admin-token, as: \"system:serviceaccount:{NS}:security-profiles-operator\"}}"),
     );
     assert!(kc.contains("as: "), "kubeconfig user entry rewritten");
-    let manager_kc = c.dir.path().join("manager.kubeconfig");
+    let manager_kc = c.kube.dir.path().join("manager.kubeconfig");
     std::fs::write(&manager_kc, kc).expect("write kubeconfig");
     let m = Command::new(env!("CARGO_BIN_EXE_spo-operator"))
         .args([
@@ -492,7 +429,7 @@ fn manager_reconciles_spod_on_a_real_api_server() {
         String::from_utf8(out.wait_with_output().expect("base64").stdout).expect("utf8")
     };
     let verify = |cert_b64: &str| {
-        let d = c.dir.path();
+        let d = c.kube.dir.path();
         std::fs::write(d.join("ca.pem"), decode(&ca_b64)).expect("ca");
         std::fs::write(d.join("cert.pem"), decode(cert_b64)).expect("cert");
         let out = Command::new("openssl")
@@ -530,7 +467,7 @@ fn manager_reconciles_spod_on_a_real_api_server() {
 
     // A running webhook server (the `webhook` sub-command, files as the Secret mount gives
     // them) picks up a forced renewal of webhook-server-cert with no failed request.
-    let whdir = c.dir.path().join("webhook-certs");
+    let whdir = c.kube.dir.path().join("webhook-certs");
     std::fs::create_dir_all(&whdir).expect("dir");
     let write_wh = || {
         for k in ["tls.crt", "tls.key"] {
@@ -562,7 +499,7 @@ fn manager_reconciles_spod_on_a_real_api_server() {
     let handshake = || -> bool {
         Command::new("curl")
             .args(["-s", "-o", "/dev/null", "--cacert"])
-            .arg(c.dir.path().join("ca.pem"))
+            .arg(c.kube.dir.path().join("ca.pem"))
             .arg(format!("https://localhost:{wport}/healthz"))
             .status()
             .is_ok_and(|s| s.success())
@@ -603,7 +540,7 @@ fn manager_reconciles_spod_on_a_real_api_server() {
 
     // Metrics over TLS with TokenReview + SubjectAccessReview (OP-37, ARCH-11): the serving
     // certificate of metrics-server-cert as a mounted Secret would give it.
-    let certs = c.dir.path().join("metrics-certs");
+    let certs = c.kube.dir.path().join("metrics-certs");
     std::fs::create_dir_all(&certs).expect("dir");
     let write_certs = || {
         for k in ["tls.crt", "tls.key"] {
@@ -615,7 +552,7 @@ fn manager_reconciles_spod_on_a_real_api_server() {
     };
     write_certs();
     let (mport, hport) = (free_port(), free_port());
-    let f = std::fs::File::create(c.dir.path().join("metrics.log")).expect("log");
+    let f = std::fs::File::create(c.kube.dir.path().join("metrics.log")).expect("log");
     let metrics = Command::new(env!("CARGO_BIN_EXE_spo-operator"))
         .args([
             "manager",
@@ -628,7 +565,7 @@ fn manager_reconciles_spod_on_a_real_api_server() {
         .arg(&certs)
         .arg("--health-addr")
         .arg(format!("127.0.0.1:{hport}"))
-        .env("KUBECONFIG", c.dir.path().join("manager.kubeconfig"))
+        .env("KUBECONFIG", c.kube.dir.path().join("manager.kubeconfig"))
         .env("OPERATOR_NAMESPACE", NS)
         .stdout(Stdio::null())
         .stderr(f)
@@ -638,7 +575,7 @@ fn manager_reconciles_spod_on_a_real_api_server() {
     let curl = |path: &str, token: Option<&str>| -> String {
         let mut cmd = Command::new("curl");
         cmd.args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
-            .arg(c.dir.path().join("ca.pem"))
+            .arg(c.kube.dir.path().join("ca.pem"))
             .arg(format!("https://localhost:{mport}{path}"));
         if let Some(t) = token {
             cmd.args(["-H", &format!("Authorization: Bearer {t}")]);

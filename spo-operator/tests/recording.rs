@@ -8,30 +8,16 @@
 //!
 //! Needs root, cgroup v2 and kernel BTF (the eBPF recorder); skips with the reason otherwise.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+mod common;
+use common::{free_port, kube_bin, repo, Kube};
 
 const NODE: &str = "rec-node";
 const NS: &str = "rec";
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace")
-        .to_path_buf()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
 
 fn cgroup2_mount() -> Option<PathBuf> {
     let mi = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
@@ -64,8 +50,8 @@ struct Ctr {
 }
 
 struct Cluster {
-    dir: tempfile::TempDir,
-    kubeconfig: PathBuf,
+    /// The API server (stopped after the processes below, when the field drops).
+    kube: Kube,
     cg_root: PathBuf,
     daemon: Option<Child>,
     manager: Option<Child>,
@@ -85,13 +71,20 @@ fn rmdir_tree(p: &Path) {
     let _ = std::fs::remove_dir(p);
 }
 
+impl std::ops::Deref for Cluster {
+    type Target = Kube;
+    fn deref(&self) -> &Kube {
+        &self.kube
+    }
+}
+
 impl Drop for Cluster {
     fn drop(&mut self) {
         if std::thread::panicking() {
             let keep = std::env::temp_dir().join("spo-recording-last-failure");
             let _ = std::fs::create_dir_all(&keep);
             for f in ["daemon.log", "daemon2.log", "manager.log", "apiserver.log"] {
-                let _ = std::fs::copy(self.dir.path().join(f), keep.join(f));
+                let _ = std::fs::copy(self.kube.dir.path().join(f), keep.join(f));
             }
             eprintln!("logs of the failed run kept in {}", keep.display());
         }
@@ -108,55 +101,21 @@ impl Drop for Cluster {
             let _ = p.wait();
         }
         rmdir_tree(&self.cg_root);
-        let _ = Command::new("bash")
-            .arg(repo().join("scripts/kube-down.sh"))
-            .arg(self.dir.path())
-            .status();
     }
 }
 
 impl Cluster {
-    fn kubectl(&self, args: &[&str]) -> (bool, String, String) {
-        let out = Command::new("kubectl")
-            .args(args)
-            .env("KUBECONFIG", &self.kubeconfig)
-            .output()
-            .expect("kubectl runs");
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let (ok, out, err) = self.kubectl(args);
-        assert!(ok, "kubectl {args:?} failed: {err}");
-        out
-    }
-
     fn create(&self, yaml: &str) -> Value {
-        let f = self.dir.path().join("m.yaml");
+        let f = self.kube.dir.path().join("m.yaml");
         std::fs::write(&f, yaml).expect("write manifest");
         let out = self.ok(&["create", "-f", f.to_str().expect("utf8"), "-o", "json"]);
         serde_json::from_str(&out).expect("json")
     }
 
-    fn get(&self, what: &[&str]) -> Option<Value> {
-        let mut args = vec!["get"];
-        args.extend_from_slice(what);
-        args.extend_from_slice(&["-o", "json"]);
-        let (ok, out, _) = self.kubectl(&args);
-        if !ok {
-            return None;
-        }
-        serde_json::from_str(&out).ok()
-    }
-
     fn logs(&self) -> String {
         let mut s = String::new();
         for f in ["daemon.log", "daemon2.log", "manager.log"] {
-            let t = std::fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
+            let t = std::fs::read_to_string(self.kube.dir.path().join(f)).unwrap_or_default();
             let lines: Vec<&str> = t.lines().collect();
             s.push_str(&format!(
                 "--- {f} ---\n{}\n",
@@ -175,17 +134,17 @@ impl Cluster {
                 &format!("127.0.0.1:{}", self.health),
             ])
             .args(["--with-recording", "true", "--recording-state"])
-            .arg(self.dir.path().join("recorder-state.json"))
+            .arg(self.kube.dir.path().join("recorder-state.json"))
             .arg("--recording-cgroup-root")
             .arg(&self.cg_root)
             .arg("--recording-audit-log")
-            .arg(self.dir.path().join("audit.log"))
-            .env("KUBECONFIG", &self.kubeconfig)
+            .arg(self.kube.dir.path().join("audit.log"))
+            .env("KUBECONFIG", &self.kube.kubeconfig)
             .env("NODE_NAME", NODE)
-            .env("KUBELET_DIR", self.dir.path().join("kubelet"))
+            .env("KUBELET_DIR", self.kube.dir.path().join("kubelet"))
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(self.dir.path().join(log)).expect("log"))
+            .stderr(std::fs::File::create(self.kube.dir.path().join(log)).expect("log"))
             .spawn()
             .expect("daemon starts");
         let pid = child.id();
@@ -204,7 +163,7 @@ impl Cluster {
             .join(format!("kubepods-besteffort-pod{pod_slice}.slice"))
             .join(format!("cri-containerd-{id}.scope"));
         std::fs::create_dir_all(&scope).expect("container cgroup");
-        let dir = self.dir.path().join(format!("ctr-{n}"));
+        let dir = self.kube.dir.path().join(format!("ctr-{n}"));
         std::fs::create_dir_all(&dir).expect("ctr dir");
         let child = Command::new(exerciser())
             .arg(&dir)
@@ -278,9 +237,7 @@ fn wait_for<T>(what: &str, c: &Cluster, mut f: impl FnMut() -> Option<T>) -> T {
 }
 
 fn start() -> Option<Cluster> {
-    let bin = PathBuf::from(
-        std::env::var("SPO_KUBE_BIN").unwrap_or_else(|_| "/var/cache/spo-kube/bin".into()),
-    );
+    let bin = kube_bin();
     if !bin.join("kube-apiserver").exists() || !bin.join("etcd").exists() {
         eprintln!(
             "SKIP recording e2e: no test-cluster binaries in {}",
@@ -300,27 +257,9 @@ fn start() -> Option<Cluster> {
         eprintln!("SKIP recording e2e: no cgroup v2 mount");
         return None;
     };
-    let dir = tempfile::Builder::new()
-        .prefix("spo-rec-")
-        .tempdir()
-        .expect("tempdir");
-    let (api, etcd, peer) = (free_port(), free_port(), free_port());
-    let st = Command::new("bash")
-        .arg(repo().join("scripts/kube-up.sh"))
-        .arg(dir.path())
-        .env("SPO_KUBE_BIN", &bin)
-        .env("API_PORT", api.to_string())
-        .env("ETCD_PORT", etcd.to_string())
-        .env("ETCD_PEER_PORT", peer.to_string())
-        .env("WITH_KCM", "0")
-        .env("WITH_SCHEDULER", "0")
-        .status()
-        .expect("kube-up.sh runs");
-    let kubeconfig = dir.path().join("kubeconfig");
     let cg_root = mount.join(format!("spo-rectest-{}", std::process::id()));
     let mut c = Cluster {
-        dir,
-        kubeconfig,
+        kube: Kube::up("spo-rec-", false),
         cg_root,
         daemon: None,
         manager: None,
@@ -328,9 +267,8 @@ fn start() -> Option<Cluster> {
         health: free_port(),
         services: Vec::new(),
     };
-    assert!(st.success(), "kube-up.sh failed");
     std::fs::create_dir_all(&c.cg_root).expect("test cgroup root");
-    std::fs::write(c.dir.path().join("audit.log"), b"").expect("audit log");
+    std::fs::write(c.kube.dir.path().join("audit.log"), b"").expect("audit log");
     let crds = repo().join("deploy/crds");
     c.ok(&["apply", "--server-side", "-k", crds.to_str().expect("utf8")]);
     c.ok(&[
@@ -354,9 +292,9 @@ fn start() -> Option<Cluster> {
             "--with-spod-controller",
             "false",
         ])
-        .env("KUBECONFIG", &c.kubeconfig)
+        .env("KUBECONFIG", &c.kube.kubeconfig)
         .stdout(Stdio::null())
-        .stderr(std::fs::File::create(c.dir.path().join("manager.log")).expect("log"))
+        .stderr(std::fs::File::create(c.kube.dir.path().join("manager.log")).expect("log"))
         .spawn()
         .expect("manager starts");
     c.manager = Some(manager);
@@ -474,7 +412,7 @@ fn recording_in_the_cluster_bpf_restart_and_merge() {
     let mut old = old;
     let status = old.wait().expect("daemon exits");
     assert!(status.success(), "daemon exit on SIGTERM: {status:?}");
-    let state = std::fs::read_to_string(c.dir.path().join("recorder-state.json"))
+    let state = std::fs::read_to_string(c.kube.dir.path().join("recorder-state.json"))
         .expect("state file written");
     assert!(
         state.contains("getppid"),
@@ -704,11 +642,11 @@ fn seccomp_from_logs(c: &mut Cluster) {
     use std::io::Write as _;
     let mut f = std::fs::OpenOptions::new()
         .append(true)
-        .open(c.dir.path().join("audit.log"))
+        .open(c.kube.dir.path().join("audit.log"))
         .expect("audit log");
     f.write_all(text.as_bytes()).expect("append");
     drop(f);
-    let state = c.dir.path().join("recorder-state.json");
+    let state = c.kube.dir.path().join("recorder-state.json");
     wait_for("the seccomp lines to be attributed", c, || {
         std::fs::read_to_string(&state)
             .ok()
@@ -793,7 +731,7 @@ fn selinux_from_avcs(c: &mut Cluster) {
     let pid = c.ctrs[k].child.id();
     let me = std::process::id();
     // The node services on the same audit log.
-    let audit = c.dir.path().join("audit.log");
+    let audit = c.kube.dir.path().join("audit.log");
     for (cmd, extra) in [("log-enricher", None), ("json-enricher", Some("1"))] {
         let mut p = Command::new(env!("CARGO_BIN_EXE_spo-operator"));
         p.args([cmd, "--audit-log"]).arg(&audit);
@@ -801,15 +739,19 @@ fn selinux_from_avcs(c: &mut Cluster) {
             p.args(["--interval", i]);
         }
         let child = p
-            .env("KUBECONFIG", &c.kubeconfig)
+            .env("KUBECONFIG", &c.kube.kubeconfig)
             .env("NODE_NAME", NODE)
             .env("RUST_LOG", "info")
-            .stdout(std::fs::File::create(c.dir.path().join(format!("{cmd}.out"))).expect("out"))
-            .stderr(std::fs::File::create(c.dir.path().join(format!("{cmd}.log"))).expect("log"))
+            .stdout(
+                std::fs::File::create(c.kube.dir.path().join(format!("{cmd}.out"))).expect("out"),
+            )
+            .stderr(
+                std::fs::File::create(c.kube.dir.path().join(format!("{cmd}.log"))).expect("log"),
+            )
             .spawn()
             .expect("node service starts");
         c.services.push(child);
-        let log = c.dir.path().join(format!("{cmd}.log"));
+        let log = c.kube.dir.path().join(format!("{cmd}.log"));
         wait_for(&format!("{cmd} to start"), c, || {
             std::fs::read_to_string(&log)
                 .ok()
@@ -828,19 +770,19 @@ fn selinux_from_avcs(c: &mut Cluster) {
     use std::io::Write as _;
     let mut f = std::fs::OpenOptions::new()
         .append(true)
-        .open(c.dir.path().join("audit.log"))
+        .open(c.kube.dir.path().join("audit.log"))
         .expect("audit log");
     f.write_all(lines.as_bytes()).expect("append");
     drop(f);
     // The recorder flushes what it attributed into its state file.
-    let state = c.dir.path().join("recorder-state.json");
+    let state = c.kube.dir.path().join("recorder-state.json");
     wait_for("the AVCs to be attributed", c, || {
         std::fs::read_to_string(&state)
             .ok()
             .filter(|s| s.contains("kubernetes_file_t") && s.contains("getattr"))
     });
     // log-enricher: attributed `audit` lines (RC-32); json-enricher: one JSON line (RC-41).
-    let log = c.dir.path().join("log-enricher.log");
+    let log = c.kube.dir.path().join("log-enricher.log");
     let text = wait_for("the log enricher's audit line", c, || {
         std::fs::read_to_string(&log)
             .ok()
@@ -857,7 +799,7 @@ fn selinux_from_avcs(c: &mut Cluster) {
         "{line}"
     );
     assert!(!text.contains("etc_t"), "USER_AVC is not a record: {text}");
-    let out = c.dir.path().join("json-enricher.out");
+    let out = c.kube.dir.path().join("json-enricher.out");
     let json = wait_for("the json enricher's line", c, || {
         std::fs::read_to_string(&out).ok().filter(|l| !l.is_empty())
     });
@@ -957,7 +899,7 @@ fn recording_figures() {
     c.create(&format!(
         "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileRecording\nmetadata: {{name: fig, namespace: {NS}}}\nspec: {{kind: SeccompProfile, recorder: Bpf, podSelector: {{matchLabels: {{app: fig}}}}}}\n"
     ));
-    let tmp = c.dir.path().to_path_buf();
+    let tmp = c.kube.dir.path().to_path_buf();
     let baseline_run = |round: usize| {
         let dir = tmp.join(format!("baseline-{round}"));
         std::fs::create_dir_all(&dir).expect("dir");
