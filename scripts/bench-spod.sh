@@ -18,7 +18,7 @@ export KUBECONFIG="$D/kubeconfig"
 kubectl apply --server-side -f deploy/operator.yaml >/dev/null 2>&1 || {
   kubectl wait --for condition=established --timeout=60s crd --all >/dev/null
   kubectl apply --server-side -f deploy/operator.yaml >/dev/null; }
-kubectl delete ds spod -n security-profiles-operator >/dev/null
+kubectl delete ds spod -n security-profiles-operator --ignore-not-found >/dev/null
 kubectl create namespace bench >/dev/null
 python3 - "$N" > "$D/pods.json" <<'PY'
 import json, sys

@@ -51,9 +51,9 @@ for crd in $(kubectl get crd -o name | grep security-profiles-operator); do
   kubectl patch "$crd" --type=merge -p "{\"spec\":{\"conversion\":{\"strategy\":\"Webhook\",\"webhook\":{\"conversionReviewVersions\":[\"v1\"],\"clientConfig\":{\"url\":\"https://127.0.0.1:$WP/convert\",\"caBundle\":\"$CA\"}}}}}" >/dev/null
 done
 # The manager: default SPOD, the spod DaemonSet (no kubelet runs its pods here), its own CA
-# and serving certificates for in-cluster use, the webhook configurations registered by URL
-# for the local webhook server above (so with that server's CA), metrics on
-# ${SPO_METRICS_ADDR:-127.0.0.1:9444} (certificates from the metrics-server-cert Secret,
+# and serving certificates for in-cluster use, the webhook configurations (every admission
+# webhook) registered by URL for the local webhook server above (so with that server's CA),
+# metrics on ${SPO_METRICS_ADDR:-127.0.0.1:9444} (certificates from the metrics-server-cert Secret,
 # written to $D/metrics-certs below).
 mkdir -p "$D/metrics-certs"
 OPERATOR_NAMESPACE=security-profiles-operator "$BIN" manager --image "${SPO_IMAGE:-spo-operator:latest}" \
@@ -68,11 +68,13 @@ for k in tls.crt tls.key ca.crt; do
   kubectl -n security-profiles-operator get secret metrics-server-cert -o "jsonpath={.data.${k//./\\.}}" 2>/dev/null \
     | base64 -d > "$D/metrics-certs/$k" || true
 done
-# The admission webhooks (validation at apply time, ProfileBinding, recording, exec metadata),
-# registered by URL with the cluster's CA once the webhook's caches are filled.
+# The admission webhooks (validation at apply time, ProfileBinding, recording; exec metadata
+# while the JSON enricher is on, OP-24) are registered by the manager above, from its one
+# builder, by URL with the cluster's CA. Wait until the webhook's caches are filled.
 for _ in $(seq 1 100); do grep -q "pod webhooks ready" "$D/webhook.log" 2>/dev/null && break; sleep 0.2; done
-"$BIN" webhook --print-configurations "https://127.0.0.1:$WP" --ca-file "$C/ca.crt" --with-exec-metadata \
-  | kubectl apply -f - >/dev/null
+for _ in $(seq 1 100); do
+  kubectl get validatingwebhookconfiguration spo-validating-webhook-configuration >/dev/null 2>&1 && break; sleep 0.2
+done
 echo "spo test cluster up in $D (logs: $D/*.log)"
 echo "export KUBECONFIG=$KUBECONFIG"
 echo "export SPO_KUBELET_DIR=$KUBELET"

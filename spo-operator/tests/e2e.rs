@@ -223,9 +223,15 @@ fn operator_end_to_end_on_a_real_api_server() {
             "-f",
             f.to_str().expect("utf8"),
         ]);
+        // The manager owns the spod DaemonSet and passes these variables to it.
         let ds = c
-            .get(&["ds", "spod", "-n", "security-profiles-operator"])
-            .expect("spod DaemonSet");
+            .get(&[
+                "deploy",
+                "security-profiles-operator",
+                "-n",
+                "security-profiles-operator",
+            ])
+            .expect("manager Deployment");
         let env = ds["spec"]["template"]["spec"]["containers"][0]["env"].to_string();
         match overlay {
             "namespace-restricted" => assert!(env.contains("my-namespace"), "{env}"),

@@ -1,73 +1,42 @@
 //! The webhook configurations (`operator.md` §4.1, OP-23, OP-24) for a webhook reached by URL
-//! (`clientConfig.url`, as the local cluster and the tests register it) with a CA bundle.
+//! (`clientConfig.url`, as `spo-operator webhook --print-configurations` prints them) with a
+//! CA bundle. There is one builder: the manager's ([`crate::manager::desired::webhook`]);
+//! this wraps it for a webhook server outside the cluster.
 //! Differences from upstream on purpose: `admissionReviewVersions` lists `v1` first (both are
-//! served), `sideEffects: NoneOnDryRun` (the pod webhooks write binding/recording status and
-//! skip that on dry runs), `timeoutSeconds: 10` with the profile wait bounded below it, and the
-//! profile kinds get a validating webhook `profile-validation.spo.io` besides upstream's
-//! `rawselinuxprofile-validation.spo.io`.
+//! served), `sideEffects: NoneOnDryRun` on the pod webhooks (they write binding/recording
+//! status and skip that on dry runs), `timeoutSeconds: 10` with the profile wait bounded below
+//! it, and the profile kinds get a validating webhook `profile-validation.spo.io` besides
+//! upstream's `rawselinuxprofile-validation.spo.io`.
 
 use serde_json::{json, Value};
 
-fn client(base: &str, path: &str, ca: &str) -> Value {
-    json!({"url": format!("{}{path}", base.trim_end_matches('/')), "caBundle": ca})
-}
-
-fn not_operator() -> Value {
-    json!({"matchExpressions": [{"key": "name", "operator": "NotIn",
-        "values": ["security-profiles-operator", "security-profiles-operator-webhook"]}]})
-}
+use crate::manager::config::{ManagerEnv, SpodConfig};
+use crate::manager::desired::webhook::{mutating, validating};
 
 /// A `List` of the MutatingWebhookConfiguration `spo-mutating-webhook-configuration` and the
-/// ValidatingWebhookConfiguration `spo-validating-webhook-configuration`; `with_exec_metadata`
-/// adds `execmetadata.spo.io` and `nodedebuggingpod.spo.io` (JSON enricher on, OP-24).
+/// ValidatingWebhookConfiguration `spo-validating-webhook-configuration`, as the manager
+/// builds them for a default SPOD with the webhook registered by `base_url`; `ca_b64` is the
+/// base64 `caBundle`; `with_exec_metadata` adds `execmetadata.spo.io` and
+/// `nodedebuggingpod.spo.io` (the JSON enricher on, OP-24).
 pub fn configurations(base_url: &str, ca_b64: &str, with_exec_metadata: bool) -> Value {
-    let common = |name: &str, path: &str, policy: &str| {
-        json!({"name": name, "clientConfig": client(base_url, path, ca_b64),
-            "admissionReviewVersions": ["v1", "v1beta1"], "sideEffects": "NoneOnDryRun",
-            "timeoutSeconds": 10, "failurePolicy": policy})
+    let env = ManagerEnv {
+        webhook_url: Some(base_url.to_string()),
+        ..ManagerEnv::default()
     };
-    let mut binding = common("binding.spo.io", "/mutate-v1-pod-binding", "Fail");
-    binding["rules"] = json!([{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "DELETE"], "resources": ["pods"]}]);
-    binding["namespaceSelector"] =
-        json!({"matchExpressions": [{"key": "spo.x-k8s.io/enable-binding", "operator": "Exists"}]});
-    binding["objectSelector"] = not_operator();
-    let mut recording = common("recording.spo.io", "/mutate-v1-pod-recording", "Fail");
-    recording["rules"] = json!([{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE", "DELETE"], "resources": ["pods"]}]);
-    recording["namespaceSelector"] = json!({"matchExpressions": [{"key": "spo.x-k8s.io/enable-recording", "operator": "Exists"}]});
-    recording["objectSelector"] = not_operator();
-    let mut mutating = vec![binding, recording];
-    if with_exec_metadata {
-        let mut exec = common("execmetadata.spo.io", "/mutate-v1-exec-metadata", "Ignore");
-        exec["rules"] = json!([{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["*"], "resources": ["pods/exec", "pods/ephemeralcontainers"]}]);
-        let mut debug = common(
-            "nodedebuggingpod.spo.io",
-            "/mutate-v1-exec-metadata",
-            "Ignore",
-        );
-        debug["rules"] = json!([{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["pods"]}]);
-        debug["objectSelector"] =
-            json!({"matchLabels": {"app.kubernetes.io/managed-by": "kubectl-debug"}});
-        mutating.push(exec);
-        mutating.push(debug);
+    let spec = json!({"enricher": {"enableJsonEnricher": with_exec_metadata}});
+    let mut items = match SpodConfig::from_spec("spod", &spec, &env) {
+        Ok(cfg) => vec![mutating(&cfg, &env), validating(&cfg, &env)],
+        // A fixed, valid spec: not reached.
+        Err(_) => Vec::new(),
+    };
+    for item in &mut items {
+        if let Some(hooks) = item["webhooks"].as_array_mut() {
+            for h in hooks {
+                h["clientConfig"]["caBundle"] = json!(ca_b64);
+            }
+        }
     }
-    let rule = |res: &[&str], versions: &[&str]| json!([{"apiGroups": [spo_core::GROUP], "apiVersions": versions, "operations": ["CREATE", "UPDATE"], "resources": res}]);
-    let mut raw = common(
-        "rawselinuxprofile-validation.spo.io",
-        "/validate-rawselinuxprofile",
-        "Fail",
-    );
-    raw["rules"] = rule(&["rawselinuxprofiles"], &["v1", "v1alpha2"]);
-    let mut profiles = common("profile-validation.spo.io", "/validate-profile", "Fail");
-    profiles["rules"] = rule(
-        &["seccompprofiles", "selinuxprofiles", "apparmorprofiles"],
-        &["*"],
-    );
-    json!({"apiVersion": "v1", "kind": "List", "items": [
-        {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
-         "metadata": {"name": "spo-mutating-webhook-configuration"}, "webhooks": mutating},
-        {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
-         "metadata": {"name": "spo-validating-webhook-configuration"}, "webhooks": [raw, profiles]},
-    ]})
+    json!({"apiVersion": "v1", "kind": "List", "items": items})
 }
 
 #[cfg(test)]
@@ -105,5 +74,35 @@ mod tests {
             l["items"][1]["webhooks"][0]["name"],
             "rawselinuxprofile-validation.spo.io"
         );
+    }
+
+    // covers: OP-23, OP-24 — one builder: the printed set is the manager's set plus the CA.
+    #[test]
+    fn printed_configurations_are_the_managers() {
+        let l = configurations("https://127.0.0.1:9443", "Q0E=", true);
+        let env = ManagerEnv {
+            webhook_url: Some("https://127.0.0.1:9443".into()),
+            ca_bundle: Some("CA".into()),
+            ..ManagerEnv::default()
+        };
+        let spec = json!({"enricher": {"enableJsonEnricher": true}});
+        let cfg = SpodConfig::from_spec("spod", &spec, &env).expect("cfg");
+        assert_eq!(l["items"][0], mutating(&cfg, &env));
+        assert_eq!(l["items"][1], validating(&cfg, &env));
+        let v: Vec<_> = l["items"][1]["webhooks"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|w| w["name"].clone())
+            .collect();
+        assert_eq!(
+            v,
+            vec![
+                "rawselinuxprofile-validation.spo.io",
+                "profile-validation.spo.io"
+            ]
+        );
+        assert_eq!(l["items"][0]["webhooks"][0]["sideEffects"], "NoneOnDryRun");
+        assert_eq!(l["items"][1]["webhooks"][1]["sideEffects"], "None");
     }
 }

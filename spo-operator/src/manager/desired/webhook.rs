@@ -70,6 +70,8 @@ fn webhook(
         "failurePolicy": failure,
         "sideEffects": "None",
         "admissionReviewVersions": ["v1", "v1beta1"],
+        // The profile wait of the pod webhooks is bounded below this (`--profile-wait-ms`).
+        "timeoutSeconds": 10,
     });
     if let Some(s) = ns_sel {
         w["namespaceSelector"] = s;
@@ -99,7 +101,10 @@ fn exists(label: &str) -> Value {
     json!({"matchExpressions": [{"key": label, "operator": "Exists"}]})
 }
 
-/// The MutatingWebhookConfiguration (OP-23, OP-24, OP-25).
+/// The MutatingWebhookConfiguration (OP-23, OP-24, OP-25): `binding.spo.io` and
+/// `recording.spo.io` always; `execmetadata.spo.io` and `nodedebuggingpod.spo.io` while the
+/// JSON enricher is on. The pod webhooks write binding/recording status and skip that on dry
+/// runs (`sideEffects: NoneOnDryRun`).
 pub fn mutating(cfg: &SpodConfig, env: &ManagerEnv) -> Value {
     let pods = |ops: &[&str]| json!([{"apiGroups": [""], "apiVersions": ["v1"], "operations": ops, "resources": ["pods"], "scope": "*"}]);
     let mut hooks = vec![
@@ -122,6 +127,9 @@ pub fn mutating(cfg: &SpodConfig, env: &ManagerEnv) -> Value {
             Some(not_spo_pods()),
         ),
     ];
+    for h in &mut hooks {
+        h["sideEffects"] = json!("NoneOnDryRun");
+    }
     if cfg.json_enricher {
         hooks.push(webhook(
             env,
@@ -155,17 +163,47 @@ pub fn mutating(cfg: &SpodConfig, env: &ManagerEnv) -> Value {
     })
 }
 
-/// The ValidatingWebhookConfiguration (RawSelinuxProfile validation).
-pub fn validating(_cfg: &SpodConfig, env: &ManagerEnv) -> Value {
-    let rules = json!([{
-        "apiGroups": ["security-profiles-operator.x-k8s.io"], "apiVersions": ["v1", "v1alpha2"],
-        "operations": ["CREATE", "UPDATE"], "resources": ["rawselinuxprofiles"], "scope": "*"
-    }]);
+/// The ValidatingWebhookConfiguration: upstream's `rawselinuxprofile-validation.spo.io` and
+/// ours, `profile-validation.spo.io`, which refuses an invalid SeccompProfile,
+/// SelinuxProfile or AppArmorProfile at apply time.
+pub fn validating(cfg: &SpodConfig, env: &ManagerEnv) -> Value {
+    let rules = |res: &[&str], versions: &[&str]| {
+        json!([{
+            "apiGroups": [spo_core::GROUP], "apiVersions": versions,
+            "operations": ["CREATE", "UPDATE"], "resources": res, "scope": "*"
+        }])
+    };
+    let mut hooks = vec![
+        webhook(
+            env,
+            "rawselinuxprofile-validation.spo.io",
+            "/validate-rawselinuxprofile",
+            rules(&["rawselinuxprofiles"], &["v1", "v1alpha2"]),
+            "Fail",
+            None,
+            None,
+        ),
+        webhook(
+            env,
+            "profile-validation.spo.io",
+            "/validate-profile",
+            rules(
+                &["seccompprofiles", "selinuxprofiles", "apparmorprofiles"],
+                &["*"],
+            ),
+            "Fail",
+            None,
+            None,
+        ),
+    ];
+    for h in &mut hooks {
+        apply_option(h, &cfg.webhook_options);
+    }
     json!({
         "apiVersion": "admissionregistration.k8s.io/v1",
         "kind": "ValidatingWebhookConfiguration",
         "metadata": {"name": VALIDATING, "labels": labels(), "annotations": ca_annotations(env)},
-        "webhooks": [webhook(env, "rawselinuxprofile-validation.spo.io", "/validate-rawselinuxprofile", rules, "Fail", None, None)],
+        "webhooks": hooks,
     })
 }
 
