@@ -3,38 +3,23 @@
 //! One test function: the scenarios share one cluster and run in order.
 
 use std::collections::BTreeSet;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams, PostParams};
 use serde_json::{json, Value};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace")
-        .to_path_buf()
-}
+mod common;
+use common::{free_port, kube_bin, repo, Kube};
 
 /// The binary under test; `SPO_OPERATOR_BIN` points at a release build for measurements.
 fn exe() -> String {
     std::env::var("SPO_OPERATOR_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_spo-operator").into())
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
 struct Cluster {
-    dir: tempfile::TempDir,
-    kubeconfig: PathBuf,
+    /// The API server (stopped after the webhook, when the field drops).
+    kube: Kube,
     webhook: Option<Child>,
     port: u16,
 }
@@ -44,43 +29,17 @@ impl Drop for Cluster {
         if std::thread::panicking() {
             eprintln!(
                 "--- webhook log ---\n{}",
-                std::fs::read_to_string(self.dir.path().join("webhook.log")).unwrap_or_default()
+                std::fs::read_to_string(self.kube.dir.path().join("webhook.log"))
+                    .unwrap_or_default()
             );
         }
         self.stop_webhook();
-        let _ = Command::new("bash")
-            .arg(repo().join("scripts/kube-down.sh"))
-            .arg(self.dir.path())
-            .status();
     }
 }
 
 impl Cluster {
     fn kubectl(&self, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
-        let mut child = Command::new("kubectl")
-            .args(args)
-            .env("KUBECONFIG", &self.kubeconfig)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("kubectl runs");
-        if let Some(s) = stdin {
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(s.as_bytes())
-                .expect("write");
-        }
-        drop(child.stdin.take());
-        let out = child.wait_with_output().expect("kubectl");
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        self.kube.kubectl_stdin(args, stdin)
     }
 
     fn ok(&self, args: &[&str]) -> String {
@@ -102,7 +61,7 @@ impl Cluster {
     }
 
     fn start_webhook(&mut self) {
-        let d = self.dir.path();
+        let d = self.kube.dir.path();
         let certs = d.join("certs");
         let log = std::fs::File::create(d.join("webhook.log")).expect("log");
         let child = Command::new(exe())
@@ -118,7 +77,7 @@ impl Cluster {
             .arg(certs.join("wh.crt"))
             .arg("--tls-key-file")
             .arg(certs.join("wh.key"))
-            .env("KUBECONFIG", &self.kubeconfig)
+            .env("KUBECONFIG", &self.kube.kubeconfig)
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(log)
@@ -163,9 +122,7 @@ fn wait<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
 }
 
 fn start() -> Option<Cluster> {
-    let bin = PathBuf::from(
-        std::env::var("SPO_KUBE_BIN").unwrap_or_else(|_| "/var/cache/spo-kube/bin".into()),
-    );
+    let bin = kube_bin();
     if !bin.join("kube-apiserver").exists() || !bin.join("etcd").exists() {
         eprintln!(
             "SKIP webhook e2e: no test-cluster binaries in {} (run scripts/kube-build.sh; `make test` does)",
@@ -173,28 +130,11 @@ fn start() -> Option<Cluster> {
         );
         return None;
     }
-    let dir = tempfile::Builder::new()
-        .prefix("spo-wh-")
-        .tempdir()
-        .expect("tempdir");
-    let st = Command::new("bash")
-        .arg(repo().join("scripts/kube-up.sh"))
-        .arg(dir.path())
-        .env("SPO_KUBE_BIN", &bin)
-        .env("API_PORT", free_port().to_string())
-        .env("ETCD_PORT", free_port().to_string())
-        .env("ETCD_PEER_PORT", free_port().to_string())
-        .env("WITH_KCM", "0")
-        .env("WITH_SCHEDULER", "0")
-        .status()
-        .expect("kube-up.sh runs");
     let mut c = Cluster {
-        kubeconfig: dir.path().join("kubeconfig"),
-        dir,
+        kube: Kube::up("spo-wh-", false),
         webhook: None,
         port: free_port(),
     };
-    assert!(st.success(), "kube-up.sh failed");
     let crds = repo().join("deploy/crds");
     c.ok(&["apply", "--server-side", "-k", crds.to_str().expect("utf8")]);
     c.ok(&[
@@ -205,7 +145,7 @@ fn start() -> Option<Cluster> {
         "crd",
         "--all",
     ]);
-    let certs = c.dir.path().join("certs");
+    let certs = c.kube.dir.path().join("certs");
     let st = Command::new("bash")
         .arg("-c")
         .arg(format!(
@@ -373,7 +313,7 @@ fn admission_webhooks_on_a_real_api_server() {
     );
     assert!(ok, "{msg}");
     std::thread::sleep(Duration::from_millis(500));
-    let kc = c.kubeconfig.clone();
+    let kc = c.kube.kubeconfig.clone();
     let installer = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(300));
         let st = Command::new("kubectl")
@@ -417,7 +357,7 @@ fn admission_webhooks_on_a_real_api_server() {
         .enable_all()
         .build()
         .expect("runtime");
-    std::env::set_var("KUBECONFIG", &c.kubeconfig);
+    std::env::set_var("KUBECONFIG", &c.kube.kubeconfig);
     c.ok(&["create", "namespace", "plain"]);
     let (names, t_bound, t_plain) = rt.block_on(async {
         let client = kube::Client::try_default().await.expect("client");

@@ -95,6 +95,31 @@ impl Kube {
         )
     }
 
+    /// Runs kubectl against this cluster with `stdin` on its standard input (e.g.
+    /// `apply -f -`): (success, stdout, stderr).
+    pub fn kubectl_stdin(&self, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+        use std::io::Write;
+        use std::process::Stdio;
+        let mut child = Command::new("kubectl")
+            .args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("kubectl runs");
+        if let (Some(s), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            pipe.write_all(s.as_bytes()).expect("write kubectl's stdin");
+        }
+        drop(child.stdin.take());
+        let out = child.wait_with_output().expect("kubectl");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
     /// kubectl that must succeed; its stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let (ok, out, err) = self.kubectl(args);
