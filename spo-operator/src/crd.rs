@@ -137,7 +137,13 @@ pub fn legacy_schema(kind: &str, mut schema: Value) -> Value {
 
 /// The CRD of a kind, as a JSON value (apiextensions.k8s.io/v1).
 pub fn crd<K: HasSchemas + SpoResource>() -> Value {
-    let schema = open_api_schema::<K>();
+    let mut schema = open_api_schema::<K>();
+    if K::KIND == "SecurityProfilesOperatorDaemon" {
+        // The guides' flat 0.10 field names, typed as deprecated aliases.
+        if let Some(props) = schema["properties"]["spec"]["properties"].as_object_mut() {
+            props.extend(crate::manager::config::flat_alias_schemas());
+        }
+    }
     let singular = K::KIND.to_lowercase();
     let columns: Vec<Value> = K::COLUMNS
         .iter()

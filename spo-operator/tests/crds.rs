@@ -153,6 +153,26 @@ const ALLOWED: &[&str] = &[
     // fields) until the SPOD manager issue types the grouped spec and status.
     "SecurityProfilesOperatorDaemon/* .spec.*: missing",
     "SecurityProfilesOperatorDaemon/* .status.*: missing",
+    // The guides' flat 0.10 SPOD fields, typed as deprecated aliases (manager/config.rs
+    // FLAT_ALIASES); the manager folds them into the grouped fields.
+    "SecurityProfilesOperatorDaemon/* .spec.enableSelinux*: extra",
+    "SecurityProfilesOperatorDaemon/* .spec.selinuxTypeTag*: extra",
+    "SecurityProfilesOperatorDaemon/* .spec.selinuxOptions*: extra",
+    "SecurityProfilesOperatorDaemon/* .spec.enableLogEnricher*: extra",
+    "SecurityProfilesOperatorDaemon/* .spec.logEnricherFilters*: extra",
+    "SecurityProfilesOperatorDaemon/* .spec.logEnricherSource*: extra",
+    "SecurityProfilesOperatorDaemon/* .spec.enableJsonEnricher*: extra",
+    "SecurityProfilesOperatorDaemon/* .spec.jsonEnricherFilters*: extra",
+    "SecurityProfilesOperatorDaemon/* .spec.jsonEnricherOptions*: extra",
+    "SecurityProfilesOperatorDaemon/* .spec.enableBpfRecorder*: extra",
+    "SecurityProfilesOperatorDaemon/* .spec.staticWebhookConfig*: extra",
+    "SecurityProfilesOperatorDaemon/* .spec.webhookOptions*: extra",
+    "SecurityProfilesOperatorDaemon/* .spec.tolerations*: extra",
+    "SecurityProfilesOperatorDaemon/* .spec.affinity*: extra",
+    "SecurityProfilesOperatorDaemon/* .spec.priorityClassName*: extra",
+    "SecurityProfilesOperatorDaemon/* .spec.allowedSyscalls*: extra",
+    "SecurityProfilesOperatorDaemon/* .spec.allowedSeccompActions*: extra",
+    "SecurityProfilesOperatorDaemon/* .spec.disableOciArtifactSignatureVerification*: extra",
 ];
 
 fn allowed(kind: &str, version: &str, path: &str, what: &str) -> bool {

@@ -37,6 +37,66 @@ pub const FLAT_ALIASES: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// The schema of one flat 0.10 field: its real type (as the 0.10 CRD had it) and a description
+/// saying it is a deprecated alias of the grouped path.
+fn flat_field_schema(flat: &str, path: &[&str]) -> Value {
+    let open = || json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true});
+    let mut s = match flat {
+        "enableSelinux"
+        | "enableLogEnricher"
+        | "enableJsonEnricher"
+        | "enableBpfRecorder"
+        | "staticWebhookConfig"
+        | "disableOciArtifactSignatureVerification" => json!({"type": "boolean"}),
+        "selinuxTypeTag" | "logEnricherFilters" | "jsonEnricherFilters" | "priorityClassName" => {
+            json!({"type": "string"})
+        }
+        "logEnricherSource" => {
+            json!({"type": "string", "enum": ["auditd", "bpf", "Auditd", "Bpf"]})
+        }
+        "selinuxOptions" => json!({"type": "object",
+            "properties": {"allowedSystemProfiles": {"type": "array", "items": {"type": "string"}}},
+            "x-kubernetes-preserve-unknown-fields": true}),
+        "jsonEnricherOptions" => json!({"type": "object", "properties": {
+            "auditLogIntervalSeconds": {"type": "integer", "format": "int64"},
+            "auditLogPath": {"type": "string"},
+            "auditLogMaxSize": {"type": "integer", "format": "int64"},
+            "auditLogMaxBackups": {"type": "integer", "format": "int64"},
+            "auditLogMaxAge": {"type": "integer", "format": "int64"}}}),
+        "webhookOptions" => json!({"type": "array", "items": {"type": "object",
+            "required": ["name"],
+            "properties": {
+                "name": {"type": "string"},
+                "failurePolicy": {"type": "string", "enum": ["Fail", "Ignore"]},
+                "namespaceSelector": open(),
+                "objectSelector": open()}}}),
+        "tolerations" => json!({"type": "array", "items": open()}),
+        "affinity" => open(),
+        "allowedSyscalls" => json!({"type": "array", "items": {"type": "string"}}),
+        "allowedSeccompActions" => json!({"type": "array", "items": {"type": "string", "enum": [
+            "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
+            "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW", "SCMP_ACT_LOG",
+            "SCMP_ACT_NOTIFY"]}}),
+        _ => open(),
+    };
+    s["description"] = json!(format!(
+        "Deprecated: the 0.10 name of `{}`. Accepted; the manager moves it there, rewrites \
+         the object in the v1 layout and emits an Event.",
+        path.join(".")
+    ));
+    s
+}
+
+/// The schemas of every flat 0.10 field of [`FLAT_ALIASES`], by name, for the SPOD CRD's
+/// `spec.properties`: typed deprecated aliases, so a wrong type is refused at apply time and
+/// nothing is pruned.
+pub fn flat_alias_schemas() -> Map<String, Value> {
+    FLAT_ALIASES
+        .iter()
+        .map(|(flat, path)| ((*flat).to_string(), flat_field_schema(flat, path)))
+        .collect()
+}
+
 /// The result of folding a spec.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Folded {
@@ -581,5 +641,23 @@ mod tests {
             e.to_string(),
             "spec.enricher.enableLogEnricher: want a boolean, got \"yes\""
         );
+    }
+
+    // covers: VER-04 (the guides' flat fields are typed, deprecated aliases in the v1 schema)
+    #[test]
+    fn every_flat_alias_has_a_typed_deprecated_schema() {
+        let m = flat_alias_schemas();
+        assert_eq!(m.len(), FLAT_ALIASES.len());
+        for (flat, path) in FLAT_ALIASES {
+            let s = &m[*flat];
+            assert!(s["type"].is_string(), "{flat} typed");
+            let d = s["description"].as_str().expect("description");
+            assert!(d.starts_with("Deprecated"), "{flat}: {d}");
+            assert!(d.contains(&path.join(".")), "{flat} names its v1 path: {d}");
+        }
+        assert_eq!(m["enableLogEnricher"]["type"], "boolean");
+        assert_eq!(m["allowedSyscalls"]["items"]["type"], "string");
+        assert_eq!(m["webhookOptions"]["items"]["required"], json!(["name"]));
+        assert_eq!(m["logEnricherSource"]["enum"][1], "bpf");
     }
 }

@@ -165,7 +165,8 @@ pub fn mutating(cfg: &SpodConfig, env: &ManagerEnv) -> Value {
 
 /// The ValidatingWebhookConfiguration: upstream's `rawselinuxprofile-validation.spo.io` and
 /// ours, `profile-validation.spo.io`, which refuses an invalid SeccompProfile,
-/// SelinuxProfile or AppArmorProfile at apply time.
+/// SelinuxProfile or AppArmorProfile at apply time. Objects labelled
+/// `app.kubernetes.io/managed-by: spo-operator` (the manager's own) are not sent.
 pub fn validating(cfg: &SpodConfig, env: &ManagerEnv) -> Value {
     let rules = |res: &[&str], versions: &[&str]| {
         json!([{
@@ -197,6 +198,11 @@ pub fn validating(cfg: &SpodConfig, env: &ManagerEnv) -> Value {
         ),
     ];
     for h in &mut hooks {
+        // The manager's own profiles (`log-enricher-trace`) are built, not written by a
+        // user: they must not wait for the webhook Deployment the manager is still rolling out.
+        h["objectSelector"] = json!({"matchExpressions": [{
+            "key": "app.kubernetes.io/managed-by", "operator": "NotIn", "values": ["spo-operator"]
+        }]});
         apply_option(h, &cfg.webhook_options);
     }
     json!({
