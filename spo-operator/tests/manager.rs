@@ -216,7 +216,7 @@ fn start() -> Option<Cluster> {
             c.ok(&args);
         }
     }
-    // The manager creates and owns the spod DaemonSet; the static one of deploy/base goes.
+    // The manager creates and owns the spod DaemonSet (deploy/ ships none; a leftover goes).
     c.ok(&["delete", "ds", "spod", "-n", NS, "--ignore-not-found"]);
     Some(c)
 }
