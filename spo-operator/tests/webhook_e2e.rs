@@ -196,6 +196,7 @@ fn pod_yaml(ns: &str, name: &str, image: &str, labels: &str) -> String {
     )
 }
 
+// covers: OP-41 (the rest names its IDs per section)
 #[test]
 fn admission_webhooks_on_a_real_api_server() {
     let Some(mut c) = start() else { return };
@@ -539,6 +540,46 @@ fn admission_webhooks_on_a_real_api_server() {
     assert!(
         env["value"].as_str().is_some_and(|v| v.len() >= 32),
         "the request UID: {env}"
+    );
+
+    // --- OP-41: CRD conversion served at /convert, through the API server --------------------
+    let ca = std::fs::read(c.kube.dir.path().join("certs/ca.crt")).expect("ca");
+    let ca_b64 = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(ca)
+    };
+    let conv = json!({"spec": {"conversion": {"strategy": "Webhook", "webhook": {
+        "conversionReviewVersions": ["v1"],
+        "clientConfig": {"url": format!("https://127.0.0.1:{}/convert", c.port), "caBundle": ca_b64}}}}});
+    c.ok(&[
+        "patch",
+        "crd",
+        "profilerecordings.security-profiles-operator.x-k8s.io",
+        "--type=merge",
+        "-p",
+        &conv.to_string(),
+    ]);
+    let (ok, msg) = c.apply(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileRecording\nmetadata: {name: conv, namespace: default}\nspec: {kind: SeccompProfile, recorder: Bpf, podSelector: {matchLabels: {app: conv}}}\n",
+    );
+    assert!(ok, "{msg}");
+    let legacy = wait("the v1alpha1 view, converted by the webhook", || {
+        let (ok, out, _) = c.kubectl(
+            &[
+                "get",
+                "profilerecordings.v1alpha1.security-profiles-operator.x-k8s.io",
+                "conv",
+                "-o",
+                "json",
+            ],
+            None,
+        );
+        let v: Value = serde_json::from_str(&out).ok()?;
+        (ok && v["spec"]["recorder"] == "bpf").then_some(v)
+    });
+    assert_eq!(
+        legacy["apiVersion"],
+        "security-profiles-operator.x-k8s.io/v1alpha1"
     );
 
     // --- failure behaviour: the webhook down with Fail blocks only selected namespaces -----
