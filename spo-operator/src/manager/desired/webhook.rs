@@ -192,7 +192,10 @@ pub fn validating(cfg: &SpodConfig, env: &ManagerEnv) -> Value {
                 &["seccompprofiles", "selinuxprofiles", "apparmorprofiles"],
                 &["*"],
             ),
-            "Fail",
+            // The daemon runs the same validators (an invalid profile gets status Error and
+            // installs nothing), so a webhook that is down or still rolling out must not
+            // block installing profiles; `webhookOptions` can make it `Fail`.
+            "Ignore",
             None,
             None,
         ),
