@@ -41,7 +41,9 @@ enum spo_abi { ABI_NATIVE = 0, ABI_COMPAT = 1, ABI_X32 = 2, ABI_MAX = 3 };
 enum spo_stat {
 	STAT_DROPPED = 0, /* a bitmap could not be stored (map full) */
 	STAT_BAD_NR = 1,  /* syscall numbers >= 1024 or negative (not real syscalls) */
-	STAT_MAX = 2,
+	STAT_AA_DROPPED = 2,  /* an AppArmor path could not be stored (map full) */
+	STAT_AA_RELATIVE = 3, /* a relative path (to a directory fd or the cwd): not resolved */
+	STAT_MAX = 4,
 };
 
 struct spo_config {
@@ -261,5 +263,282 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 		__sync_fetch_and_add(gen, 1);
 	}
 #endif
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * AppArmor recording (RC-21) without BPF LSM: raw tracepoints only.
+ *
+ * `aa_sys_enter` (raw tracepoint sys_enter) looks at the few syscalls an AppArmor profile
+ * is made of and reads their arguments from the saved user registers: open/openat/openat2/
+ * creat (path + read/write intent), socket (family/type) and execve/execveat (the path is
+ * parked per thread until `sched_process_exec` says the exec succeeded). `aa_cap`
+ * (raw tracepoint cap_capable, Linux >= 6.14) records capability checks. Paths are
+ * aggregated in the kernel per target: (slot, path) -> access flags; no event per syscall.
+ */
+#define AA_PATH_MAX 256
+#define AA_READ 1
+#define AA_WRITE 2
+#define AA_EXEC 4
+#define AA_SOCK_RAW 1
+#define AA_SOCK_TCP 2
+#define AA_SOCK_UDP 4
+
+#if defined(__TARGET_ARCH_x86)
+#define NR_OPEN 2
+#define NR_CREAT 85
+#define NR_OPENAT 257
+#define NR_OPENAT2 437
+#define NR_SOCKET 41
+#define NR_EXECVE 59
+#define NR_EXECVEAT 322
+/* struct pt_regs (x86_64, ptrace ABI): offsets of di, si, dx, r10. */
+#define REG_ARG0 112
+#define REG_ARG1 104
+#define REG_ARG2 96
+#define REG_ARG3 56
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_OPEN (-1)
+#define NR_CREAT (-1)
+#define NR_OPENAT 56
+#define NR_OPENAT2 437
+#define NR_SOCKET 198
+#define NR_EXECVE 221
+#define NR_EXECVEAT 281
+/* struct user_pt_regs: regs[0..] first. */
+#define REG_ARG0 0
+#define REG_ARG1 8
+#define REG_ARG2 16
+#define REG_ARG3 24
+#endif
+
+struct spo_aa_key {
+	__u32 slot;
+	__u32 instance;
+	char path[AA_PATH_MAX];
+};
+
+struct spo_aa_slot {
+	__u64 caps;
+	__u64 sockets;
+	__u32 instance;
+	__u32 pad;
+};
+
+/* (slot, instance, path) -> AA_* flags */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct spo_aa_key);
+	__type(value, __u64);
+} aa_paths SEC(".maps");
+
+/* slot -> capabilities and sockets */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, struct spo_aa_slot);
+} aa_slots SEC(".maps");
+
+/* thread id -> path passed to execve, until sched_process_exec */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct spo_aa_key);
+} aa_exec SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct spo_aa_key);
+} aa_scratch SEC(".maps");
+
+static __always_inline __u64 reg_arg(void *regs, int off)
+{
+	__u64 v = 0;
+	bpf_probe_read_kernel(&v, sizeof(v), (char *)regs + off);
+	return v;
+}
+
+/* The recorded target of the current task, or 0. */
+static __always_inline struct spo_target *active_target(void)
+{
+	struct spo_target *t = find_target();
+	if (!t || t->slot >= MAX_TARGETS || !is_active(t->slot, t->instance))
+		return 0;
+	return t;
+}
+
+/* Reads the user string at `uptr` into the zeroed scratch key; 0 when nothing usable. */
+static __always_inline struct spo_aa_key *read_path(struct spo_target *t, __u64 uptr)
+{
+	__u32 zero = 0;
+	struct spo_aa_key *k = bpf_map_lookup_elem(&aa_scratch, &zero);
+	if (!k)
+		return 0;
+	__u64 *w = (__u64 *)k->path;
+#pragma unroll
+	for (int i = 0; i < AA_PATH_MAX / 8; i++)
+		w[i] = 0;
+	k->slot = t->slot;
+	k->instance = t->instance;
+	long n = bpf_probe_read_user_str(k->path, AA_PATH_MAX, (const void *)uptr);
+	if (n <= 1)
+		return 0;
+	if (k->path[0] != '/') {
+		bump(t->slot, STAT_AA_RELATIVE);
+		return 0;
+	}
+	return k;
+}
+
+static __always_inline void add_path(struct spo_aa_key *k, __u64 flags)
+{
+	__u64 *v = bpf_map_lookup_elem(&aa_paths, k);
+	if (v) {
+		if ((*v & flags) != flags)
+			__sync_fetch_and_or(v, flags);
+		return;
+	}
+	if (bpf_map_update_elem(&aa_paths, k, &flags, BPF_NOEXIST) == 0)
+		return;
+	v = bpf_map_lookup_elem(&aa_paths, k);
+	if (v)
+		__sync_fetch_and_or(v, flags);
+	else
+		bump(k->slot, STAT_AA_DROPPED);
+}
+
+static __always_inline __u32 open_flags(__u64 flags)
+{
+	if (flags & 010000000) /* O_PATH: no file access */
+		return 0;
+	__u32 f = 0;
+	switch (flags & 3) {
+	case 0:
+		f = AA_READ;
+		break;
+	case 1:
+		f = AA_WRITE;
+		break;
+	default:
+		f = AA_READ | AA_WRITE;
+	}
+	if (flags & (0100 | 01000)) /* O_CREAT, O_TRUNC */
+		f |= AA_WRITE;
+	return f;
+}
+
+static __always_inline struct spo_aa_slot *slot_data(struct spo_target *t)
+{
+	__u32 slot = t->slot;
+	struct spo_aa_slot *s = bpf_map_lookup_elem(&aa_slots, &slot);
+	if (!s)
+		return 0;
+	if (s->instance != t->instance) {
+		/* first use by this recording: userspace zeroes the slot on start, this guards
+		 * against a stale entry */
+		s->caps = 0;
+		s->sockets = 0;
+		s->instance = t->instance;
+	}
+	return s;
+}
+
+SEC("raw_tracepoint/sys_enter")
+int aa_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	long nr = (long)((__u64 *)ctx)[1];
+	if (nr != NR_OPENAT && nr != NR_OPEN && nr != NR_OPENAT2 && nr != NR_CREAT &&
+	    nr != NR_SOCKET && nr != NR_EXECVE && nr != NR_EXECVEAT)
+		return 0;
+#ifdef __TARGET_ARCH_x86
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (task->thread_info.status & TS_COMPAT)
+		return 0; /* ia32 numbers differ; not recorded for AppArmor */
+#endif
+	struct spo_target *t = active_target();
+	if (!t)
+		return 0;
+	void *regs = (void *)((__u64 *)ctx)[0];
+	__u64 a0 = reg_arg(regs, REG_ARG0);
+	__u64 a1 = reg_arg(regs, REG_ARG1);
+
+	if (nr == NR_SOCKET) {
+		__u32 type = a1 & 0xf, fam = (__u32)a0;
+		__u64 f = 0;
+		if (type == 3 /* SOCK_RAW */ || fam == 17 /* AF_PACKET */)
+			f = AA_SOCK_RAW;
+		else if (fam == 2 || fam == 10) /* AF_INET, AF_INET6 */
+			f = type == 1 ? AA_SOCK_TCP : (type == 2 ? AA_SOCK_UDP : 0);
+		struct spo_aa_slot *s = slot_data(t);
+		if (s && f)
+			__sync_fetch_and_or(&s->sockets, f);
+		return 0;
+	}
+
+	__u64 path = a1;
+	/* The *at() forms: an absolute path ignores the directory fd; a relative one (to the
+	 * fd or the cwd) is counted and not recorded (read_path). */
+	if (nr == NR_OPEN || nr == NR_CREAT || nr == NR_EXECVE)
+		path = a0;
+	struct spo_aa_key *k = read_path(t, path);
+	if (!k)
+		return 0;
+	if (nr == NR_EXECVE || nr == NR_EXECVEAT) {
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		bpf_map_update_elem(&aa_exec, &tid, k, BPF_ANY);
+		return 0;
+	}
+	__u64 flags;
+	if (nr == NR_OPEN)
+		flags = open_flags(a1);
+	else if (nr == NR_CREAT)
+		flags = AA_WRITE;
+	else if (nr == NR_OPENAT)
+		flags = open_flags(reg_arg(regs, REG_ARG2));
+	else {
+		__u64 how_flags = 0;
+		bpf_probe_read_user(&how_flags, sizeof(how_flags),
+				    (const void *)reg_arg(regs, REG_ARG2));
+		flags = open_flags(how_flags);
+	}
+	if (flags)
+		add_path(k, flags);
+	return 0;
+}
+
+/* args: (struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm) */
+SEC("raw_tracepoint/sched_process_exec")
+int aa_exec_done(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u32 old = (__u32)((__u64 *)ctx)[1];
+	struct spo_aa_key *k = bpf_map_lookup_elem(&aa_exec, &old);
+	if (!k)
+		return 0;
+	if (k->slot < MAX_TARGETS && is_active(k->slot, k->instance))
+		add_path(k, AA_EXEC);
+	bpf_map_delete_elem(&aa_exec, &old);
+	return 0;
+}
+
+/* args: (const struct cred *cred, struct user_namespace *target_ns,
+ *        const struct user_namespace *capable_ns, int cap, int ret) */
+SEC("raw_tracepoint/cap_capable")
+int aa_cap(struct bpf_raw_tracepoint_args *ctx)
+{
+	int cap = (int)((__u64 *)ctx)[3];
+	if (cap < 0 || cap >= 64)
+		return 0;
+	struct spo_target *t = active_target();
+	if (!t)
+		return 0;
+	struct spo_aa_slot *s = slot_data(t);
+	if (s)
+		__sync_fetch_and_or(&s->caps, 1ULL << cap);
 	return 0;
 }
