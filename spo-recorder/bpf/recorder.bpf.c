@@ -271,8 +271,9 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
  *
  * `aa_sys_enter` (raw tracepoint sys_enter) looks at the few syscalls an AppArmor profile
  * is made of and reads their arguments from the saved user registers: open/openat/openat2/
- * creat (path + read/write intent), socket (family/type) and execve/execveat (the path is
- * parked per thread until `sched_process_exec` says the exec succeeded). `aa_cap`
+ * creat (path + read/write intent; parked per thread until `aa_sys_exit` sees it succeed),
+ * socket (family/type) and execve/execveat (the path is parked per thread until
+ * `sched_process_exec` says the exec succeeded). `aa_cap`
  * (raw tracepoint cap_capable, Linux >= 6.14) records capability checks. Paths are
  * aggregated in the kernel per target: (slot, path) -> access flags; no event per syscall.
  */
@@ -342,6 +343,20 @@ struct {
 	__type(value, struct spo_aa_slot);
 } aa_slots SEC(".maps");
 
+struct spo_aa_pending {
+	struct spo_aa_key key;
+	__u64 flags;
+};
+
+/* thread id -> path and intent of an open in progress, until sys_exit tells whether it
+ * succeeded (the dynamic loader probes many library paths that do not exist) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct spo_aa_pending);
+} aa_open SEC(".maps");
+
 /* thread id -> path passed to execve, until sched_process_exec */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -354,7 +369,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct spo_aa_key);
+	__type(value, struct spo_aa_pending);
 } aa_scratch SEC(".maps");
 
 static __always_inline __u64 reg_arg(void *regs, int off)
@@ -377,9 +392,10 @@ static __always_inline struct spo_target *active_target(void)
 static __always_inline struct spo_aa_key *read_path(struct spo_target *t, __u64 uptr)
 {
 	__u32 zero = 0;
-	struct spo_aa_key *k = bpf_map_lookup_elem(&aa_scratch, &zero);
-	if (!k)
+	struct spo_aa_pending *pend = bpf_map_lookup_elem(&aa_scratch, &zero);
+	if (!pend)
 		return 0;
+	struct spo_aa_key *k = &pend->key;
 	__u64 *w = (__u64 *)k->path;
 #pragma unroll
 	for (int i = 0; i < AA_PATH_MAX / 8; i++)
@@ -507,8 +523,28 @@ int aa_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 				    (const void *)reg_arg(regs, REG_ARG2));
 		flags = open_flags(how_flags);
 	}
-	if (flags)
-		add_path(k, flags);
+	if (flags) {
+		/* k is the key member of the scratch entry */
+		struct spo_aa_pending *pend = (struct spo_aa_pending *)k;
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		pend->flags = flags;
+		bpf_map_update_elem(&aa_open, &tid, pend, BPF_ANY);
+	}
+	return 0;
+}
+
+/* args: (struct pt_regs *regs, long ret) */
+SEC("raw_tracepoint/sys_exit")
+int aa_sys_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct spo_aa_pending *p = bpf_map_lookup_elem(&aa_open, &tid);
+	if (!p)
+		return 0;
+	long ret = (long)((__u64 *)ctx)[1];
+	if (ret >= 0 && p->key.slot < MAX_TARGETS && is_active(p->key.slot, p->key.instance))
+		add_path(&p->key, p->flags);
+	bpf_map_delete_elem(&aa_open, &tid);
 	return 0;
 }
 

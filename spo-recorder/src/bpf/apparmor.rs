@@ -4,11 +4,13 @@
 //! # How it is recorded (no BPF LSM needed)
 //!
 //! Kernels without the AppArmor or BPF LSM (and without fentry/kprobes) still run raw
-//! tracepoints, so [`crate::bpf::Recorder::enable_apparmor`] attaches three of them:
+//! tracepoints, so [`crate::bpf::Recorder::enable_apparmor`] attaches four of them:
 //!
 //! * `sys_enter`, looking only at `open`, `creat`, `openat`, `openat2` (path and read/write
 //!   intent from the flags: `O_ACCMODE`, `O_CREAT`/`O_TRUNC` mean write; `O_PATH` is no
-//!   access), `socket` (family/type) and `execve`/`execveat`, whose path is parked per thread;
+//!   access), `socket` (family/type) and `execve`/`execveat`; paths are parked per thread;
+//! * `sys_exit`: a parked open counts only when it succeeded (the dynamic loader probes
+//!   many library paths that do not exist);
 //! * `sched_process_exec`: the parked path becomes an executable only when the exec
 //!   succeeded (so the `PATH` search of `execvp` does not add every directory it tried);
 //! * `cap_capable` (Linux ≥ 6.14): each capability checked.

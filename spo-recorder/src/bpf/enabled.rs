@@ -27,6 +27,7 @@ const TRACEPOINT: &str = "sys_enter";
 
 /// AppArmor programs: (program, raw tracepoint).
 const AA_SYS_ENTER: (&str, &str) = ("aa_sys_enter", "sys_enter");
+const AA_SYS_EXIT: (&str, &str) = ("aa_sys_exit", "sys_exit");
 const AA_EXEC: (&str, &str) = ("aa_exec_done", "sched_process_exec");
 const AA_CAP: (&str, &str) = ("aa_cap", "cap_capable");
 
@@ -272,7 +273,7 @@ impl Recorder {
         program_of(&mut self.ebpf)
     }
 
-    /// Enables AppArmor recording (RC-21) for every target from now on: loads the three
+    /// Enables AppArmor recording (RC-21) for every target from now on: loads the four
     /// AppArmor raw tracepoint programs (see [`crate::bpf::apparmor`]), attached together
     /// with the syscall program. Only a missing `cap_capable` tracepoint (Linux < 6.14) is
     /// tolerated: capabilities are then not recorded, which
@@ -281,7 +282,7 @@ impl Recorder {
         if self.aa.is_some() {
             return Ok(());
         }
-        for (prog, _) in [AA_SYS_ENTER, AA_EXEC, AA_CAP] {
+        for (prog, _) in [AA_SYS_ENTER, AA_SYS_EXIT, AA_EXEC, AA_CAP] {
             aa_program(&mut self.ebpf, prog)?
                 .load()
                 .map_err(|e| kernel_err(&format!("load program {prog}"), e))?;
@@ -307,7 +308,7 @@ impl Recorder {
         };
         let mut result = Ok(());
         if aa.links.is_empty() {
-            for (prog, tp) in [AA_SYS_ENTER, AA_EXEC, AA_CAP] {
+            for (prog, tp) in [AA_SYS_ENTER, AA_SYS_EXIT, AA_EXEC, AA_CAP] {
                 let attached = aa_program(&mut self.ebpf, prog).and_then(|p| {
                     p.attach(tp)
                         .map_err(|e| kernel_err(&format!("attach raw tracepoint {tp}"), e))

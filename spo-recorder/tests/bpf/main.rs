@@ -381,7 +381,9 @@ fn rc_39_hold_bridges_self_test_and_recording() {
 fn record_apparmor(dir: &std::path::Path) -> Recorded {
     let mut r = recorder();
     r.enable_apparmor().expect("AppArmor programs load");
-    std::fs::write(dir.join("read"), b"x").unwrap();
+    for f in ["read", "openat2", "opath"] {
+        std::fs::write(dir.join(f), b"x").unwrap();
+    }
     let mut cmd = Command::new(exerciser());
     cmd.arg("apparmor")
         .arg(dir)
@@ -419,6 +421,12 @@ fn rc_21_apparmor_paths_execs_sockets_and_capabilities() {
         "O_PATH is no access"
     );
     assert!(aa.relative_paths >= 1, "the relative open is counted");
+    // Failed opens are not access: the loader's probes of missing library paths are absent.
+    assert!(
+        !aa.files.keys().any(|p| p.contains("/glibc-hwcaps/")),
+        "{:#?}",
+        aa.files
+    );
     // The exerciser itself and `true` found through PATH were executed; the failed PATH
     // candidate was not.
     let exe = exerciser();

@@ -13,6 +13,7 @@
  *   exerciser apparmor DIR  what an AppArmor profile is made of (RC-21): opens DIR/read
  *                        (read), DIR/write (write, created), DIR/rw (read-write, created),
  *                        DIR/openat2 (openat2, read), DIR/opath (O_PATH: no access),
+ *                        DIR/missing (fails: not an access),
  *                        `relative` (relative to the cwd); a TCP and a UDP socket;
  *                        setpriority(-1) (CAP_SYS_NICE); execs `true` through PATH in a
  *                        child; finally chroot(DIR) (CAP_SYS_CHROOT).
@@ -194,6 +195,10 @@ static int apparmor_mode(const char *dir)
 		close(fd);
 	snprintf(p, sizeof p, "%s/openat2", dir);
 	fd = syscall(SYS_openat2, AT_FDCWD, p, &how, sizeof how);
+	if (fd >= 0)
+		close(fd);
+	snprintf(p, sizeof p, "%s/missing", dir);
+	fd = open(p, O_RDONLY);
 	if (fd >= 0)
 		close(fd);
 	snprintf(p, sizeof p, "%s/opath", dir);
