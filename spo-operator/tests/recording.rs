@@ -613,6 +613,82 @@ fn recording_in_the_cluster_bpf_restart_and_merge() {
     selinux_from_avcs(&mut c);
     seccomp_from_logs(&mut c);
     no_partial_profiles(&c);
+    apparmor_from_bpf(&mut c);
+}
+
+// covers: RC-21 (AppArmor recorded with eBPF raw tracepoints, no BPF LSM), RC-06
+// (`io.containers.trace-bpf-apparmor/` annotation), RC-17, RC-18
+fn apparmor_from_bpf(c: &mut Cluster) {
+    c.create(&format!(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileRecording\nmetadata: {{name: aa, namespace: {NS}}}\nspec: {{kind: AppArmorProfile, recorder: Bpf, disableProfileAfterRecording: true, podSelector: {{matchLabels: {{app: aa}}}}}}\n"
+    ));
+    let k = c.container("aa", 30, 4);
+    std::fs::write(c.ctrs[k].dir.join("aa-read"), b"x").expect("aa-read");
+    c.create(&pod_yaml_with(
+        Some("aa"),
+        None,
+        "aa",
+        "io.containers.trace-bpf-apparmor/ctr",
+        "aa_ctr_klmno_1700000000",
+    ));
+    c.report_running("aa", k);
+    let daemon = c.daemon.as_ref().expect("daemon").id();
+    let pid = c.ctrs[k].child.id();
+    wait_for("the recorder to attach to the AppArmor pod", c, || {
+        in_cgroup_of_daemon(pid, daemon).then_some(())
+    });
+    let dir = c.ctrs[k].dir.clone();
+    for (go, done) in [("go1", "done1"), ("go2", "done2")] {
+        touch(&dir.join(go));
+        wait_for(done, c, || dir.join(done).exists().then_some(()));
+    }
+    touch(&dir.join("stop"));
+    assert!(c.ctrs[k].child.wait().expect("exerciser").success());
+    c.ok(&[
+        "delete",
+        "pod",
+        "aa",
+        "-n",
+        NS,
+        "--grace-period=0",
+        "--force",
+    ]);
+    let p = wait_for("AppArmorProfile aa-ctr", c, || {
+        c.get(&["apparmorprofile", "aa-ctr"])
+    });
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let a = &p["spec"]["abstract"];
+    let d = dir.display();
+    let ro = strings(&a["filesystem"]["readOnlyPaths"]);
+    let wo = strings(&a["filesystem"]["writeOnlyPaths"]);
+    let rw = strings(&a["filesystem"]["readWritePaths"]);
+    assert!(ro.contains(&format!("{d}/aa-read")), "{p}");
+    assert!(rw.contains(&format!("{d}/aa-rw")), "{p}");
+    for f in ["done1", "done2"] {
+        assert!(wo.contains(&format!("{d}/{f}")), "{f}: {p}");
+    }
+    assert_eq!(
+        strings(&a["executable"]["allowedExecutables"]),
+        ["/usr/bin/true"],
+        "only what ran after the recorder attached: {p}"
+    );
+    assert_eq!(a["network"]["allowedProtocols"]["allowTcp"], true, "{p}");
+    assert_eq!(a["network"]["allowedProtocols"]["allowUdp"], false, "{p}");
+    let caps = strings(&a["capability"]["allowedCapabilities"]);
+    assert!(caps.contains(&"sys_nice".to_string()), "{p}");
+    assert_eq!(p["spec"]["state"], "Disabled", "RC-18: {p}");
+    let labels = &p["metadata"]["labels"];
+    assert_eq!(labels["spo.x-k8s.io/recording-id"], "aa");
+    assert_eq!(labels["spo.x-k8s.io/container-id"], "ctr");
+    assert_eq!(labels["spo.x-k8s.io/recording-namespace"], NS);
 }
 
 // covers: RC-16 (StatefulSet ordinal, weak point 5), RC-18, RC-19 (Logs), RC-28 (type=SECCOMP and type=1326 forms), weak point 7 (sorted)

@@ -271,11 +271,15 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
  *
  * `aa_sys_enter` (raw tracepoint sys_enter) looks at the few syscalls an AppArmor profile
  * is made of and reads their arguments from the saved user registers: open/openat/openat2/
- * creat (path + read/write intent; parked per thread until `aa_sys_exit` sees it succeed),
- * socket (family/type) and execve/execveat (the path is parked per thread until
- * `sched_process_exec` says the exec succeeded). `aa_cap`
- * (raw tracepoint cap_capable, Linux >= 6.14) records capability checks. Paths are
- * aggregated in the kernel per target: (slot, path) -> access flags; no event per syscall.
+ * creat (path pointer + read/write intent, parked per thread) and socket (family/type).
+ * `aa_sys_exit` records a parked open only when it succeeded (the dynamic loader probes
+ * many library paths that do not exist), reading the path then: the kernel has just copied
+ * it, so its page is present (at sys_enter a string literal of a freshly forked child may
+ * not be mapped yet, and a tracepoint cannot fault it in). `aa_exec_done`
+ * (sched_process_exec) records the executed file from the kernel's `bprm->filename`, whose
+ * offset userspace finds in the kernel BTF. `aa_cap` (raw tracepoint cap_capable,
+ * Linux >= 6.14) records capability checks. Paths are aggregated in the kernel per target:
+ * (slot, instance, path) -> access flags; no event per syscall.
  */
 #define AA_PATH_MAX 256
 #define AA_READ 1
@@ -291,26 +295,20 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 #define NR_OPENAT 257
 #define NR_OPENAT2 437
 #define NR_SOCKET 41
-#define NR_EXECVE 59
-#define NR_EXECVEAT 322
-/* struct pt_regs (x86_64, ptrace ABI): offsets of di, si, dx, r10. */
+/* struct pt_regs (x86_64, ptrace ABI): offsets of di, si, dx. */
 #define REG_ARG0 112
 #define REG_ARG1 104
 #define REG_ARG2 96
-#define REG_ARG3 56
 #elif defined(__TARGET_ARCH_arm64)
 #define NR_OPEN (-1)
 #define NR_CREAT (-1)
 #define NR_OPENAT 56
 #define NR_OPENAT2 437
 #define NR_SOCKET 198
-#define NR_EXECVE 221
-#define NR_EXECVEAT 281
 /* struct user_pt_regs: regs[0..] first. */
 #define REG_ARG0 0
 #define REG_ARG1 8
 #define REG_ARG2 16
-#define REG_ARG3 24
 #endif
 
 struct spo_aa_key {
@@ -324,6 +322,18 @@ struct spo_aa_slot {
 	__u64 sockets;
 	__u32 instance;
 	__u32 pad;
+};
+
+struct spo_aa_pending {
+	__u32 slot;
+	__u32 instance;
+	__u64 uptr;
+	__u64 flags;
+};
+
+struct spo_aa_config {
+	__u32 binprm_filename; /* byte offset of linux_binprm.filename */
+	__u32 valid;
 };
 
 /* (slot, instance, path) -> AA_* flags */
@@ -343,13 +353,7 @@ struct {
 	__type(value, struct spo_aa_slot);
 } aa_slots SEC(".maps");
 
-struct spo_aa_pending {
-	struct spo_aa_key key;
-	__u64 flags;
-};
-
-/* thread id -> path and intent of an open in progress, until sys_exit tells whether it
- * succeeded (the dynamic loader probes many library paths that do not exist) */
+/* thread id -> open in progress */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
@@ -357,19 +361,18 @@ struct {
 	__type(value, struct spo_aa_pending);
 } aa_open SEC(".maps");
 
-/* thread id -> path passed to execve, until sched_process_exec */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1024);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct spo_aa_key);
-} aa_exec SEC(".maps");
+	__type(value, struct spo_aa_config);
+} aa_config SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct spo_aa_pending);
+	__type(value, struct spo_aa_key);
 } aa_scratch SEC(".maps");
 
 static __always_inline __u64 reg_arg(void *regs, int off)
@@ -388,28 +391,32 @@ static __always_inline struct spo_target *active_target(void)
 	return t;
 }
 
-/* Reads the user string at `uptr` into the zeroed scratch key; 0 when nothing usable. */
-static __always_inline struct spo_aa_key *read_path(struct spo_target *t, __u64 uptr)
+/* The zeroed scratch key of this CPU for (slot, instance). */
+static __always_inline struct spo_aa_key *scratch_key(__u32 slot, __u32 instance)
 {
 	__u32 zero = 0;
-	struct spo_aa_pending *pend = bpf_map_lookup_elem(&aa_scratch, &zero);
-	if (!pend)
+	struct spo_aa_key *k = bpf_map_lookup_elem(&aa_scratch, &zero);
+	if (!k)
 		return 0;
-	struct spo_aa_key *k = &pend->key;
 	__u64 *w = (__u64 *)k->path;
 #pragma unroll
 	for (int i = 0; i < AA_PATH_MAX / 8; i++)
 		w[i] = 0;
-	k->slot = t->slot;
-	k->instance = t->instance;
-	long n = bpf_probe_read_user_str(k->path, AA_PATH_MAX, (const void *)uptr);
+	k->slot = slot;
+	k->instance = instance;
+	return k;
+}
+
+/* Keeps only absolute paths (n = bytes read with the NUL); counts relative ones. */
+static __always_inline int usable(struct spo_aa_key *k, long n)
+{
 	if (n <= 1)
 		return 0;
 	if (k->path[0] != '/') {
-		bump(t->slot, STAT_AA_RELATIVE);
+		bump(k->slot, STAT_AA_RELATIVE);
 		return 0;
 	}
-	return k;
+	return 1;
 }
 
 static __always_inline void add_path(struct spo_aa_key *k, __u64 flags)
@@ -429,11 +436,11 @@ static __always_inline void add_path(struct spo_aa_key *k, __u64 flags)
 		bump(k->slot, STAT_AA_DROPPED);
 }
 
-static __always_inline __u32 open_flags(__u64 flags)
+static __always_inline __u64 open_flags(__u64 flags)
 {
 	if (flags & 010000000) /* O_PATH: no file access */
 		return 0;
-	__u32 f = 0;
+	__u64 f = 0;
 	switch (flags & 3) {
 	case 0:
 		f = AA_READ;
@@ -470,7 +477,7 @@ int aa_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
 	long nr = (long)((__u64 *)ctx)[1];
 	if (nr != NR_OPENAT && nr != NR_OPEN && nr != NR_OPENAT2 && nr != NR_CREAT &&
-	    nr != NR_SOCKET && nr != NR_EXECVE && nr != NR_EXECVEAT)
+	    nr != NR_SOCKET)
 		return 0;
 #ifdef __TARGET_ARCH_x86
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -497,38 +504,26 @@ int aa_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	}
 
-	__u64 path = a1;
 	/* The *at() forms: an absolute path ignores the directory fd; a relative one (to the
-	 * fd or the cwd) is counted and not recorded (read_path). */
-	if (nr == NR_OPEN || nr == NR_CREAT || nr == NR_EXECVE)
-		path = a0;
-	struct spo_aa_key *k = read_path(t, path);
-	if (!k)
-		return 0;
-	if (nr == NR_EXECVE || nr == NR_EXECVEAT) {
-		__u32 tid = (__u32)bpf_get_current_pid_tgid();
-		bpf_map_update_elem(&aa_exec, &tid, k, BPF_ANY);
-		return 0;
-	}
-	__u64 flags;
-	if (nr == NR_OPEN)
-		flags = open_flags(a1);
-	else if (nr == NR_CREAT)
-		flags = AA_WRITE;
-	else if (nr == NR_OPENAT)
-		flags = open_flags(reg_arg(regs, REG_ARG2));
-	else {
+	 * fd or the cwd) is counted and not recorded. */
+	struct spo_aa_pending p = {.slot = t->slot, .instance = t->instance, .uptr = a1};
+	if (nr == NR_OPEN) {
+		p.uptr = a0;
+		p.flags = open_flags(a1);
+	} else if (nr == NR_CREAT) {
+		p.uptr = a0;
+		p.flags = AA_WRITE;
+	} else if (nr == NR_OPENAT) {
+		p.flags = open_flags(reg_arg(regs, REG_ARG2));
+	} else {
 		__u64 how_flags = 0;
 		bpf_probe_read_user(&how_flags, sizeof(how_flags),
 				    (const void *)reg_arg(regs, REG_ARG2));
-		flags = open_flags(how_flags);
+		p.flags = open_flags(how_flags);
 	}
-	if (flags) {
-		/* k is the key member of the scratch entry */
-		struct spo_aa_pending *pend = (struct spo_aa_pending *)k;
+	if (p.flags) {
 		__u32 tid = (__u32)bpf_get_current_pid_tgid();
-		pend->flags = flags;
-		bpf_map_update_elem(&aa_open, &tid, pend, BPF_ANY);
+		bpf_map_update_elem(&aa_open, &tid, &p, BPF_ANY);
 	}
 	return 0;
 }
@@ -542,9 +537,17 @@ int aa_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	if (!p)
 		return 0;
 	long ret = (long)((__u64 *)ctx)[1];
-	if (ret >= 0 && p->key.slot < MAX_TARGETS && is_active(p->key.slot, p->key.instance))
-		add_path(&p->key, p->flags);
+	__u32 slot = p->slot, instance = p->instance;
+	__u64 uptr = p->uptr, flags = p->flags;
 	bpf_map_delete_elem(&aa_open, &tid);
+	if (ret < 0 || slot >= MAX_TARGETS || !is_active(slot, instance))
+		return 0;
+	struct spo_aa_key *k = scratch_key(slot, instance);
+	if (!k)
+		return 0;
+	long n = bpf_probe_read_user_str(k->path, AA_PATH_MAX, (const void *)uptr);
+	if (usable(k, n))
+		add_path(k, flags);
 	return 0;
 }
 
@@ -552,13 +555,22 @@ int aa_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tracepoint/sched_process_exec")
 int aa_exec_done(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u32 old = (__u32)((__u64 *)ctx)[1];
-	struct spo_aa_key *k = bpf_map_lookup_elem(&aa_exec, &old);
-	if (!k)
+	__u32 zero = 0;
+	struct spo_aa_config *cfg = bpf_map_lookup_elem(&aa_config, &zero);
+	if (!cfg || !cfg->valid || cfg->binprm_filename > 4096)
 		return 0;
-	if (k->slot < MAX_TARGETS && is_active(k->slot, k->instance))
+	struct spo_target *t = active_target();
+	if (!t)
+		return 0;
+	char *bprm = (char *)((__u64 *)ctx)[2];
+	__u64 fname = 0;
+	bpf_probe_read_kernel(&fname, sizeof(fname), bprm + cfg->binprm_filename);
+	struct spo_aa_key *k = scratch_key(t->slot, t->instance);
+	if (!k || !fname)
+		return 0;
+	long n = bpf_probe_read_kernel_str(k->path, AA_PATH_MAX, (const void *)fname);
+	if (usable(k, n))
 		add_path(k, AA_EXEC);
-	bpf_map_delete_elem(&aa_exec, &old);
 	return 0;
 }
 

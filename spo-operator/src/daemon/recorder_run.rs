@@ -2,8 +2,9 @@
 //! recorder of spo-recorder, the state file and the profile writes (recording.md §3).
 //!
 //! Every 250 ms the recorder compares the pods of its node with its state:
-//! * an annotated container (`io.containers.trace-bpf/<ctr>`) with a container ID in the pod's
-//!   status becomes an entry — whatever the pod's phase when first seen (weak point 6: pods
+//! * an annotated container (`io.containers.trace-bpf/<ctr>`, or
+//!   `io.containers.trace-bpf-apparmor/<ctr>` for an AppArmorProfile) with a container ID in
+//!   the pod's status becomes an entry — whatever the pod's phase when first seen (weak point 6: pods
 //!   already running are recorded from then on);
 //! * the container's cgroup (`…/cri-containerd-<id>.scope` and the other runtimes' forms) gets
 //!   a nested `spo-record-*` cgroup the container's processes move into; the eBPF program
@@ -183,7 +184,8 @@ impl Node {
                     continue;
                 }
                 let supported = match (a.recorder, a.kind) {
-                    (RecorderKind::Bpf, RecordingKind::SeccompProfile) => self.bpf.is_some(),
+                    (RecorderKind::Bpf, RecordingKind::SeccompProfile)
+                    | (RecorderKind::Bpf, RecordingKind::AppArmorProfile) => self.bpf.is_some(),
                     (RecorderKind::Logs, RecordingKind::SeccompProfile)
                     | (RecorderKind::Logs, RecordingKind::SelinuxProfile) => self.logs.is_some(),
                     _ => false,
@@ -228,6 +230,7 @@ impl Node {
                     recorder: a.recorder,
                     syscalls: BTreeSet::new(),
                     avcs: Vec::new(),
+                    apparmor: Default::default(),
                 };
                 tracing::info!(pod = %entry.pod, container = %entry.container,
                     profile = %entry.profile, "recording container");
@@ -259,6 +262,7 @@ impl Node {
                 Ok(r) => {
                     if let Some(e) = self.state.entries.get_mut(key) {
                         e.syscalls.extend(r.names(self.arch).all());
+                        e.apparmor.add(&r.apparmor);
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "stopping the eBPF recording"),
@@ -278,6 +282,12 @@ impl Node {
             return false;
         };
         if !self.live.contains_key(key) {
+            if entry.kind == RecordingKind::AppArmorProfile {
+                if let Err(e) = bpf.enable_apparmor() {
+                    tracing::warn!(error = %e, "enabling AppArmor recording");
+                    return false;
+                }
+            }
             let Some(scope) = find_container_cgroup(&self.search_root, &entry.container_id, 12)
             else {
                 return false;
@@ -318,8 +328,8 @@ impl Node {
                 tracing::debug!(pid, error = %e, "moving into the recording cgroup");
             }
         }
-        let names = match bpf.snapshot(live.target) {
-            Ok(r) => r.names(self.arch).all(),
+        let rec = match bpf.snapshot(live.target) {
+            Ok(r) => r,
             Err(e) => {
                 tracing::warn!(error = %e, "reading the recording");
                 return false;
@@ -329,8 +339,9 @@ impl Node {
             return false;
         };
         let before = entry.syscalls.len();
-        entry.syscalls.extend(names);
-        entry.syscalls.len() != before
+        entry.syscalls.extend(rec.names(self.arch).all());
+        let aa_changed = entry.apparmor.add(&rec.apparmor);
+        entry.syscalls.len() != before || aa_changed
     }
 
     /// Stops a recording and writes its profile; true when the entry can be forgotten.
@@ -340,13 +351,18 @@ impl Node {
         let Some(entry) = self.state.entries.get(key).cloned() else {
             return true;
         };
-        if entry.syscalls.is_empty() && entry.avcs.is_empty() {
+        let nothing = match entry.kind {
+            RecordingKind::AppArmorProfile => entry.apparmor.is_empty(),
+            _ => entry.syscalls.is_empty() && entry.avcs.is_empty(),
+        };
+        if nothing {
             // RC-22: nothing recorded, nothing created.
             tracing::info!(profile = %entry.profile, "recorded profile not found: nothing observed");
             return true;
         }
         let written = match entry.kind {
             RecordingKind::SelinuxProfile => self.write_selinux(&entry).await,
+            RecordingKind::AppArmorProfile => self.write_apparmor(&entry).await,
             _ => self.write_profile(&entry).await,
         };
         match written {
@@ -456,6 +472,29 @@ impl Node {
         .await
         .map(|p| p.object_ref(&()))
         .with_context(|| format!("applying SeccompProfile {}", e.profile))
+    }
+
+    async fn write_apparmor(&self, e: &Entry) -> anyhow::Result<ObjectReference> {
+        if e.partial {
+            self.hold_recording(e).await?;
+        }
+        let mut p =
+            crate::api::AppArmorProfile::new(&e.profile, e.apparmor.spec(&e.profile, e.disabled));
+        p.metadata.labels = Some(profile_labels(
+            &e.recording,
+            &e.container,
+            &e.namespace,
+            e.partial,
+        ));
+        let api: Api<crate::api::AppArmorProfile> = Api::all(self.client.clone());
+        api.patch(
+            &e.profile,
+            &PatchParams::apply(MANAGER).force(),
+            &Patch::Apply(&p),
+        )
+        .await
+        .map(|p| p.object_ref(&()))
+        .with_context(|| format!("applying AppArmorProfile {}", e.profile))
     }
 
     /// Adds `has-unmerged-profiles` to the recording before a partial profile is written.

@@ -191,6 +191,17 @@ pub struct RawAaSlot {
     pub pad: u32,
 }
 
+/// `struct spo_aa_config`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RawAaConfig {
+    /// Byte offset of `linux_binprm.filename` in the running kernel.
+    pub binprm_filename: u32,
+    /// 1 when the offset is known (else executables are not recorded).
+    pub valid: u32,
+}
+
+const _: () = assert!(std::mem::size_of::<RawAaConfig>() == 8);
 const _: () = assert!(std::mem::size_of::<RawAaKey>() == 8 + AA_PATH_MAX);
 const _: () = assert!(std::mem::size_of::<RawAaSlot>() == 24);
 const _: () = assert!(std::mem::size_of::<RawConfig>() == 20);
@@ -215,6 +226,8 @@ mod pod {
     unsafe impl aya::Pod for super::RawAaKey {}
     // SAFETY: as above.
     unsafe impl aya::Pod for super::RawAaSlot {}
+    // SAFETY: as above.
+    unsafe impl aya::Pod for super::RawAaConfig {}
 }
 
 #[cfg(test)]

@@ -6,13 +6,16 @@
 //! Kernels without the AppArmor or BPF LSM (and without fentry/kprobes) still run raw
 //! tracepoints, so [`crate::bpf::Recorder::enable_apparmor`] attaches four of them:
 //!
-//! * `sys_enter`, looking only at `open`, `creat`, `openat`, `openat2` (path and read/write
-//!   intent from the flags: `O_ACCMODE`, `O_CREAT`/`O_TRUNC` mean write; `O_PATH` is no
-//!   access), `socket` (family/type) and `execve`/`execveat`; paths are parked per thread;
+//! * `sys_enter`, looking only at `open`, `creat`, `openat`, `openat2` (path pointer and
+//!   read/write intent from the flags: `O_ACCMODE`, `O_CREAT`/`O_TRUNC` mean write; `O_PATH`
+//!   is no access, parked per thread) and `socket` (family/type);
 //! * `sys_exit`: a parked open counts only when it succeeded (the dynamic loader probes
-//!   many library paths that do not exist);
-//! * `sched_process_exec`: the parked path becomes an executable only when the exec
-//!   succeeded (so the `PATH` search of `execvp` does not add every directory it tried);
+//!   many library paths that do not exist); the path is read then, when the kernel has
+//!   just copied it (at `sys_enter` a string of a freshly forked child may not be mapped
+//!   yet, and a tracepoint cannot fault it in);
+//! * `sched_process_exec`: the executed file, from the kernel's `linux_binprm.filename`
+//!   (its offset is read from the kernel BTF), so only successful execs count (the `PATH`
+//!   search of `execvp` does not add every directory it tried);
 //! * `cap_capable` (Linux ≥ 6.14): each capability checked.
 //!
 //! Limits, by design of the hooks (documented in `docs/src/recording.md`):

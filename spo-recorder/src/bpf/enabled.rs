@@ -10,11 +10,12 @@ use aya::programs::RawTracePoint;
 use aya::{Btf, Ebpf, EbpfLoader};
 
 use super::abi::{
-    Abi, RawAaKey, RawAaSlot, RawBitmap, RawCache, RawConfig, RawKey, RawTarget, MAX_LEVELS,
-    MAX_TARGETS, STAT_AA_DROPPED, STAT_AA_RELATIVE, STAT_BAD_NR, STAT_DROPPED, STAT_MAX,
+    Abi, RawAaConfig, RawAaKey, RawAaSlot, RawBitmap, RawCache, RawConfig, RawKey, RawTarget,
+    MAX_LEVELS, MAX_TARGETS, STAT_AA_DROPPED, STAT_AA_RELATIVE, STAT_BAD_NR, STAT_DROPPED,
+    STAT_MAX,
 };
 use super::apparmor::AppArmorRecorded;
-use super::btf_min::minimal_core_btf;
+use super::btf_min::{member_offset, minimal_core_btf};
 use super::cgroup::{cgroup2_mount_from, RecordCgroup};
 use super::error::BpfError;
 use super::recorded::Recorded;
@@ -56,6 +57,8 @@ pub struct Recorder {
     held: bool,
     /// Set once AppArmor recording is enabled.
     aa: Option<AppArmorState>,
+    /// Byte offset of `linux_binprm.filename` (from the kernel BTF).
+    binprm_filename: Option<u32>,
     pub(super) opts: LoadOptions,
     pub(super) cgroup_mount: std::path::PathBuf,
 }
@@ -138,15 +141,25 @@ fn map_err(map: &'static str, e: impl StdError + Send + Sync + 'static) -> BpfEr
     }
 }
 
-/// The CO-RE target BTF: the kernel's, reduced to the types `bpf/core.h` declares.
-fn target_btf(path: &std::path::Path) -> Result<Btf, BpfError> {
+/// The CO-RE target BTF: the kernel's, reduced to the types `bpf/core.h` declares; and the
+/// offset of `linux_binprm.filename` (AppArmor exec recording), when the kernel has it.
+fn target_btf(path: &std::path::Path) -> Result<(Btf, Option<u32>), BpfError> {
     let bad = |reason: String| BpfError::BadBtf {
         path: path.to_path_buf(),
         reason,
     };
     let data = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
     let (min, _) = minimal_core_btf(&data, cfg!(target_arch = "x86_64")).map_err(|e| bad(e.0))?;
-    Btf::parse(&min, aya::Endianness::default()).map_err(|e| bad(chain(&e)))
+    let binprm = match member_offset(&data, "linux_binprm", "filename") {
+        Ok(o) => Some(o),
+        Err(e) => {
+            tracing::debug!(error = %e, "executables cannot be recorded for AppArmor");
+            None
+        }
+    };
+    Btf::parse(&min, aya::Endianness::default())
+        .map(|b| (b, binprm))
+        .map_err(|e| bad(chain(&e)))
 }
 
 /// Loads the object with `btf` as the CO-RE target.
@@ -224,7 +237,7 @@ impl Recorder {
                 path: opts.btf.clone(),
             });
         }
-        let btf = target_btf(&opts.btf)?;
+        let (btf, binprm_filename) = target_btf(&opts.btf)?;
         let mut ebpf = load_object(&btf)?;
         drop(btf);
         program_of(&mut ebpf)?
@@ -239,6 +252,7 @@ impl Recorder {
             levels: BTreeMap::new(),
             held: false,
             aa: None,
+            binprm_filename,
             opts: opts.clone(),
             cgroup_mount,
         })
@@ -287,6 +301,17 @@ impl Recorder {
                 .load()
                 .map_err(|e| kernel_err(&format!("load program {prog}"), e))?;
         }
+        let cfg = RawAaConfig {
+            binprm_filename: self.binprm_filename.unwrap_or(0),
+            valid: u32::from(self.binprm_filename.is_some()),
+        };
+        let map = self.ebpf.map_mut("aa_config").ok_or(BpfError::Map {
+            map: "aa_config",
+            source: "missing from the object".into(),
+        })?;
+        let mut arr: Array<&mut MapData, RawAaConfig> =
+            Array::try_from(map).map_err(|e| map_err("aa_config", e))?;
+        arr.set(0, cfg, 0).map_err(|e| map_err("aa_config", e))?;
         self.aa = Some(AppArmorState::default());
         if self.link.is_some() {
             self.attach_apparmor()?;

@@ -381,12 +381,13 @@ fn rc_39_hold_bridges_self_test_and_recording() {
 fn record_apparmor(dir: &std::path::Path) -> Recorded {
     let mut r = recorder();
     r.enable_apparmor().expect("AppArmor programs load");
-    for f in ["read", "openat2", "opath"] {
+    for f in ["read", "openat2", "opath", "relative"] {
         std::fs::write(dir.join(f), b"x").unwrap();
     }
     let mut cmd = Command::new(exerciser());
     cmd.arg("apparmor")
         .arg(dir)
+        .current_dir(dir)
         .env("PATH", "/nonexistent-spo-path:/usr/bin:/bin");
     let session = r.record_command(&mut cmd).unwrap();
     let status = cmd.status().unwrap();
@@ -421,6 +422,7 @@ fn rc_21_apparmor_paths_execs_sockets_and_capabilities() {
         "O_PATH is no access"
     );
     assert!(aa.relative_paths >= 1, "the relative open is counted");
+    assert!(!aa.files.keys().any(|p| p == "relative"));
     // Failed opens are not access: the loader's probes of missing library paths are absent.
     assert!(
         !aa.files.keys().any(|p| p.contains("/glibc-hwcaps/")),
