@@ -614,6 +614,83 @@ fn recording_in_the_cluster_bpf_restart_and_merge() {
     seccomp_from_logs(&mut c);
     no_partial_profiles(&c);
     apparmor_from_bpf(&mut c);
+    metrics_scraped(&c);
+}
+
+/// GET `path` from the daemon's health/metrics listener.
+fn scrape(port: u16, path: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("metrics listener");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("response");
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    out
+}
+
+/// The value of the sample line starting with `prefix` (labels included).
+fn sample(text: &str, prefix: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+// covers: RC-40 (`seccomp_profile_bpf_total{node,mount_namespace,profile}`), RC-31 (the
+// enricher's `seccomp_profile_audit_total`), the enricher and recorder counters — scraped
+// from the running daemon's `/metrics-spod`.
+fn metrics_scraped(c: &Cluster) {
+    let text = scrape(c.health, "/metrics-spod");
+    let mntns = std::fs::read_link("/proc/self/ns/mnt")
+        .expect("mntns")
+        .to_string_lossy()
+        .trim_start_matches("mnt:[")
+        .trim_end_matches(']')
+        .to_string();
+    let p = "security_profiles_operator_";
+    let bpf = format!(
+        "{p}seccomp_profile_bpf_total{{node=\"{NODE}\",mount_namespace=\"{mntns}\",profile=\"aa-ctr\"}}"
+    );
+    assert!(
+        sample(&text, &bpf).is_some_and(|v| v >= 1.0),
+        "{bpf}\n{text}"
+    );
+    // The restarted daemon re-mapped the single pod's restarted container too.
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(&format!("{p}seccomp_profile_bpf_total"))
+                && l.contains("profile=\"single-ctr\"")),
+        "{text}"
+    );
+    let audit = format!(
+        "{p}seccomp_profile_audit_total{{node=\"{NODE}\",namespace=\"{NS}\",pod=\"db-1\",container=\"ctr\",syscall=\"getpid\"}}"
+    );
+    assert_eq!(sample(&text, &audit), Some(1.0), "{audit}\n{text}");
+    let ev = |e: &str| {
+        sample(
+            &text,
+            &format!("{p}enricher_events_total{{enricher=\"log\",event=\"{e}\"}}"),
+        )
+        .unwrap_or(0.0)
+    };
+    assert!(ev("lines") >= 4.0, "{text}");
+    assert!(ev("seccomp") >= 4.0, "{text}");
+    let rec = |e: &str| {
+        sample(
+            &text,
+            &format!("{p}bpf_recorder_events_total{{event=\"{e}\"}}"),
+        )
+        .unwrap_or(0.0)
+    };
+    assert!(rec("recordings_started") >= 2.0, "{text}");
+    assert!(rec("profiles_written") >= 3.0, "{text}");
+    assert_eq!(rec("dropped"), 0.0, "{text}");
 }
 
 // covers: RC-21 (AppArmor recorded with eBPF raw tracepoints, no BPF LSM), RC-06

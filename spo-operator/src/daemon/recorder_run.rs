@@ -38,6 +38,7 @@ use super::recorder::{
 };
 use super::DaemonOptions;
 use crate::api::{ProfileRecording, SeccompProfile};
+use crate::metrics::Metrics;
 
 /// Field manager of the recorder's writes.
 pub const MANAGER: &str = "spo-recorder";
@@ -62,6 +63,23 @@ struct Node {
     live: HashMap<String, Live>,
     warned: HashSet<String>,
     arch: spo_core::Arch,
+    metrics: std::sync::Arc<Metrics>,
+    node_name: String,
+    /// The log enricher's counters at the last tick (their growth goes to the metrics).
+    enricher_seen: spo_recorder::enricher::EnricherStats,
+}
+
+/// `4026531840` from `/proc/<pid>/ns/mnt` (`mnt:[4026531840]`), or `unknown`.
+fn mount_namespace(pid: u32) -> String {
+    std::fs::read_link(format!("/proc/{pid}/ns/mnt"))
+        .ok()
+        .and_then(|l| {
+            let l = l.to_string_lossy().into_owned();
+            l.strip_prefix("mnt:[")
+                .and_then(|r| r.strip_suffix(']'))
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "unknown".into())
 }
 
 fn pid_list(dir: &Path) -> Vec<u32> {
@@ -260,6 +278,12 @@ impl Node {
         if let (Some(live), Some(bpf)) = (self.live.remove(key), self.bpf.as_mut()) {
             match bpf.stop(live.target) {
                 Ok(r) => {
+                    let m = &self.metrics;
+                    m.recorder_event("recordings_stopped", 1);
+                    m.recorder_event("dropped", r.dropped);
+                    m.recorder_event("invalid_syscall_numbers", r.invalid_numbers);
+                    m.recorder_event("apparmor_dropped", r.apparmor.dropped);
+                    m.recorder_event("apparmor_relative_paths", r.apparmor.relative_paths);
                     if let Some(e) = self.state.entries.get_mut(key) {
                         e.syscalls.extend(r.names(self.arch).all());
                         e.apparmor.add(&r.apparmor);
@@ -311,6 +335,7 @@ impl Node {
                 }
             };
             tracing::info!(container = %entry.container, scope = %scope.display(), "attached");
+            self.metrics.recorder_event("recordings_started", 1);
             self.live.insert(
                 key.to_string(),
                 Live {
@@ -324,8 +349,13 @@ impl Node {
             return false;
         };
         for pid in stray_pids(&live.scope, live.cgroup.dir()) {
-            if let Err(e) = live.cgroup.add_process(pid) {
-                tracing::debug!(pid, error = %e, "moving into the recording cgroup");
+            match live.cgroup.add_process(pid) {
+                // RC-40: a container process mapped to the profile.
+                Ok(()) => {
+                    self.metrics
+                        .bpf_process(&self.node_name, &mount_namespace(pid), &entry.profile)
+                }
+                Err(e) => tracing::debug!(pid, error = %e, "moving into the recording cgroup"),
             }
         }
         let rec = match bpf.snapshot(live.target) {
@@ -367,6 +397,7 @@ impl Node {
         };
         match written {
             Ok(mut r) => {
+                self.metrics.recorder_event("profiles_written", 1);
                 tracing::info!(profile = %entry.profile, syscalls = entry.syscalls.len(),
                     avcs = entry.avcs.len(), "profile written");
                 r.namespace.get_or_insert_with(|| entry.namespace.clone());
@@ -528,7 +559,22 @@ impl Node {
         )
     }
 
+    /// Adds the growth of the log enricher's counters to the metrics.
+    fn enricher_metrics(&mut self) {
+        let Some(now) = self
+            .logs
+            .as_ref()
+            .and_then(|l| l.lock().ok().map(|e| e.stats()))
+        else {
+            return;
+        };
+        self.metrics
+            .enricher_stats("log", &self.enricher_seen, &now);
+        self.enricher_seen = now;
+    }
+
     async fn tick(&mut self, store: &Store<Pod>) -> anyhow::Result<()> {
+        self.enricher_metrics();
         let pods = store.state();
         let mut dirty = self.track(&pods).await;
         let by_uid: HashMap<String, &Pod> = pods
@@ -573,7 +619,9 @@ pub async fn run_standalone(opts: DaemonOptions) -> anyhow::Result<()> {
         instance: Some(opts.node_name.clone()),
     };
     let events = Recorder::new(client.clone(), reporter);
-    run(client, opts, events, Health::default()).await
+    // No metrics listener in this process: the counters are kept but not served.
+    let metrics = std::sync::Arc::new(Metrics::new());
+    run(client, opts, events, Health::default(), metrics).await
 }
 
 /// Runs the node recorder until the process ends (state flushed on SIGTERM).
@@ -582,6 +630,7 @@ pub async fn run(
     opts: DaemonOptions,
     events: Recorder,
     health: Health,
+    metrics: std::sync::Arc<Metrics>,
 ) -> anyhow::Result<()> {
     let mut state = State::load(&opts.recording_state)?;
     state.version = 1;
@@ -616,6 +665,7 @@ pub async fn run(
             &opts.node_name,
             store.clone(),
             false,
+            Some(metrics.enricher_metrics()),
         )?),
         None => None,
     };
@@ -636,6 +686,9 @@ pub async fn run(
         live: HashMap::new(),
         warned: HashSet::new(),
         arch: spo_core::Arch::native(),
+        node_name: opts.node_name.clone(),
+        metrics,
+        enricher_seen: Default::default(),
     };
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("installing the SIGTERM handler")?;
