@@ -6,6 +6,11 @@
 //! patched with those container IDs, the recording annotations set as the recording webhook
 //! sets them. One test function: the scenarios share one cluster.
 //!
+//! The daemon and the manager run under their own service accounts (`spod`,
+//! `security-profiles-operator`) with exactly the RBAC of `deploy/base/rbac.yaml`: real
+//! tokens from the TokenRequest API against an apiserver with `--authorization-mode=RBAC`,
+//! so every scenario also proves that RBAC suffices for recording and merging.
+//!
 //! Needs root, cgroup v2 and kernel BTF (the eBPF recorder); skips with the reason otherwise.
 
 use std::path::{Path, PathBuf};
@@ -139,7 +144,7 @@ impl Cluster {
             .arg(&self.cg_root)
             .arg("--recording-audit-log")
             .arg(self.kube.dir.path().join("audit.log"))
-            .env("KUBECONFIG", &self.kube.kubeconfig)
+            .env("KUBECONFIG", self.kube.dir.path().join("spod.kubeconfig"))
             .env("NODE_NAME", NODE)
             .env("KUBELET_DIR", self.kube.dir.path().join("kubelet"))
             .env("RUST_LOG", "info")
@@ -279,6 +284,13 @@ fn start() -> Option<Cluster> {
         "crd",
         "--all",
     ]);
+    // Least privilege as deployed: the service accounts and roles of deploy/base/rbac.yaml.
+    c.ok(&["create", "namespace", "security-profiles-operator"]);
+    let rbac = repo().join("deploy/base/rbac.yaml");
+    c.ok(&["apply", "-f", rbac.to_str().expect("utf8")]);
+    for sa in ["spod", "security-profiles-operator"] {
+        sa_kubeconfig(&c, sa);
+    }
     c.start_daemon("daemon.log");
     let manager = Command::new(env!("CARGO_BIN_EXE_spo-operator"))
         // Aggregation and the merger only: this cluster has no operator namespace for the
@@ -292,13 +304,57 @@ fn start() -> Option<Cluster> {
             "--with-spod-controller",
             "false",
         ])
-        .env("KUBECONFIG", &c.kube.kubeconfig)
+        .env(
+            "KUBECONFIG",
+            c.kube
+                .dir
+                .path()
+                .join("security-profiles-operator.kubeconfig"),
+        )
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(c.kube.dir.path().join("manager.log")).expect("log"))
         .spawn()
         .expect("manager starts");
     c.manager = Some(manager);
     Some(c)
+}
+
+/// Writes `<sa>.kubeconfig`: the admin kubeconfig with a TokenRequest token of service
+/// account `security-profiles-operator/<sa>` instead of the admin token.
+fn sa_kubeconfig(c: &Cluster, sa: &str) {
+    let token = c
+        .ok(&[
+            "create",
+            "token",
+            sa,
+            "-n",
+            "security-profiles-operator",
+            "--duration=2h",
+        ])
+        .trim()
+        .to_string();
+    assert!(!token.is_empty(), "token of {sa}");
+    let admin = std::fs::read_to_string(&c.kube.kubeconfig).expect("admin kubeconfig");
+    assert!(admin.contains("{token: admin-token}"), "{admin}");
+    let kc = admin.replace("{token: admin-token}", &format!("{{token: \"{token}\"}}"));
+    std::fs::write(c.kube.dir.path().join(format!("{sa}.kubeconfig")), kc).expect("kubeconfig");
+    // The token really is that service account's, restricted by RBAC.
+    let (ok, _, err) = c.kubectl(&[
+        "--kubeconfig",
+        c.kube
+            .dir
+            .path()
+            .join(format!("{sa}.kubeconfig"))
+            .to_str()
+            .expect("utf8"),
+        "get",
+        "secrets",
+        "-A",
+    ]);
+    assert!(
+        !ok && err.contains("forbidden"),
+        "{sa} must not read secrets: {err}"
+    );
 }
 
 fn pod_yaml(name: Option<&str>, generate: Option<&str>, app: &str, annotation: &str) -> String {
@@ -615,6 +671,14 @@ fn recording_in_the_cluster_bpf_restart_and_merge() {
     no_partial_profiles(&c);
     apparmor_from_bpf(&mut c);
     metrics_scraped(&c);
+    // deploy/base/rbac.yaml sufficed: no request of the daemon or the manager was refused.
+    for f in ["daemon.log", "daemon2.log", "manager.log"] {
+        let log = std::fs::read_to_string(c.kube.dir.path().join(f)).unwrap_or_default();
+        assert!(
+            !log.to_lowercase().contains("forbidden"),
+            "{f}: a request was refused by RBAC:\n{log}"
+        );
+    }
 }
 
 /// GET `path` from the daemon's health/metrics listener.
