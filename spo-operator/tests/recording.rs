@@ -671,6 +671,7 @@ fn recording_in_the_cluster_bpf_restart_and_merge() {
     no_partial_profiles(&c);
     apparmor_from_bpf(&mut c);
     metrics_scraped(&c);
+    with_the_webhook(&mut c);
     // deploy/base/rbac.yaml sufficed: no request of the daemon or the manager was refused.
     for f in ["daemon.log", "daemon2.log", "manager.log"] {
         let log = std::fs::read_to_string(c.kube.dir.path().join(f)).unwrap_or_default();
@@ -679,6 +680,202 @@ fn recording_in_the_cluster_bpf_restart_and_merge() {
             "{f}: a request was refused by RBAC:\n{log}"
         );
     }
+}
+
+/// Starts `spo-operator webhook` on a free port with a certificate of the test CA and
+/// registers its configurations, as tests/webhook_e2e.rs does.
+fn start_webhook(c: &mut Cluster) {
+    let d = c.kube.dir.path().to_path_buf();
+    let certs = d.join("certs");
+    let st = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "cd {0} && openssl req -newkey rsa:2048 -nodes -subj /CN=spo-webhook -keyout wh.key -out wh.csr 2>/dev/null \
+             && printf 'subjectAltName=IP:127.0.0.1\\n' > wh.cnf \
+             && openssl x509 -req -in wh.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 1 -extfile wh.cnf -out wh.crt 2>/dev/null",
+            certs.display()
+        ))
+        .status()
+        .expect("openssl");
+    assert!(st.success(), "webhook certificate");
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_spo-operator"))
+        .args([
+            "webhook",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+        ])
+        .arg("--tls-cert-file")
+        .arg(certs.join("wh.crt"))
+        .arg("--tls-key-file")
+        .arg(certs.join("wh.key"))
+        .env("KUBECONFIG", &c.kube.kubeconfig)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(d.join("webhook.log")).expect("log"))
+        .spawn()
+        .expect("webhook starts");
+    c.services.push(child);
+    wait_for("the webhook to be ready", c, || {
+        std::fs::read_to_string(d.join("webhook.log"))
+            .ok()
+            .filter(|l| l.contains("pod webhooks ready"))
+    });
+    let out = Command::new(env!("CARGO_BIN_EXE_spo-operator"))
+        .args(["webhook", "--print-configurations"])
+        .arg(format!("https://127.0.0.1:{port}"))
+        .arg("--ca-file")
+        .arg(certs.join("ca.crt"))
+        .output()
+        .expect("print configurations");
+    assert!(out.status.success());
+    let f = d.join("webhooks.yaml");
+    std::fs::write(&f, &out.stdout).expect("write");
+    c.ok(&["apply", "-f", f.to_str().expect("utf8")]);
+}
+
+fn pod_without_annotations(generate: &str, app: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  generateName: {generate}\n  namespace: {NS}\n  labels: {{app: {app}}}\nspec:\n  nodeName: {NODE}\n  containers:\n  - name: ctr\n    image: busybox\n"
+    )
+}
+
+// covers: RC-05, RC-09 with the daemon's trace profile (weak point 1), RC-23, RC-24, RC-25 —
+// together with the real recording webhook (#14): the manager's `log-enricher-trace` object
+// is installed by the daemon where the webhook's injected path points; pods created without
+// annotations are annotated by the webhook, recorded by the daemon, merged by the manager.
+fn with_the_webhook(c: &mut Cluster) {
+    start_webhook(c);
+
+    // The trace profile exactly as the manager's SPOD controller creates it.
+    let trace = spo_operator::manager::desired::log_enricher_trace();
+    let f = c.kube.dir.path().join("trace.json");
+    std::fs::write(&f, trace.to_string()).expect("write");
+    c.ok(&["apply", "-f", f.to_str().expect("utf8")]);
+    let local = wait_for("log-enricher-trace installed", c, || {
+        let p = c.get(&["seccompprofile", "log-enricher-trace"])?;
+        p["status"]["localhostProfile"].as_str().map(str::to_string)
+    });
+    let file = c.kube.dir.path().join("kubelet/seccomp").join(&local);
+    let installed = wait_for("the trace profile file", c, || {
+        std::fs::read_to_string(&file).ok()
+    });
+    let v: Value = serde_json::from_str(&installed).expect("installed JSON");
+    assert_eq!(v["defaultAction"], "SCMP_ACT_LOG", "{installed}");
+
+    // A Logs recording: the webhook injects the path of that installed file.
+    c.create(&format!(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileRecording\nmetadata: {{name: traced, namespace: {NS}}}\nspec: {{kind: SeccompProfile, recorder: Logs, podSelector: {{matchLabels: {{app: traced}}}}}}\n"
+    ));
+    let pod = c.create(&pod_without_annotations("traced-", "traced"));
+    let sp = &pod["spec"]["containers"][0]["securityContext"]["seccompProfile"];
+    assert_eq!(sp["type"], "Localhost", "{pod}");
+    assert_eq!(sp["localhostProfile"], local.as_str(), "{pod}");
+    let injected = c
+        .kube
+        .dir
+        .path()
+        .join("kubelet/seccomp")
+        .join(sp["localhostProfile"].as_str().expect("path"));
+    assert!(injected.is_file(), "{} is installed", injected.display());
+    assert!(
+        pod["metadata"]["annotations"]["io.containers.trace-logs/ctr"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("traced_ctr_"))
+    );
+    let name = pod["metadata"]["name"].as_str().expect("name").to_string();
+    c.ok(&[
+        "delete",
+        "pod",
+        &name,
+        "-n",
+        NS,
+        "--grace-period=0",
+        "--force",
+    ]);
+
+    // A Bpf recording with Containers merge: two replicas annotated by the webhook alone.
+    c.create(&format!(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileRecording\nmetadata: {{name: joint, namespace: {NS}}}\nspec: {{kind: SeccompProfile, recorder: Bpf, mergeStrategy: Containers, podSelector: {{matchLabels: {{app: joint}}}}}}\n"
+    ));
+    let mut pods = Vec::new();
+    for i in 1..=2u32 {
+        let pod = c.create(&pod_without_annotations("joint-", "joint"));
+        let ann = pod["metadata"]["annotations"]["io.containers.trace-bpf/ctr"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let parts: Vec<&str> = ann.split('_').collect();
+        assert!(
+            parts.len() == 4 && parts[0] == "joint" && parts[1] == "ctr" && parts[2].len() == 5,
+            "annotation set by the webhook: {pod}"
+        );
+        let name = pod["metadata"]["name"].as_str().expect("name").to_string();
+        let k = c.container(&format!("joint{i}"), 60 + i as usize, i);
+        c.report_running(&name, k);
+        pods.push((name, k));
+    }
+    let daemon = c.daemon.as_ref().expect("daemon").id();
+    for (pod, k) in &pods {
+        let pid = c.ctrs[*k].child.id();
+        wait_for(&format!("the recorder to attach to {pod}"), c, || {
+            in_cgroup_of_daemon(pid, daemon).then_some(())
+        });
+    }
+    for (_, k) in &pods {
+        let dir = c.ctrs[*k].dir.clone();
+        for (go, done) in [("go1", "done1"), ("go2", "done2")] {
+            touch(&dir.join(go));
+            wait_for(done, c, || dir.join(done).exists().then_some(()));
+        }
+        touch(&dir.join("stop"));
+        assert!(c.ctrs[*k].child.wait().expect("exerciser").success());
+    }
+    for (pod, _) in &pods {
+        c.ok(&[
+            "delete",
+            "pod",
+            pod,
+            "-n",
+            NS,
+            "--grace-period=0",
+            "--force",
+        ]);
+        let partial = format!("joint-ctr-{}", pod.trim_start_matches("joint-"));
+        wait_for(&format!("partial {partial}"), c, || {
+            c.get(&["seccompprofile", &partial])
+        });
+    }
+    c.ok(&[
+        "delete",
+        "profilerecording",
+        "joint",
+        "-n",
+        NS,
+        "--wait=false",
+    ]);
+    let merged = wait_for("merged profile joint-ctr", c, || {
+        c.get(&["seccompprofile", "joint-ctr"])
+    });
+    let names = names_of(&merged);
+    for want in ["getppid", "times", "sysinfo", "getresuid", "getresgid"] {
+        assert!(names.contains(&want.to_string()), "{want}: {names:?}");
+    }
+    let cov: Value = serde_json::from_str(
+        merged["metadata"]["annotations"]["spo.x-k8s.io/syscall-coverage"]
+            .as_str()
+            .expect("coverage"),
+    )
+    .expect("coverage json");
+    assert_eq!(cov["total"], 2, "{cov}");
+    assert_eq!(cov["syscalls"]["getresuid"], 1, "{cov}");
+    wait_for("the joint recording to go away", c, || {
+        c.get(&["profilerecording", "joint", "-n", NS])
+            .is_none()
+            .then_some(())
+    });
 }
 
 /// GET `path` from the daemon's health/metrics listener.
