@@ -34,6 +34,7 @@ pub fn default_output(t: RecordType) -> &'static str {
 }
 
 /// `--recorder logs` records syscalls only.
+#[cfg(feature = "libseccomp")]
 pub fn refuse_logs(args: &RecordArgs) -> Result<()> {
     if wants_apparmor(args.record_type) {
         bail!(
@@ -44,6 +45,7 @@ pub fn refuse_logs(args: &RecordArgs) -> Result<()> {
     Ok(())
 }
 
+#[cfg(feature = "libseccomp")]
 fn type_name(t: RecordType) -> &'static str {
     match t {
         RecordType::Seccomp => "seccomp",
