@@ -121,7 +121,12 @@ fn check_apparmor_doc(doc: &Value, dir: &Path) {
         exe.contains(&exerciser().to_str().unwrap().to_string()),
         "{exe:?}"
     );
-    assert!(exe.iter().any(|p| p.ends_with("/true")), "{exe:?}");
+    // `true` is found as /usr/bin/true through PATH; spoc resolves symlinks for AppArmor.
+    let true_bin = std::fs::canonicalize("/usr/bin/true").unwrap();
+    assert!(
+        exe.contains(&true_bin.to_string_lossy().into_owned()),
+        "{exe:?}"
+    );
     assert!(
         !exe.iter().any(|p| p.starts_with("/nonexistent-spo-path")),
         "failed PATH candidates are not executables: {exe:?}"
@@ -216,6 +221,28 @@ fn cli_07_record_all_writes_apparmor_then_seccomp() {
     for n in ["openat2", "socket", "setpriority", "chroot", "execve"] {
         assert!(names.contains(&n.to_string()), "{n} in {names:?}");
     }
+}
+
+// covers: CLI-06 — paths are resolved through symlinks for AppArmor (it mediates resolved
+// paths): a program run through a symlink is allowed under its real path.
+#[test]
+fn cli_06_apparmor_paths_are_resolved_through_symlinks() {
+    let dir = work_dir("cli06link");
+    let link = dir.join("linked-exerciser");
+    std::os::unix::fs::symlink(exerciser(), &link).unwrap();
+    let out = dir.join("p.yaml");
+    let o = record("apparmor", link.to_str().unwrap(), &dir, &out);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let docs = spo_core::parse_stream(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let exe = strings(&docs[0].value["spec"]["abstract"]["executable"]["allowedExecutables"]);
+    assert!(
+        exe.contains(&exerciser().to_str().unwrap().to_string()),
+        "the real path: {exe:?}"
+    );
+    assert!(
+        !exe.iter().any(|p| p.ends_with("/linked-exerciser")),
+        "{exe:?}"
+    );
 }
 
 // covers: CLI-06 — the audit-log recorder cannot produce AppArmor data and says so.

@@ -63,22 +63,26 @@ pub fn enable(recorder: &mut Recorder) -> Result<()> {
         .context("cannot start AppArmor recording")
 }
 
-/// The absolute path of the recorded program: `/proc/PID/exe` for `--pid`; else the
-/// command as the kernel will find it — a name without `/` through `PATH` (not upstream's
-/// cwd-relative path, weak point 5), a relative path against the cwd.
+/// The absolute, symlink-resolved path of the recorded program (what AppArmor attaches a
+/// profile by): `/proc/PID/exe` for `--pid`; else the command as the kernel will find it —
+/// a name without `/` through `PATH` (not upstream's cwd-relative path, weak point 5), a
+/// relative path against the cwd.
 pub fn program_path(args: &RecordArgs) -> Option<PathBuf> {
     if let Some(pid) = args.pid {
         return std::fs::read_link(format!("/proc/{pid}/exe")).ok();
     }
     let program = Path::new(args.command.first()?);
-    if program.as_os_str().as_encoded_bytes().contains(&b'/') {
-        return std::path::absolute(program).ok();
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| is_executable(p))
-        .and_then(|p| std::path::absolute(p).ok())
+    let found = if program.as_os_str().as_encoded_bytes().contains(&b'/') {
+        program.to_path_buf()
+    } else {
+        let path = std::env::var_os("PATH")?;
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(program))
+            .find(|p| is_executable(p))?
+    };
+    std::fs::canonicalize(&found)
+        .or_else(|_| std::path::absolute(&found))
+        .ok()
 }
 
 fn is_executable(p: &Path) -> bool {
@@ -100,7 +104,7 @@ pub fn render(
     let options = RecordOptions {
         program: program.clone(),
     };
-    let observations = rec.apparmor.observations();
+    let observations = resolved(rec).observations();
     let profile = profile_from_observations(name, &observations, &options);
     Ok(match t {
         RecordType::RawApparmor => {
@@ -116,6 +120,36 @@ pub fn render(
         }
         _ => spo_core::to_yaml_stream(&[profile.to_manifest()?])?,
     })
+}
+
+/// The recording with its paths resolved through symlinks (AppArmor mediates resolved
+/// paths: `/bin/true` is `/usr/bin/true` on a merged-/usr system) — only when every recorded
+/// process ran in spoc's own mount namespace, where the paths mean the same; a path that no
+/// longer exists is kept as recorded.
+fn resolved(rec: &Recorded) -> spo_recorder::bpf::AppArmorRecorded {
+    let own = std::fs::read_link("/proc/self/ns/mnt").ok().and_then(|l| {
+        let l = l.to_string_lossy().into_owned();
+        l.strip_prefix("mnt:[")?
+            .strip_suffix(']')?
+            .parse::<u32>()
+            .ok()
+    });
+    let same_ns = own.is_some_and(|own| rec.mount_namespaces().iter().all(|ns| *ns == own));
+    let mut out = rec.apparmor.clone();
+    if !same_ns {
+        tracing::info!(
+            "the recording left spoc's mount namespace: AppArmor paths kept as recorded"
+        );
+        return out;
+    }
+    out.files.clear();
+    for (path, flags) in &rec.apparmor.files {
+        let p = std::fs::canonicalize(path)
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| path.clone());
+        *out.files.entry(p).or_default() |= flags;
+    }
+    out
 }
 
 /// What the AppArmor recording saw, for the summary on stderr.
