@@ -208,70 +208,13 @@ static __always_inline void flush(struct spo_cache *c)
 	}
 }
 
-SEC("raw_tracepoint/sys_enter")
-int sys_enter(struct bpf_raw_tracepoint_args *ctx)
-{
-	__u32 zero = 0;
-	struct spo_cache *c = bpf_map_lookup_elem(&cache, &zero);
-	if (!c)
-		return 0;
-	__u32 *gen = bpf_map_lookup_elem(&nsgen, &zero);
-	if (!gen)
-		return 0;
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 pid_tgid = ((__u64)(__u32)task->tgid << 32) | (__u32)task->pid;
-	/* pid_tgid guards against a freed task_struct being reused by another task. */
-	if (c->task != (__u64)task || c->pid_tgid != pid_tgid || c->nsgen != *gen ||
-	    !is_active(c->slot, c->instance)) {
-		struct spo_target *t = find_target();
-		if (!t)
-			return 0;
-		__u32 slot = t->slot, instance = t->instance;
-		if (slot >= MAX_TARGETS)
-			return 0;
-		flush(c);
-		c->task = (__u64)task;
-		c->pid_tgid = pid_tgid;
-		c->slot = slot;
-		c->instance = instance;
-		c->mntns = task->nsproxy->mnt_ns->ns.inum;
-		c->nsgen = *gen;
-	}
-
-	/* args: (struct pt_regs *regs, long id); see HOWTO: index through a u64 pointer. */
-	__u64 nr = ((__u64 *)ctx)[1];
-	__u32 abi = ABI_NATIVE;
-#ifdef __TARGET_ARCH_x86
-	if (task->thread_info.status & TS_COMPAT)
-		abi = ABI_COMPAT;
-	else if (nr & X32_SYSCALL_BIT) {
-		abi = ABI_X32;
-		nr &= ~X32_SYSCALL_BIT;
-	}
-#endif
-	if (nr >= NR_SLOTS) {
-		bump(c->slot, STAT_BAD_NR);
-		return 0;
-	}
-	c->bits[abi].words[(nr >> 6) & (WORDS - 1)] |= 1ULL << (nr & 63);
-#ifdef NR_UNSHARE
-	/* The task may switch mount namespace: store what it did so far under the old one and
-	 * look it up again on its next syscall. */
-	if (abi == ABI_NATIVE && (nr == NR_UNSHARE || nr == NR_SETNS)) {
-		flush(c);
-		c->task = 0;
-		__sync_fetch_and_add(gen, 1);
-	}
-#endif
-	return 0;
-}
-
 /* ---------------------------------------------------------------------------------------
  * AppArmor recording (RC-21) without BPF LSM: raw tracepoints only.
  *
- * `aa_sys_enter` (raw tracepoint sys_enter) looks at the few syscalls an AppArmor profile
- * is made of and reads their arguments from the saved user registers: open/openat/openat2/
- * creat (path pointer + read/write intent, parked per thread) and socket (family/type).
+ * `sys_enter` (the syscall recorder's own program, when `aa_config.enabled`) looks at the
+ * few syscalls an AppArmor profile is made of and reads their arguments from the saved user
+ * registers: open/openat/openat2/creat (path pointer + read/write intent, parked per
+ * thread) and socket (family/type).
  * `aa_sys_exit` records a parked open only when it succeeded (the dynamic loader probes
  * many library paths that do not exist), reading the path then: the kernel has just copied
  * it, so its page is present (at sys_enter a string literal of a freshly forked child may
@@ -333,7 +276,9 @@ struct spo_aa_pending {
 
 struct spo_aa_config {
 	__u32 binprm_filename; /* byte offset of linux_binprm.filename */
-	__u32 valid;
+	__u32 valid;          /* the offset is known */
+	__u32 enabled;        /* AppArmor recording is on */
+	__u32 pad;
 };
 
 /* (slot, instance, path) -> AA_* flags */
@@ -456,37 +401,34 @@ static __always_inline __u64 open_flags(__u64 flags)
 	return f;
 }
 
-static __always_inline struct spo_aa_slot *slot_data(struct spo_target *t)
+static __always_inline struct spo_aa_slot *slot_data(__u32 slot, __u32 instance)
 {
-	__u32 slot = t->slot;
 	struct spo_aa_slot *s = bpf_map_lookup_elem(&aa_slots, &slot);
 	if (!s)
 		return 0;
-	if (s->instance != t->instance) {
+	if (s->instance != instance) {
 		/* first use by this recording: userspace zeroes the slot on start, this guards
 		 * against a stale entry */
 		s->caps = 0;
 		s->sockets = 0;
-		s->instance = t->instance;
+		s->instance = instance;
 	}
 	return s;
 }
 
-SEC("raw_tracepoint/sys_enter")
-int aa_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+static __always_inline int is_aa_nr(long nr)
 {
-	long nr = (long)((__u64 *)ctx)[1];
-	if (nr != NR_OPENAT && nr != NR_OPEN && nr != NR_OPENAT2 && nr != NR_CREAT &&
-	    nr != NR_SOCKET)
-		return 0;
-#ifdef __TARGET_ARCH_x86
-	struct task_struct *task = bpf_get_current_task_btf();
-	if (task->thread_info.status & TS_COMPAT)
-		return 0; /* ia32 numbers differ; not recorded for AppArmor */
-#endif
-	struct spo_target *t = active_target();
-	if (!t)
-		return 0;
+	return nr == NR_OPENAT || nr == NR_OPEN || nr == NR_OPENAT2 || nr == NR_CREAT ||
+	       nr == NR_SOCKET;
+}
+
+/* Called by `sys_enter` for a native syscall `nr` (is_aa_nr) of a recorded task. */
+static __always_inline void aa_enter(void *ctx, __u32 slot, __u32 instance, long nr)
+{
+	__u32 zero = 0;
+	struct spo_aa_config *cfg = bpf_map_lookup_elem(&aa_config, &zero);
+	if (!cfg || !cfg->enabled)
+		return;
 	void *regs = (void *)((__u64 *)ctx)[0];
 	__u64 a0 = reg_arg(regs, REG_ARG0);
 	__u64 a1 = reg_arg(regs, REG_ARG1);
@@ -498,15 +440,15 @@ int aa_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 			f = AA_SOCK_RAW;
 		else if (fam == 2 || fam == 10) /* AF_INET, AF_INET6 */
 			f = type == 1 ? AA_SOCK_TCP : (type == 2 ? AA_SOCK_UDP : 0);
-		struct spo_aa_slot *s = slot_data(t);
+		struct spo_aa_slot *s = slot_data(slot, instance);
 		if (s && f)
 			__sync_fetch_and_or(&s->sockets, f);
-		return 0;
+		return;
 	}
 
 	/* The *at() forms: an absolute path ignores the directory fd; a relative one (to the
 	 * fd or the cwd) is counted and not recorded. */
-	struct spo_aa_pending p = {.slot = t->slot, .instance = t->instance, .uptr = a1};
+	struct spo_aa_pending p = {.slot = slot, .instance = instance, .uptr = a1};
 	if (nr == NR_OPEN) {
 		p.uptr = a0;
 		p.flags = open_flags(a1);
@@ -525,7 +467,6 @@ int aa_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 		__u32 tid = (__u32)bpf_get_current_pid_tgid();
 		bpf_map_update_elem(&aa_open, &tid, &p, BPF_ANY);
 	}
-	return 0;
 }
 
 /* args: (struct pt_regs *regs, long ret) */
@@ -585,8 +526,71 @@ int aa_cap(struct bpf_raw_tracepoint_args *ctx)
 	struct spo_target *t = active_target();
 	if (!t)
 		return 0;
-	struct spo_aa_slot *s = slot_data(t);
+	struct spo_aa_slot *s = slot_data(t->slot, t->instance);
 	if (s)
 		__sync_fetch_and_or(&s->caps, 1ULL << cap);
 	return 0;
 }
+
+/* The syscall recorder (and the AppArmor entry hook). */
+SEC("raw_tracepoint/sys_enter")
+int sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u32 zero = 0;
+	struct spo_cache *c = bpf_map_lookup_elem(&cache, &zero);
+	if (!c)
+		return 0;
+	__u32 *gen = bpf_map_lookup_elem(&nsgen, &zero);
+	if (!gen)
+		return 0;
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 pid_tgid = ((__u64)(__u32)task->tgid << 32) | (__u32)task->pid;
+	/* pid_tgid guards against a freed task_struct being reused by another task. */
+	if (c->task != (__u64)task || c->pid_tgid != pid_tgid || c->nsgen != *gen ||
+	    !is_active(c->slot, c->instance)) {
+		struct spo_target *t = find_target();
+		if (!t)
+			return 0;
+		__u32 slot = t->slot, instance = t->instance;
+		if (slot >= MAX_TARGETS)
+			return 0;
+		flush(c);
+		c->task = (__u64)task;
+		c->pid_tgid = pid_tgid;
+		c->slot = slot;
+		c->instance = instance;
+		c->mntns = task->nsproxy->mnt_ns->ns.inum;
+		c->nsgen = *gen;
+	}
+
+	/* args: (struct pt_regs *regs, long id); see HOWTO: index through a u64 pointer. */
+	__u64 nr = ((__u64 *)ctx)[1];
+	__u32 abi = ABI_NATIVE;
+#ifdef __TARGET_ARCH_x86
+	if (task->thread_info.status & TS_COMPAT)
+		abi = ABI_COMPAT;
+	else if (nr & X32_SYSCALL_BIT) {
+		abi = ABI_X32;
+		nr &= ~X32_SYSCALL_BIT;
+	}
+#endif
+	if (nr >= NR_SLOTS) {
+		bump(c->slot, STAT_BAD_NR);
+		return 0;
+	}
+	c->bits[abi].words[(nr >> 6) & (WORDS - 1)] |= 1ULL << (nr & 63);
+	/* AppArmor recording (when enabled): the same hook, no second program per syscall. */
+	if (abi == ABI_NATIVE && is_aa_nr(nr))
+		aa_enter(ctx, c->slot, c->instance, nr);
+#ifdef NR_UNSHARE
+	/* The task may switch mount namespace: store what it did so far under the old one and
+	 * look it up again on its next syscall. */
+	if (abi == ABI_NATIVE && (nr == NR_UNSHARE || nr == NR_SETNS)) {
+		flush(c);
+		c->task = 0;
+		__sync_fetch_and_add(gen, 1);
+	}
+#endif
+	return 0;
+}
+

@@ -199,9 +199,13 @@ pub struct RawAaConfig {
     pub binprm_filename: u32,
     /// 1 when the offset is known (else executables are not recorded).
     pub valid: u32,
+    /// 1 when AppArmor recording is on (the syscall program then looks at opens/sockets).
+    pub enabled: u32,
+    /// Zero.
+    pub pad: u32,
 }
 
-const _: () = assert!(std::mem::size_of::<RawAaConfig>() == 8);
+const _: () = assert!(std::mem::size_of::<RawAaConfig>() == 16);
 const _: () = assert!(std::mem::size_of::<RawAaKey>() == 8 + AA_PATH_MAX);
 const _: () = assert!(std::mem::size_of::<RawAaSlot>() == 24);
 const _: () = assert!(std::mem::size_of::<RawConfig>() == 20);

@@ -4,9 +4,10 @@
 //! # How it is recorded (no BPF LSM needed)
 //!
 //! Kernels without the AppArmor or BPF LSM (and without fentry/kprobes) still run raw
-//! tracepoints, so [`crate::bpf::Recorder::enable_apparmor`] attaches four of them:
+//! tracepoints, so [`crate::bpf::Recorder::enable_apparmor`] uses four of them:
 //!
-//! * `sys_enter`, looking only at `open`, `creat`, `openat`, `openat2` (path pointer and
+//! * `sys_enter` (the syscall recorder's own program: no second program per syscall), looking
+//!   only at `open`, `creat`, `openat`, `openat2` (path pointer and
 //!   read/write intent from the flags: `O_ACCMODE`, `O_CREAT`/`O_TRUNC` mean write; `O_PATH`
 //!   is no access, parked per thread) and `socket` (family/type);
 //! * `sys_exit`: a parked open counts only when it succeeded (the dynamic loader probes

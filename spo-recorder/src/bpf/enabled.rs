@@ -27,7 +27,6 @@ const PROGRAM: &str = "sys_enter";
 const TRACEPOINT: &str = "sys_enter";
 
 /// AppArmor programs: (program, raw tracepoint).
-const AA_SYS_ENTER: (&str, &str) = ("aa_sys_enter", "sys_enter");
 const AA_SYS_EXIT: (&str, &str) = ("aa_sys_exit", "sys_exit");
 const AA_EXEC: (&str, &str) = ("aa_exec_done", "sched_process_exec");
 const AA_CAP: (&str, &str) = ("aa_cap", "cap_capable");
@@ -287,16 +286,17 @@ impl Recorder {
         program_of(&mut self.ebpf)
     }
 
-    /// Enables AppArmor recording (RC-21) for every target from now on: loads the four
-    /// AppArmor raw tracepoint programs (see [`crate::bpf::apparmor`]), attached together
-    /// with the syscall program. Only a missing `cap_capable` tracepoint (Linux < 6.14) is
+    /// Enables AppArmor recording (RC-21) for every target from now on: switches on the
+    /// AppArmor part of the syscall program and loads the three other AppArmor raw
+    /// tracepoint programs (see [`crate::bpf::apparmor`]), attached together with the
+    /// syscall program. Only a missing `cap_capable` tracepoint (Linux < 6.14) is
     /// tolerated: capabilities are then not recorded, which
     /// [`Recorder::apparmor_capabilities`] reports.
     pub fn enable_apparmor(&mut self) -> Result<(), BpfError> {
         if self.aa.is_some() {
             return Ok(());
         }
-        for (prog, _) in [AA_SYS_ENTER, AA_SYS_EXIT, AA_EXEC, AA_CAP] {
+        for (prog, _) in [AA_SYS_EXIT, AA_EXEC, AA_CAP] {
             aa_program(&mut self.ebpf, prog)?
                 .load()
                 .map_err(|e| kernel_err(&format!("load program {prog}"), e))?;
@@ -304,6 +304,8 @@ impl Recorder {
         let cfg = RawAaConfig {
             binprm_filename: self.binprm_filename.unwrap_or(0),
             valid: u32::from(self.binprm_filename.is_some()),
+            enabled: 1,
+            pad: 0,
         };
         let map = self.ebpf.map_mut("aa_config").ok_or(BpfError::Map {
             map: "aa_config",
@@ -333,7 +335,7 @@ impl Recorder {
         };
         let mut result = Ok(());
         if aa.links.is_empty() {
-            for (prog, tp) in [AA_SYS_ENTER, AA_SYS_EXIT, AA_EXEC, AA_CAP] {
+            for (prog, tp) in [AA_SYS_EXIT, AA_EXEC, AA_CAP] {
                 let attached = aa_program(&mut self.ebpf, prog).and_then(|p| {
                     p.attach(tp)
                         .map_err(|e| kernel_err(&format!("attach raw tracepoint {tp}"), e))
