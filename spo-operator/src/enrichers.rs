@@ -125,12 +125,14 @@ pub async fn node_pods_with(client: Client, cfg: watcher::Config) -> anyhow::Res
 }
 
 /// Tails `path` on a thread of its own, feeding every line to a shared enricher; `print`
-/// also logs each enriched event as an `audit` line (RC-31..RC-33).
+/// also logs each enriched event as an `audit` line (RC-31..RC-33); `metrics` counts the
+/// audit records per container (`*_profile_audit_total`).
 pub fn spawn_log_source(
     path: &Path,
     node: &str,
     pods: Store<Pod>,
     print: bool,
+    metrics: Option<spo_recorder::enricher::EnricherMetrics>,
 ) -> anyhow::Result<SharedEnricher> {
     let opts = EnricherOptions {
         node: node.to_string(),
@@ -139,7 +141,7 @@ pub fn spawn_log_source(
     let enricher = Arc::new(Mutex::new(Enricher::new(
         opts,
         PodResolver::new(pods),
-        None,
+        metrics,
     )));
     let mut tailer = Tailer::open(path, TailOptions::new(path))
         .with_context(|| format!("opening {}", path.display()))?;
@@ -197,7 +199,7 @@ pub async fn run_log_enricher(opts: LogEnricherOptions) -> anyhow::Result<()> {
         .context("connecting to the API server")?;
     let pods = node_pods(client, &opts.node_name).await?;
     let path = audit_source(&opts.audit_log);
-    let _e = spawn_log_source(&path, &opts.node_name, pods, true)?;
+    let _e = spawn_log_source(&path, &opts.node_name, pods, true, None)?;
     tracing::info!(source = %path.display(), "log enricher started");
     tokio::signal::ctrl_c()
         .await

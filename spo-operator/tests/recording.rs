@@ -6,6 +6,11 @@
 //! patched with those container IDs, the recording annotations set as the recording webhook
 //! sets them. One test function: the scenarios share one cluster.
 //!
+//! The daemon and the manager run under their own service accounts (`spod`,
+//! `security-profiles-operator`) with exactly the RBAC of `deploy/base/rbac.yaml`: real
+//! tokens from the TokenRequest API against an apiserver with `--authorization-mode=RBAC`,
+//! so every scenario also proves that RBAC suffices for recording and merging.
+//!
 //! Needs root, cgroup v2 and kernel BTF (the eBPF recorder); skips with the reason otherwise.
 
 use std::path::{Path, PathBuf};
@@ -139,7 +144,7 @@ impl Cluster {
             .arg(&self.cg_root)
             .arg("--recording-audit-log")
             .arg(self.kube.dir.path().join("audit.log"))
-            .env("KUBECONFIG", &self.kube.kubeconfig)
+            .env("KUBECONFIG", self.kube.dir.path().join("spod.kubeconfig"))
             .env("NODE_NAME", NODE)
             .env("KUBELET_DIR", self.kube.dir.path().join("kubelet"))
             .env("RUST_LOG", "info")
@@ -279,6 +284,13 @@ fn start() -> Option<Cluster> {
         "crd",
         "--all",
     ]);
+    // Least privilege as deployed: the service accounts and roles of deploy/base/rbac.yaml.
+    c.ok(&["create", "namespace", "security-profiles-operator"]);
+    let rbac = repo().join("deploy/base/rbac.yaml");
+    c.ok(&["apply", "-f", rbac.to_str().expect("utf8")]);
+    for sa in ["spod", "security-profiles-operator"] {
+        sa_kubeconfig(&c, sa);
+    }
     c.start_daemon("daemon.log");
     let manager = Command::new(env!("CARGO_BIN_EXE_spo-operator"))
         // Aggregation and the merger only: this cluster has no operator namespace for the
@@ -292,13 +304,57 @@ fn start() -> Option<Cluster> {
             "--with-spod-controller",
             "false",
         ])
-        .env("KUBECONFIG", &c.kube.kubeconfig)
+        .env(
+            "KUBECONFIG",
+            c.kube
+                .dir
+                .path()
+                .join("security-profiles-operator.kubeconfig"),
+        )
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(c.kube.dir.path().join("manager.log")).expect("log"))
         .spawn()
         .expect("manager starts");
     c.manager = Some(manager);
     Some(c)
+}
+
+/// Writes `<sa>.kubeconfig`: the admin kubeconfig with a TokenRequest token of service
+/// account `security-profiles-operator/<sa>` instead of the admin token.
+fn sa_kubeconfig(c: &Cluster, sa: &str) {
+    let token = c
+        .ok(&[
+            "create",
+            "token",
+            sa,
+            "-n",
+            "security-profiles-operator",
+            "--duration=2h",
+        ])
+        .trim()
+        .to_string();
+    assert!(!token.is_empty(), "token of {sa}");
+    let admin = std::fs::read_to_string(&c.kube.kubeconfig).expect("admin kubeconfig");
+    assert!(admin.contains("{token: admin-token}"), "{admin}");
+    let kc = admin.replace("{token: admin-token}", &format!("{{token: \"{token}\"}}"));
+    std::fs::write(c.kube.dir.path().join(format!("{sa}.kubeconfig")), kc).expect("kubeconfig");
+    // The token really is that service account's, restricted by RBAC.
+    let (ok, _, err) = c.kubectl(&[
+        "--kubeconfig",
+        c.kube
+            .dir
+            .path()
+            .join(format!("{sa}.kubeconfig"))
+            .to_str()
+            .expect("utf8"),
+        "get",
+        "secrets",
+        "-A",
+    ]);
+    assert!(
+        !ok && err.contains("forbidden"),
+        "{sa} must not read secrets: {err}"
+    );
 }
 
 fn pod_yaml(name: Option<&str>, generate: Option<&str>, app: &str, annotation: &str) -> String {
@@ -613,6 +669,364 @@ fn recording_in_the_cluster_bpf_restart_and_merge() {
     selinux_from_avcs(&mut c);
     seccomp_from_logs(&mut c);
     no_partial_profiles(&c);
+    apparmor_from_bpf(&mut c);
+    metrics_scraped(&c);
+    with_the_webhook(&mut c);
+    // deploy/base/rbac.yaml sufficed: no request of the daemon or the manager was refused.
+    for f in ["daemon.log", "daemon2.log", "manager.log"] {
+        let log = std::fs::read_to_string(c.kube.dir.path().join(f)).unwrap_or_default();
+        assert!(
+            !log.to_lowercase().contains("forbidden"),
+            "{f}: a request was refused by RBAC:\n{log}"
+        );
+    }
+}
+
+/// Starts `spo-operator webhook` on a free port with a certificate of the test CA and
+/// registers its configurations, as tests/webhook_e2e.rs does.
+fn start_webhook(c: &mut Cluster) {
+    let d = c.kube.dir.path().to_path_buf();
+    let certs = d.join("certs");
+    let st = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "cd {0} && openssl req -newkey rsa:2048 -nodes -subj /CN=spo-webhook -keyout wh.key -out wh.csr 2>/dev/null \
+             && printf 'subjectAltName=IP:127.0.0.1\\n' > wh.cnf \
+             && openssl x509 -req -in wh.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 1 -extfile wh.cnf -out wh.crt 2>/dev/null",
+            certs.display()
+        ))
+        .status()
+        .expect("openssl");
+    assert!(st.success(), "webhook certificate");
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_spo-operator"))
+        .args([
+            "webhook",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+        ])
+        .arg("--tls-cert-file")
+        .arg(certs.join("wh.crt"))
+        .arg("--tls-key-file")
+        .arg(certs.join("wh.key"))
+        .env("KUBECONFIG", &c.kube.kubeconfig)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(d.join("webhook.log")).expect("log"))
+        .spawn()
+        .expect("webhook starts");
+    c.services.push(child);
+    wait_for("the webhook to be ready", c, || {
+        std::fs::read_to_string(d.join("webhook.log"))
+            .ok()
+            .filter(|l| l.contains("pod webhooks ready"))
+    });
+    let out = Command::new(env!("CARGO_BIN_EXE_spo-operator"))
+        .args(["webhook", "--print-configurations"])
+        .arg(format!("https://127.0.0.1:{port}"))
+        .arg("--ca-file")
+        .arg(certs.join("ca.crt"))
+        .output()
+        .expect("print configurations");
+    assert!(out.status.success());
+    let f = d.join("webhooks.yaml");
+    std::fs::write(&f, &out.stdout).expect("write");
+    c.ok(&["apply", "-f", f.to_str().expect("utf8")]);
+}
+
+fn pod_without_annotations(generate: &str, app: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  generateName: {generate}\n  namespace: {NS}\n  labels: {{app: {app}}}\nspec:\n  nodeName: {NODE}\n  containers:\n  - name: ctr\n    image: busybox\n"
+    )
+}
+
+// covers: RC-05, RC-09 with the daemon's trace profile (weak point 1), RC-23, RC-24, RC-25 —
+// together with the real recording webhook (#14): the manager's `log-enricher-trace` object
+// is installed by the daemon where the webhook's injected path points; pods created without
+// annotations are annotated by the webhook, recorded by the daemon, merged by the manager.
+fn with_the_webhook(c: &mut Cluster) {
+    start_webhook(c);
+
+    // The trace profile exactly as the manager's SPOD controller creates it.
+    let trace = spo_operator::manager::desired::log_enricher_trace();
+    let f = c.kube.dir.path().join("trace.json");
+    std::fs::write(&f, trace.to_string()).expect("write");
+    c.ok(&["apply", "-f", f.to_str().expect("utf8")]);
+    let local = wait_for("log-enricher-trace installed", c, || {
+        let p = c.get(&["seccompprofile", "log-enricher-trace"])?;
+        p["status"]["localhostProfile"].as_str().map(str::to_string)
+    });
+    let file = c.kube.dir.path().join("kubelet/seccomp").join(&local);
+    let installed = wait_for("the trace profile file", c, || {
+        std::fs::read_to_string(&file).ok()
+    });
+    let v: Value = serde_json::from_str(&installed).expect("installed JSON");
+    assert_eq!(v["defaultAction"], "SCMP_ACT_LOG", "{installed}");
+
+    // A Logs recording: the webhook injects the path of that installed file.
+    c.create(&format!(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileRecording\nmetadata: {{name: traced, namespace: {NS}}}\nspec: {{kind: SeccompProfile, recorder: Logs, podSelector: {{matchLabels: {{app: traced}}}}}}\n"
+    ));
+    let pod = c.create(&pod_without_annotations("traced-", "traced"));
+    let sp = &pod["spec"]["containers"][0]["securityContext"]["seccompProfile"];
+    assert_eq!(sp["type"], "Localhost", "{pod}");
+    assert_eq!(sp["localhostProfile"], local.as_str(), "{pod}");
+    let injected = c
+        .kube
+        .dir
+        .path()
+        .join("kubelet/seccomp")
+        .join(sp["localhostProfile"].as_str().expect("path"));
+    assert!(injected.is_file(), "{} is installed", injected.display());
+    assert!(
+        pod["metadata"]["annotations"]["io.containers.trace-logs/ctr"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("traced_ctr_"))
+    );
+    let name = pod["metadata"]["name"].as_str().expect("name").to_string();
+    c.ok(&[
+        "delete",
+        "pod",
+        &name,
+        "-n",
+        NS,
+        "--grace-period=0",
+        "--force",
+    ]);
+
+    // A Bpf recording with Containers merge: two replicas annotated by the webhook alone.
+    c.create(&format!(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileRecording\nmetadata: {{name: joint, namespace: {NS}}}\nspec: {{kind: SeccompProfile, recorder: Bpf, mergeStrategy: Containers, podSelector: {{matchLabels: {{app: joint}}}}}}\n"
+    ));
+    let mut pods = Vec::new();
+    for i in 1..=2u32 {
+        let pod = c.create(&pod_without_annotations("joint-", "joint"));
+        let ann = pod["metadata"]["annotations"]["io.containers.trace-bpf/ctr"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let parts: Vec<&str> = ann.split('_').collect();
+        assert!(
+            parts.len() == 4 && parts[0] == "joint" && parts[1] == "ctr" && parts[2].len() == 5,
+            "annotation set by the webhook: {pod}"
+        );
+        let name = pod["metadata"]["name"].as_str().expect("name").to_string();
+        let k = c.container(&format!("joint{i}"), 60 + i as usize, i);
+        c.report_running(&name, k);
+        pods.push((name, k));
+    }
+    let daemon = c.daemon.as_ref().expect("daemon").id();
+    for (pod, k) in &pods {
+        let pid = c.ctrs[*k].child.id();
+        wait_for(&format!("the recorder to attach to {pod}"), c, || {
+            in_cgroup_of_daemon(pid, daemon).then_some(())
+        });
+    }
+    for (_, k) in &pods {
+        let dir = c.ctrs[*k].dir.clone();
+        for (go, done) in [("go1", "done1"), ("go2", "done2")] {
+            touch(&dir.join(go));
+            wait_for(done, c, || dir.join(done).exists().then_some(()));
+        }
+        touch(&dir.join("stop"));
+        assert!(c.ctrs[*k].child.wait().expect("exerciser").success());
+    }
+    for (pod, _) in &pods {
+        c.ok(&[
+            "delete",
+            "pod",
+            pod,
+            "-n",
+            NS,
+            "--grace-period=0",
+            "--force",
+        ]);
+        let partial = format!("joint-ctr-{}", pod.trim_start_matches("joint-"));
+        wait_for(&format!("partial {partial}"), c, || {
+            c.get(&["seccompprofile", &partial])
+        });
+    }
+    c.ok(&[
+        "delete",
+        "profilerecording",
+        "joint",
+        "-n",
+        NS,
+        "--wait=false",
+    ]);
+    let merged = wait_for("merged profile joint-ctr", c, || {
+        c.get(&["seccompprofile", "joint-ctr"])
+    });
+    let names = names_of(&merged);
+    for want in ["getppid", "times", "sysinfo", "getresuid", "getresgid"] {
+        assert!(names.contains(&want.to_string()), "{want}: {names:?}");
+    }
+    let cov: Value = serde_json::from_str(
+        merged["metadata"]["annotations"]["spo.x-k8s.io/syscall-coverage"]
+            .as_str()
+            .expect("coverage"),
+    )
+    .expect("coverage json");
+    assert_eq!(cov["total"], 2, "{cov}");
+    assert_eq!(cov["syscalls"]["getresuid"], 1, "{cov}");
+    wait_for("the joint recording to go away", c, || {
+        c.get(&["profilerecording", "joint", "-n", NS])
+            .is_none()
+            .then_some(())
+    });
+}
+
+/// GET `path` from the daemon's health/metrics listener.
+fn scrape(port: u16, path: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("metrics listener");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("response");
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    out
+}
+
+/// The value of the sample line starting with `prefix` (labels included).
+fn sample(text: &str, prefix: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+// covers: RC-40 (`seccomp_profile_bpf_total{node,mount_namespace,profile}`), RC-31 (the
+// enricher's `seccomp_profile_audit_total`), the enricher and recorder counters — scraped
+// from the running daemon's `/metrics-spod`.
+fn metrics_scraped(c: &Cluster) {
+    let text = scrape(c.health, "/metrics-spod");
+    let mntns = std::fs::read_link("/proc/self/ns/mnt")
+        .expect("mntns")
+        .to_string_lossy()
+        .trim_start_matches("mnt:[")
+        .trim_end_matches(']')
+        .to_string();
+    let p = "security_profiles_operator_";
+    let bpf = format!(
+        "{p}seccomp_profile_bpf_total{{node=\"{NODE}\",mount_namespace=\"{mntns}\",profile=\"aa-ctr\"}}"
+    );
+    assert!(
+        sample(&text, &bpf).is_some_and(|v| v >= 1.0),
+        "{bpf}\n{text}"
+    );
+    // The restarted daemon re-mapped the single pod's restarted container too.
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(&format!("{p}seccomp_profile_bpf_total"))
+                && l.contains("profile=\"single-ctr\"")),
+        "{text}"
+    );
+    let audit = format!(
+        "{p}seccomp_profile_audit_total{{node=\"{NODE}\",namespace=\"{NS}\",pod=\"db-1\",container=\"ctr\",syscall=\"getpid\"}}"
+    );
+    assert_eq!(sample(&text, &audit), Some(1.0), "{audit}\n{text}");
+    let ev = |e: &str| {
+        sample(
+            &text,
+            &format!("{p}enricher_events_total{{enricher=\"log\",event=\"{e}\"}}"),
+        )
+        .unwrap_or(0.0)
+    };
+    assert!(ev("lines") >= 4.0, "{text}");
+    assert!(ev("seccomp") >= 4.0, "{text}");
+    let rec = |e: &str| {
+        sample(
+            &text,
+            &format!("{p}bpf_recorder_events_total{{event=\"{e}\"}}"),
+        )
+        .unwrap_or(0.0)
+    };
+    assert!(rec("recordings_started") >= 2.0, "{text}");
+    assert!(rec("profiles_written") >= 3.0, "{text}");
+    assert_eq!(rec("dropped"), 0.0, "{text}");
+}
+
+// covers: RC-21 (AppArmor recorded with eBPF raw tracepoints, no BPF LSM), RC-06
+// (`io.containers.trace-bpf-apparmor/` annotation), RC-17, RC-18
+fn apparmor_from_bpf(c: &mut Cluster) {
+    c.create(&format!(
+        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: ProfileRecording\nmetadata: {{name: aa, namespace: {NS}}}\nspec: {{kind: AppArmorProfile, recorder: Bpf, disableProfileAfterRecording: true, podSelector: {{matchLabels: {{app: aa}}}}}}\n"
+    ));
+    let k = c.container("aa", 30, 4);
+    std::fs::write(c.ctrs[k].dir.join("aa-read"), b"x").expect("aa-read");
+    c.create(&pod_yaml_with(
+        Some("aa"),
+        None,
+        "aa",
+        "io.containers.trace-bpf-apparmor/ctr",
+        "aa_ctr_klmno_1700000000",
+    ));
+    c.report_running("aa", k);
+    let daemon = c.daemon.as_ref().expect("daemon").id();
+    let pid = c.ctrs[k].child.id();
+    wait_for("the recorder to attach to the AppArmor pod", c, || {
+        in_cgroup_of_daemon(pid, daemon).then_some(())
+    });
+    let dir = c.ctrs[k].dir.clone();
+    for (go, done) in [("go1", "done1"), ("go2", "done2")] {
+        touch(&dir.join(go));
+        wait_for(done, c, || dir.join(done).exists().then_some(()));
+    }
+    touch(&dir.join("stop"));
+    assert!(c.ctrs[k].child.wait().expect("exerciser").success());
+    c.ok(&[
+        "delete",
+        "pod",
+        "aa",
+        "-n",
+        NS,
+        "--grace-period=0",
+        "--force",
+    ]);
+    let p = wait_for("AppArmorProfile aa-ctr", c, || {
+        c.get(&["apparmorprofile", "aa-ctr"])
+    });
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let a = &p["spec"]["abstract"];
+    let d = dir.display();
+    let ro = strings(&a["filesystem"]["readOnlyPaths"]);
+    let wo = strings(&a["filesystem"]["writeOnlyPaths"]);
+    let rw = strings(&a["filesystem"]["readWritePaths"]);
+    assert!(ro.contains(&format!("{d}/aa-read")), "{p}");
+    assert!(rw.contains(&format!("{d}/aa-rw")), "{p}");
+    for f in ["done1", "done2"] {
+        assert!(wo.contains(&format!("{d}/{f}")), "{f}: {p}");
+    }
+    assert_eq!(
+        strings(&a["executable"]["allowedExecutables"]),
+        ["/usr/bin/true"],
+        "only what ran after the recorder attached: {p}"
+    );
+    assert_eq!(a["network"]["allowedProtocols"]["allowTcp"], true, "{p}");
+    assert_eq!(a["network"]["allowedProtocols"]["allowUdp"], false, "{p}");
+    let caps = strings(&a["capability"]["allowedCapabilities"]);
+    assert!(caps.contains(&"sys_nice".to_string()), "{p}");
+    assert_eq!(p["spec"]["state"], "Disabled", "RC-18: {p}");
+    let labels = &p["metadata"]["labels"];
+    assert_eq!(labels["spo.x-k8s.io/recording-id"], "aa");
+    assert_eq!(labels["spo.x-k8s.io/container-id"], "ctr");
+    assert_eq!(labels["spo.x-k8s.io/recording-namespace"], NS);
 }
 
 // covers: RC-16 (StatefulSet ordinal, weak point 5), RC-18, RC-19 (Logs), RC-28 (type=SECCOMP and type=1326 forms), weak point 7 (sorted)

@@ -324,6 +324,12 @@ pub enum RecordType {
     Seccomp,
     /// The raw OCI seccomp JSON (2-space indented).
     RawSeccomp,
+    /// An AppArmorProfile manifest (YAML) (CLI-06).
+    Apparmor,
+    /// AppArmor policy text named after the program's absolute path (CLI-06).
+    RawApparmor,
+    /// The AppArmorProfile YAML, `---`, then the SeccompProfile YAML (CLI-07).
+    All,
 }
 
 /// `spoc record --recorder`.

@@ -214,6 +214,7 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
             opts.clone(),
             recorder.clone(),
             health.clone(),
+            metrics.clone(),
         ));
     }
     if opts.with_seccomp {

@@ -314,6 +314,64 @@ pub struct Entry {
     /// SELinux AVCs recorded so far (log recorder): `(scontext, tcontext, tclass)` → perms.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub avcs: Vec<spo_core::events::AvcEvent>,
+    /// AppArmor data recorded so far (eBPF recorder, AppArmorProfile recordings).
+    #[serde(default, skip_serializing_if = "AppArmorData::is_empty")]
+    pub apparmor: AppArmorData,
+}
+
+/// What the eBPF recorder saw for an AppArmor recording, as kept in the state file
+/// (`spo_recorder::bpf::AppArmorRecorded` without its counters).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AppArmorData {
+    /// Absolute path → `AA_READ | AA_WRITE | AA_EXEC` flags.
+    #[serde(default)]
+    pub files: BTreeMap<String, u64>,
+    /// Bit `n` = capability `n` was checked.
+    #[serde(default)]
+    pub capabilities: u64,
+    /// `AA_SOCK_*` flags.
+    #[serde(default)]
+    pub sockets: u64,
+}
+
+impl AppArmorData {
+    /// True when nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty() && self.capabilities == 0 && self.sockets == 0
+    }
+
+    /// Adds a snapshot of the recorder; true when something new was added.
+    pub fn add(&mut self, r: &spo_recorder::bpf::AppArmorRecorded) -> bool {
+        let before = self.clone();
+        for (p, f) in &r.files {
+            *self.files.entry(p.clone()).or_default() |= f;
+        }
+        self.capabilities |= r.capabilities;
+        self.sockets |= r.sockets;
+        *self != before
+    }
+
+    /// The AppArmorProfile spec of the recording (RC-21): `spec.abstract` built by
+    /// `spo_apparmor::record`, `state: Disabled` when asked (RC-18).
+    pub fn spec(&self, name: &str, disabled: bool) -> spo_apparmor::AppArmorProfileSpec {
+        let rec = spo_recorder::bpf::AppArmorRecorded {
+            files: self.files.clone(),
+            capabilities: self.capabilities,
+            sockets: self.sockets,
+            ..Default::default()
+        };
+        let profile = spo_apparmor::profile_from_observations(
+            name,
+            &rec.observations(),
+            &spo_apparmor::RecordOptions::default(),
+        );
+        let mut spec = profile.spec;
+        if disabled {
+            spec.state = Some(spo_apparmor::model::State::Disabled);
+        }
+        spec
+    }
 }
 
 fn default_recorder() -> RecorderKind {
@@ -553,6 +611,43 @@ mod tests {
         assert_eq!(v["state"], "Disabled");
     }
 
+    // covers: RC-21, RC-18 — recorded AppArmor data becomes a sorted abstract; disabled state
+    #[test]
+    fn rc_21_apparmor_spec_from_recorded_data() {
+        use spo_recorder::bpf::abi::{AA_EXEC, AA_READ, AA_SOCK_TCP, AA_WRITE};
+        let d = AppArmorData {
+            files: [
+                ("/usr/bin/app".to_string(), AA_EXEC | AA_READ),
+                ("/etc/app.conf".to_string(), AA_READ),
+                ("/var/log/app.log".to_string(), AA_WRITE),
+                ("/proc/1234/status".to_string(), AA_READ),
+            ]
+            .into(),
+            capabilities: 1 << 10,
+            sockets: AA_SOCK_TCP,
+        };
+        let spec = d.spec("r-c", true);
+        assert_eq!(spec.state, Some(spo_apparmor::model::State::Disabled));
+        let a = spec.abstract_.unwrap();
+        assert_eq!(
+            a.executable.unwrap().allowed_executables.unwrap(),
+            ["/usr/bin/app"]
+        );
+        let fs = a.filesystem.unwrap();
+        assert_eq!(
+            fs.read_only_paths.unwrap(),
+            ["/etc/app.conf", "/proc/@{pid}/status"]
+        );
+        assert_eq!(fs.write_only_paths.unwrap(), ["/var/log/app.log"]);
+        assert_eq!(
+            a.capability.unwrap().allowed_capabilities,
+            ["net_bind_service"]
+        );
+        let net = a.network.unwrap();
+        assert_eq!(net.allowed_protocols.unwrap().allow_tcp, Some(true));
+        assert!(AppArmorData::default().is_empty());
+    }
+
     // covers: weak point 6 (state on disk survives a restart)
     #[test]
     fn state_round_trips_atomically() {
@@ -575,6 +670,11 @@ mod tests {
             recorder: RecorderKind::Bpf,
             syscalls: ["read".to_string()].into(),
             avcs: Vec::new(),
+            apparmor: AppArmorData {
+                files: [("/etc/hosts".to_string(), 1)].into(),
+                capabilities: 1 << 10,
+                sockets: 2,
+            },
         };
         s.entries.insert(e.key(), e);
         s.save(&p).unwrap();

@@ -2,8 +2,9 @@
 //! recorder of spo-recorder, the state file and the profile writes (recording.md §3).
 //!
 //! Every 250 ms the recorder compares the pods of its node with its state:
-//! * an annotated container (`io.containers.trace-bpf/<ctr>`) with a container ID in the pod's
-//!   status becomes an entry — whatever the pod's phase when first seen (weak point 6: pods
+//! * an annotated container (`io.containers.trace-bpf/<ctr>`, or
+//!   `io.containers.trace-bpf-apparmor/<ctr>` for an AppArmorProfile) with a container ID in
+//!   the pod's status becomes an entry — whatever the pod's phase when first seen (weak point 6: pods
 //!   already running are recorded from then on);
 //! * the container's cgroup (`…/cri-containerd-<id>.scope` and the other runtimes' forms) gets
 //!   a nested `spo-record-*` cgroup the container's processes move into; the eBPF program
@@ -37,6 +38,7 @@ use super::recorder::{
 };
 use super::DaemonOptions;
 use crate::api::{ProfileRecording, SeccompProfile};
+use crate::metrics::Metrics;
 
 /// Field manager of the recorder's writes.
 pub const MANAGER: &str = "spo-recorder";
@@ -61,6 +63,23 @@ struct Node {
     live: HashMap<String, Live>,
     warned: HashSet<String>,
     arch: spo_core::Arch,
+    metrics: std::sync::Arc<Metrics>,
+    node_name: String,
+    /// The log enricher's counters at the last tick (their growth goes to the metrics).
+    enricher_seen: spo_recorder::enricher::EnricherStats,
+}
+
+/// `4026531840` from `/proc/<pid>/ns/mnt` (`mnt:[4026531840]`), or `unknown`.
+fn mount_namespace(pid: u32) -> String {
+    std::fs::read_link(format!("/proc/{pid}/ns/mnt"))
+        .ok()
+        .and_then(|l| {
+            let l = l.to_string_lossy().into_owned();
+            l.strip_prefix("mnt:[")
+                .and_then(|r| r.strip_suffix(']'))
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "unknown".into())
 }
 
 fn pid_list(dir: &Path) -> Vec<u32> {
@@ -183,7 +202,8 @@ impl Node {
                     continue;
                 }
                 let supported = match (a.recorder, a.kind) {
-                    (RecorderKind::Bpf, RecordingKind::SeccompProfile) => self.bpf.is_some(),
+                    (RecorderKind::Bpf, RecordingKind::SeccompProfile)
+                    | (RecorderKind::Bpf, RecordingKind::AppArmorProfile) => self.bpf.is_some(),
                     (RecorderKind::Logs, RecordingKind::SeccompProfile)
                     | (RecorderKind::Logs, RecordingKind::SelinuxProfile) => self.logs.is_some(),
                     _ => false,
@@ -228,6 +248,7 @@ impl Node {
                     recorder: a.recorder,
                     syscalls: BTreeSet::new(),
                     avcs: Vec::new(),
+                    apparmor: Default::default(),
                 };
                 tracing::info!(pod = %entry.pod, container = %entry.container,
                     profile = %entry.profile, "recording container");
@@ -257,8 +278,15 @@ impl Node {
         if let (Some(live), Some(bpf)) = (self.live.remove(key), self.bpf.as_mut()) {
             match bpf.stop(live.target) {
                 Ok(r) => {
+                    let m = &self.metrics;
+                    m.recorder_event("recordings_stopped", 1);
+                    m.recorder_event("dropped", r.dropped);
+                    m.recorder_event("invalid_syscall_numbers", r.invalid_numbers);
+                    m.recorder_event("apparmor_dropped", r.apparmor.dropped);
+                    m.recorder_event("apparmor_relative_paths", r.apparmor.relative_paths);
                     if let Some(e) = self.state.entries.get_mut(key) {
                         e.syscalls.extend(r.names(self.arch).all());
+                        e.apparmor.add(&r.apparmor);
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "stopping the eBPF recording"),
@@ -278,6 +306,12 @@ impl Node {
             return false;
         };
         if !self.live.contains_key(key) {
+            if entry.kind == RecordingKind::AppArmorProfile {
+                if let Err(e) = bpf.enable_apparmor() {
+                    tracing::warn!(error = %e, "enabling AppArmor recording");
+                    return false;
+                }
+            }
             let Some(scope) = find_container_cgroup(&self.search_root, &entry.container_id, 12)
             else {
                 return false;
@@ -301,6 +335,7 @@ impl Node {
                 }
             };
             tracing::info!(container = %entry.container, scope = %scope.display(), "attached");
+            self.metrics.recorder_event("recordings_started", 1);
             self.live.insert(
                 key.to_string(),
                 Live {
@@ -314,12 +349,17 @@ impl Node {
             return false;
         };
         for pid in stray_pids(&live.scope, live.cgroup.dir()) {
-            if let Err(e) = live.cgroup.add_process(pid) {
-                tracing::debug!(pid, error = %e, "moving into the recording cgroup");
+            match live.cgroup.add_process(pid) {
+                // RC-40: a container process mapped to the profile.
+                Ok(()) => {
+                    self.metrics
+                        .bpf_process(&self.node_name, &mount_namespace(pid), &entry.profile)
+                }
+                Err(e) => tracing::debug!(pid, error = %e, "moving into the recording cgroup"),
             }
         }
-        let names = match bpf.snapshot(live.target) {
-            Ok(r) => r.names(self.arch).all(),
+        let rec = match bpf.snapshot(live.target) {
+            Ok(r) => r,
             Err(e) => {
                 tracing::warn!(error = %e, "reading the recording");
                 return false;
@@ -329,8 +369,9 @@ impl Node {
             return false;
         };
         let before = entry.syscalls.len();
-        entry.syscalls.extend(names);
-        entry.syscalls.len() != before
+        entry.syscalls.extend(rec.names(self.arch).all());
+        let aa_changed = entry.apparmor.add(&rec.apparmor);
+        entry.syscalls.len() != before || aa_changed
     }
 
     /// Stops a recording and writes its profile; true when the entry can be forgotten.
@@ -340,17 +381,23 @@ impl Node {
         let Some(entry) = self.state.entries.get(key).cloned() else {
             return true;
         };
-        if entry.syscalls.is_empty() && entry.avcs.is_empty() {
+        let nothing = match entry.kind {
+            RecordingKind::AppArmorProfile => entry.apparmor.is_empty(),
+            _ => entry.syscalls.is_empty() && entry.avcs.is_empty(),
+        };
+        if nothing {
             // RC-22: nothing recorded, nothing created.
             tracing::info!(profile = %entry.profile, "recorded profile not found: nothing observed");
             return true;
         }
         let written = match entry.kind {
             RecordingKind::SelinuxProfile => self.write_selinux(&entry).await,
+            RecordingKind::AppArmorProfile => self.write_apparmor(&entry).await,
             _ => self.write_profile(&entry).await,
         };
         match written {
             Ok(mut r) => {
+                self.metrics.recorder_event("profiles_written", 1);
                 tracing::info!(profile = %entry.profile, syscalls = entry.syscalls.len(),
                     avcs = entry.avcs.len(), "profile written");
                 r.namespace.get_or_insert_with(|| entry.namespace.clone());
@@ -458,6 +505,29 @@ impl Node {
         .with_context(|| format!("applying SeccompProfile {}", e.profile))
     }
 
+    async fn write_apparmor(&self, e: &Entry) -> anyhow::Result<ObjectReference> {
+        if e.partial {
+            self.hold_recording(e).await?;
+        }
+        let mut p =
+            crate::api::AppArmorProfile::new(&e.profile, e.apparmor.spec(&e.profile, e.disabled));
+        p.metadata.labels = Some(profile_labels(
+            &e.recording,
+            &e.container,
+            &e.namespace,
+            e.partial,
+        ));
+        let api: Api<crate::api::AppArmorProfile> = Api::all(self.client.clone());
+        api.patch(
+            &e.profile,
+            &PatchParams::apply(MANAGER).force(),
+            &Patch::Apply(&p),
+        )
+        .await
+        .map(|p| p.object_ref(&()))
+        .with_context(|| format!("applying AppArmorProfile {}", e.profile))
+    }
+
     /// Adds `has-unmerged-profiles` to the recording before a partial profile is written.
     async fn hold_recording(&self, e: &Entry) -> anyhow::Result<()> {
         let api: Api<ProfileRecording> = Api::namespaced(self.client.clone(), &e.namespace);
@@ -489,7 +559,22 @@ impl Node {
         )
     }
 
+    /// Adds the growth of the log enricher's counters to the metrics.
+    fn enricher_metrics(&mut self) {
+        let Some(now) = self
+            .logs
+            .as_ref()
+            .and_then(|l| l.lock().ok().map(|e| e.stats()))
+        else {
+            return;
+        };
+        self.metrics
+            .enricher_stats("log", &self.enricher_seen, &now);
+        self.enricher_seen = now;
+    }
+
     async fn tick(&mut self, store: &Store<Pod>) -> anyhow::Result<()> {
+        self.enricher_metrics();
         let pods = store.state();
         let mut dirty = self.track(&pods).await;
         let by_uid: HashMap<String, &Pod> = pods
@@ -534,7 +619,9 @@ pub async fn run_standalone(opts: DaemonOptions) -> anyhow::Result<()> {
         instance: Some(opts.node_name.clone()),
     };
     let events = Recorder::new(client.clone(), reporter);
-    run(client, opts, events, Health::default()).await
+    // No metrics listener in this process: the counters are kept but not served.
+    let metrics = std::sync::Arc::new(Metrics::new());
+    run(client, opts, events, Health::default(), metrics).await
 }
 
 /// Runs the node recorder until the process ends (state flushed on SIGTERM).
@@ -543,6 +630,7 @@ pub async fn run(
     opts: DaemonOptions,
     events: Recorder,
     health: Health,
+    metrics: std::sync::Arc<Metrics>,
 ) -> anyhow::Result<()> {
     let mut state = State::load(&opts.recording_state)?;
     state.version = 1;
@@ -577,6 +665,7 @@ pub async fn run(
             &opts.node_name,
             store.clone(),
             false,
+            Some(metrics.enricher_metrics()),
         )?),
         None => None,
     };
@@ -597,6 +686,9 @@ pub async fn run(
         live: HashMap::new(),
         warned: HashSet::new(),
         arch: spo_core::Arch::native(),
+        node_name: opts.node_name.clone(),
+        metrics,
+        enricher_seen: Default::default(),
     };
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("installing the SIGTERM handler")?;

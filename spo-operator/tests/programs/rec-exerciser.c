@@ -9,6 +9,9 @@
  * 2 getresgid, 3 getitimer); creates DIR/done1; waits for DIR/go2; phase 2 (in a forked child:
  * followed through forks): times, sysinfo; creates DIR/done2; waits for DIR/stop; exits 0.
  * Waiting polls with access(2) and nanosleep(2).
+ * EXTRA 4 (AppArmor, RC-21): in phase 1 also opens DIR/aa-read (read) and DIR/aa-rw
+ * (read-write, created), creates a TCP socket, lowers its nice value (CAP_SYS_NICE) and
+ * runs /usr/bin/true in a child.
  * EXTRA 9 (figures): after go1, 2,000,000 getppid calls timed; the nanoseconds go to
  * DIR/loop-ns, then exit.
  */
@@ -85,6 +88,30 @@ int main(int argc, char **argv)
 		syscall(SYS_getresgid, &r[0], &r[1], &r[2]);
 	if (extra == 3)
 		syscall(SYS_getitimer, 0, buf);
+	if (extra == 4) {
+		char p[4096];
+		int fd;
+		pid_t c;
+		path(p, sizeof p, "aa-read");
+		fd = open(p, O_RDONLY);
+		if (fd >= 0)
+			close(fd);
+		path(p, sizeof p, "aa-rw");
+		fd = open(p, O_RDWR | O_CREAT, 0644);
+		if (fd >= 0)
+			close(fd);
+		fd = syscall(SYS_socket, 2 /* AF_INET */, 1 /* SOCK_STREAM */, 0);
+		if (fd >= 0)
+			close(fd);
+		syscall(SYS_setpriority, 0 /* PRIO_PROCESS */, 0, -1);
+		c = fork();
+		if (c == 0) {
+			execl("/usr/bin/true", "true", (char *)NULL);
+			_exit(1);
+		}
+		if (c > 0)
+			waitpid(c, NULL, 0);
+	}
 	touch("done1");
 
 	wait_for("go2");

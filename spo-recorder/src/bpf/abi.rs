@@ -11,11 +11,30 @@ pub const MAX_TARGETS: usize = 64;
 /// Distinct cgroup depths the program checks per syscall.
 pub const MAX_LEVELS: usize = 4;
 /// Counters per target in the `stats` map.
-pub const STAT_MAX: u32 = 2;
+pub const STAT_MAX: u32 = 4;
 /// `stats` index: syscalls lost because the bitmap map was full.
 pub const STAT_DROPPED: u32 = 0;
 /// `stats` index: syscall numbers outside 0..1024 (invalid numbers a program passed).
 pub const STAT_BAD_NR: u32 = 1;
+/// `stats` index: AppArmor paths lost because the `aa_paths` map was full.
+pub const STAT_AA_DROPPED: u32 = 2;
+/// `stats` index: relative paths (to a directory fd or the cwd) seen by the AppArmor
+/// recorder; they are not recorded (a raw tracepoint cannot resolve them).
+pub const STAT_AA_RELATIVE: u32 = 3;
+/// Longest path the AppArmor recorder keeps (bytes, with the NUL); longer ones are cut.
+pub const AA_PATH_MAX: usize = 256;
+/// `aa_paths` flag: opened for reading.
+pub const AA_READ: u64 = 1;
+/// `aa_paths` flag: opened for writing (write access, `O_CREAT` or `O_TRUNC`).
+pub const AA_WRITE: u64 = 2;
+/// `aa_paths` flag: executed (a successful `execve`).
+pub const AA_EXEC: u64 = 4;
+/// `aa_slots.sockets` flag: a raw or packet socket.
+pub const AA_SOCK_RAW: u64 = 1;
+/// `aa_slots.sockets` flag: an IPv4/IPv6 stream socket.
+pub const AA_SOCK_TCP: u64 = 2;
+/// `aa_slots.sockets` flag: an IPv4/IPv6 datagram socket.
+pub const AA_SOCK_UDP: u64 = 4;
 
 /// Which syscall table a recorded number belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -134,6 +153,61 @@ impl RawBitmap {
     }
 }
 
+/// `struct spo_aa_key`: key of `aa_paths` (and value of `aa_exec`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawAaKey {
+    /// Target slot.
+    pub slot: u32,
+    /// Target instance.
+    pub instance: u32,
+    /// NUL-terminated path, zero-filled.
+    pub path: [u8; AA_PATH_MAX],
+}
+
+impl RawAaKey {
+    /// The path up to its NUL (lossy UTF-8).
+    pub fn path(&self) -> String {
+        let end = self
+            .path
+            .iter()
+            .position(|b| *b == 0)
+            .unwrap_or(AA_PATH_MAX);
+        String::from_utf8_lossy(&self.path[..end]).into_owned()
+    }
+}
+
+/// `struct spo_aa_slot`: capabilities and sockets of one target.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RawAaSlot {
+    /// Bit `n` = capability `n` was checked.
+    pub caps: u64,
+    /// `AA_SOCK_*` flags.
+    pub sockets: u64,
+    /// Instance the data belongs to.
+    pub instance: u32,
+    /// Zero.
+    pub pad: u32,
+}
+
+/// `struct spo_aa_config`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RawAaConfig {
+    /// Byte offset of `linux_binprm.filename` in the running kernel.
+    pub binprm_filename: u32,
+    /// 1 when the offset is known (else executables are not recorded).
+    pub valid: u32,
+    /// 1 when AppArmor recording is on (the syscall program then looks at opens/sockets).
+    pub enabled: u32,
+    /// Zero.
+    pub pad: u32,
+}
+
+const _: () = assert!(std::mem::size_of::<RawAaConfig>() == 16);
+const _: () = assert!(std::mem::size_of::<RawAaKey>() == 8 + AA_PATH_MAX);
+const _: () = assert!(std::mem::size_of::<RawAaSlot>() == 24);
 const _: () = assert!(std::mem::size_of::<RawConfig>() == 20);
 const _: () = assert!(std::mem::size_of::<RawKey>() == 16);
 const _: () = assert!(std::mem::size_of::<RawBitmap>() == 128);
@@ -152,6 +226,12 @@ mod pod {
     unsafe impl aya::Pod for super::RawTarget {}
     // SAFETY: as above.
     unsafe impl aya::Pod for super::RawCache {}
+    // SAFETY: as above (u8 array, no padding: 8 + 256 bytes).
+    unsafe impl aya::Pod for super::RawAaKey {}
+    // SAFETY: as above.
+    unsafe impl aya::Pod for super::RawAaSlot {}
+    // SAFETY: as above.
+    unsafe impl aya::Pod for super::RawAaConfig {}
 }
 
 #[cfg(test)]

@@ -267,6 +267,22 @@ pub struct CoreFields {
     pub mnt_ns_inum: u32,
 }
 
+/// Byte offset of `strukt.member` in the kernel's raw BTF (for fields a program reads through
+/// an offset userspace passes in a map rather than a CO-RE relocation).
+pub fn member_offset(vmlinux: &[u8], strukt: &str, member: &str) -> Result<u32, MinBtfError> {
+    let raw = Raw::parse(vmlinux)?;
+    let id = raw
+        .find_struct(strukt)
+        .ok_or_else(|| MinBtfError(format!("the kernel BTF has no struct {strukt}")))?;
+    let (bit, _) = raw
+        .member(id, member)
+        .ok_or_else(|| MinBtfError(format!("the kernel BTF has no {strukt}.{member}")))?;
+    if bit % 8 != 0 {
+        return err(format!("{strukt}.{member} is a bit field"));
+    }
+    Ok(bit / 8)
+}
+
 /// Builds the minimal target BTF from the kernel's raw BTF (`/sys/kernel/btf/vmlinux`).
 /// `need_status`: the program reads `task_struct.thread_info.status` (x86 compat detection).
 pub fn minimal_core_btf(
@@ -362,6 +378,18 @@ pub fn minimal_core_btf(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn member_offsets_of_the_running_kernel() {
+        let Ok(data) = std::fs::read("/sys/kernel/btf/vmlinux") else {
+            eprintln!("SKIP: no /sys/kernel/btf/vmlinux");
+            return;
+        };
+        let off = member_offset(&data, "linux_binprm", "filename").unwrap();
+        assert!(off > 0 && off < 4096, "{off}");
+        assert!(member_offset(&data, "linux_binprm", "no_such_field").is_err());
+        assert!(member_offset(&data, "no_such_struct", "x").is_err());
+    }
 
     #[test]
     fn rejects_garbage() {

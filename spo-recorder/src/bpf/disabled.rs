@@ -53,6 +53,16 @@ impl Recorder {
     }
 
     /// Unreachable (no value exists).
+    pub fn enable_apparmor(&mut self) -> Result<(), BpfError> {
+        match self.never {}
+    }
+
+    /// Unreachable (no value exists).
+    pub fn apparmor_capabilities(&self) -> Result<(), String> {
+        match self.never {}
+    }
+
+    /// Unreachable (no value exists).
     pub fn snapshot(&self, _target: TargetId) -> Result<Recorded, BpfError> {
         match self.never {}
     }

@@ -10,10 +10,12 @@ use aya::programs::RawTracePoint;
 use aya::{Btf, Ebpf, EbpfLoader};
 
 use super::abi::{
-    Abi, RawBitmap, RawCache, RawConfig, RawKey, RawTarget, MAX_LEVELS, MAX_TARGETS, STAT_BAD_NR,
-    STAT_DROPPED, STAT_MAX,
+    Abi, RawAaConfig, RawAaKey, RawAaSlot, RawBitmap, RawCache, RawConfig, RawKey, RawTarget,
+    MAX_LEVELS, MAX_TARGETS, STAT_AA_DROPPED, STAT_AA_RELATIVE, STAT_BAD_NR, STAT_DROPPED,
+    STAT_MAX,
 };
-use super::btf_min::minimal_core_btf;
+use super::apparmor::AppArmorRecorded;
+use super::btf_min::{member_offset, minimal_core_btf};
 use super::cgroup::{cgroup2_mount_from, RecordCgroup};
 use super::error::BpfError;
 use super::recorded::Recorded;
@@ -23,6 +25,19 @@ static OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/re
 
 const PROGRAM: &str = "sys_enter";
 const TRACEPOINT: &str = "sys_enter";
+
+/// AppArmor programs: (program, raw tracepoint).
+const AA_SYS_EXIT: (&str, &str) = ("aa_sys_exit", "sys_exit");
+const AA_EXEC: (&str, &str) = ("aa_exec_done", "sched_process_exec");
+const AA_CAP: (&str, &str) = ("aa_cap", "cap_capable");
+
+/// State of the AppArmor programs once enabled.
+#[derive(Debug, Default)]
+struct AppArmorState {
+    links: Vec<(&'static str, RawTracePointLinkId)>,
+    /// Why capabilities cannot be recorded (no `cap_capable` tracepoint), if so.
+    cap_error: Option<String>,
+}
 
 /// A loaded (not yet attached) syscall recorder. The raw tracepoint is attached only while
 /// at least one target is being recorded (RC-39: reference-counted start/stop), because the
@@ -39,6 +54,10 @@ pub struct Recorder {
     levels: BTreeMap<u32, usize>,
     /// Keep the tracepoint attached even with no target (see [`Recorder::hold_attached`]).
     held: bool,
+    /// Set once AppArmor recording is enabled.
+    aa: Option<AppArmorState>,
+    /// Byte offset of `linux_binprm.filename` (from the kernel BTF).
+    binprm_filename: Option<u32>,
     pub(super) opts: LoadOptions,
     pub(super) cgroup_mount: std::path::PathBuf,
 }
@@ -78,6 +97,17 @@ fn program_of(ebpf: &mut Ebpf) -> Result<&mut RawTracePoint, BpfError> {
         .map_err(|e| kernel_err("program type", e))
 }
 
+/// One of the AppArmor raw tracepoint programs.
+fn aa_program<'a>(ebpf: &'a mut Ebpf, name: &str) -> Result<&'a mut RawTracePoint, BpfError> {
+    ebpf.program_mut(name)
+        .ok_or_else(|| BpfError::Kernel {
+            what: "find program".into(),
+            source: format!("the object has no program `{name}`").into(),
+        })?
+        .try_into()
+        .map_err(|e| kernel_err("program type", e))
+}
+
 /// The OS error in `e`'s source chain, typed (aya keeps the `io::Error` of the failing
 /// system call as a source).
 fn os_error(e: &(dyn StdError + 'static)) -> Option<i32> {
@@ -110,15 +140,25 @@ fn map_err(map: &'static str, e: impl StdError + Send + Sync + 'static) -> BpfEr
     }
 }
 
-/// The CO-RE target BTF: the kernel's, reduced to the types `bpf/core.h` declares.
-fn target_btf(path: &std::path::Path) -> Result<Btf, BpfError> {
+/// The CO-RE target BTF: the kernel's, reduced to the types `bpf/core.h` declares; and the
+/// offset of `linux_binprm.filename` (AppArmor exec recording), when the kernel has it.
+fn target_btf(path: &std::path::Path) -> Result<(Btf, Option<u32>), BpfError> {
     let bad = |reason: String| BpfError::BadBtf {
         path: path.to_path_buf(),
         reason,
     };
     let data = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
     let (min, _) = minimal_core_btf(&data, cfg!(target_arch = "x86_64")).map_err(|e| bad(e.0))?;
-    Btf::parse(&min, aya::Endianness::default()).map_err(|e| bad(chain(&e)))
+    let binprm = match member_offset(&data, "linux_binprm", "filename") {
+        Ok(o) => Some(o),
+        Err(e) => {
+            tracing::debug!(error = %e, "executables cannot be recorded for AppArmor");
+            None
+        }
+    };
+    Btf::parse(&min, aya::Endianness::default())
+        .map(|b| (b, binprm))
+        .map_err(|e| bad(chain(&e)))
 }
 
 /// Loads the object with `btf` as the CO-RE target.
@@ -196,7 +236,7 @@ impl Recorder {
                 path: opts.btf.clone(),
             });
         }
-        let btf = target_btf(&opts.btf)?;
+        let (btf, binprm_filename) = target_btf(&opts.btf)?;
         let mut ebpf = load_object(&btf)?;
         drop(btf);
         program_of(&mut ebpf)?
@@ -210,6 +250,8 @@ impl Recorder {
             next_instance: 1,
             levels: BTreeMap::new(),
             held: false,
+            aa: None,
+            binprm_filename,
             opts: opts.clone(),
             cgroup_mount,
         })
@@ -244,7 +286,144 @@ impl Recorder {
         program_of(&mut self.ebpf)
     }
 
+    /// Enables AppArmor recording (RC-21) for every target from now on: switches on the
+    /// AppArmor part of the syscall program and loads the three other AppArmor raw
+    /// tracepoint programs (see [`crate::bpf::apparmor`]), attached together with the
+    /// syscall program. Only a missing `cap_capable` tracepoint (Linux < 6.14) is
+    /// tolerated: capabilities are then not recorded, which
+    /// [`Recorder::apparmor_capabilities`] reports.
+    pub fn enable_apparmor(&mut self) -> Result<(), BpfError> {
+        if self.aa.is_some() {
+            return Ok(());
+        }
+        for (prog, _) in [AA_SYS_EXIT, AA_EXEC, AA_CAP] {
+            aa_program(&mut self.ebpf, prog)?
+                .load()
+                .map_err(|e| kernel_err(&format!("load program {prog}"), e))?;
+        }
+        let cfg = RawAaConfig {
+            binprm_filename: self.binprm_filename.unwrap_or(0),
+            valid: u32::from(self.binprm_filename.is_some()),
+            enabled: 1,
+            pad: 0,
+        };
+        let map = self.ebpf.map_mut("aa_config").ok_or(BpfError::Map {
+            map: "aa_config",
+            source: "missing from the object".into(),
+        })?;
+        let mut arr: Array<&mut MapData, RawAaConfig> =
+            Array::try_from(map).map_err(|e| map_err("aa_config", e))?;
+        arr.set(0, cfg, 0).map_err(|e| map_err("aa_config", e))?;
+        self.aa = Some(AppArmorState::default());
+        if self.link.is_some() {
+            self.attach_apparmor()?;
+        }
+        Ok(())
+    }
+
+    /// `Ok` when capabilities are recorded, else why not (`Ok` also before the first attach).
+    pub fn apparmor_capabilities(&self) -> Result<(), String> {
+        match self.aa.as_ref().and_then(|a| a.cap_error.clone()) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn attach_apparmor(&mut self) -> Result<(), BpfError> {
+        let Some(mut aa) = self.aa.take() else {
+            return Ok(());
+        };
+        let mut result = Ok(());
+        if aa.links.is_empty() {
+            for (prog, tp) in [AA_SYS_EXIT, AA_EXEC, AA_CAP] {
+                let attached = aa_program(&mut self.ebpf, prog).and_then(|p| {
+                    p.attach(tp)
+                        .map_err(|e| kernel_err(&format!("attach raw tracepoint {tp}"), e))
+                });
+                match attached {
+                    Ok(link) => aa.links.push((prog, link)),
+                    Err(e) if prog == AA_CAP.0 => {
+                        let why = format!(
+                            "capabilities are not recorded: the kernel has no cap_capable \
+                             tracepoint (Linux >= 6.14): {e}"
+                        );
+                        tracing::warn!("{why}");
+                        aa.cap_error = Some(why);
+                    }
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                }
+            }
+        }
+        self.aa = Some(aa);
+        if result.is_err() {
+            self.detach_apparmor();
+        }
+        result
+    }
+
+    fn detach_apparmor(&mut self) {
+        let Some(mut aa) = self.aa.take() else {
+            return;
+        };
+        for (prog, link) in aa.links.drain(..) {
+            if let Ok(p) = aa_program(&mut self.ebpf, prog) {
+                if let Err(e) = p.detach(link) {
+                    tracing::warn!(program = prog, error = %chain(&e), "detach failed");
+                }
+            }
+        }
+        self.aa = Some(aa);
+    }
+
+    /// The AppArmor data of `target` (empty when AppArmor recording is off).
+    fn apparmor_snapshot(
+        &self,
+        target: TargetId,
+        instance: u32,
+    ) -> Result<AppArmorRecorded, BpfError> {
+        let Some(aa) = &self.aa else {
+            return Ok(AppArmorRecorded::default());
+        };
+        let mut out = AppArmorRecorded {
+            enabled: true,
+            capabilities_recorded: aa.cap_error.is_none(),
+            ..AppArmorRecorded::default()
+        };
+        let map = self.ebpf.map("aa_paths").ok_or(BpfError::Map {
+            map: "aa_paths",
+            source: "missing from the object".into(),
+        })?;
+        let paths: HashMap<&MapData, RawAaKey, u64> =
+            HashMap::try_from(map).map_err(|e| map_err("aa_paths", e))?;
+        for item in paths.iter() {
+            let (k, v) = item.map_err(|e| map_err("aa_paths", e))?;
+            if k.slot == target.0 && k.instance == instance {
+                *out.files.entry(k.path()).or_default() |= v;
+            }
+        }
+        let map = self.ebpf.map("aa_slots").ok_or(BpfError::Map {
+            map: "aa_slots",
+            source: "missing from the object".into(),
+        })?;
+        let slots: Array<&MapData, RawAaSlot> =
+            Array::try_from(map).map_err(|e| map_err("aa_slots", e))?;
+        let s = slots
+            .get(&target.0, 0)
+            .map_err(|e| map_err("aa_slots", e))?;
+        if s.instance == instance {
+            out.capabilities = s.caps;
+            out.sockets = s.sockets;
+        }
+        Ok(out)
+    }
+
     fn attach(&mut self) -> Result<(), BpfError> {
+        if self.aa.is_some() {
+            self.attach_apparmor()?;
+        }
         if self.link.is_none() {
             let link = self
                 .program()?
@@ -257,6 +436,7 @@ impl Recorder {
     }
 
     fn detach(&mut self) -> Result<(), BpfError> {
+        self.detach_apparmor();
         if let Some(link) = self.link.take() {
             self.program()?
                 .detach(link)
@@ -409,6 +589,9 @@ impl Recorder {
         rec.dropped = sum(STAT_DROPPED)?;
         rec.invalid_numbers = sum(STAT_BAD_NR)?;
         rec.dropped += self.recursion_misses();
+        rec.apparmor = self.apparmor_snapshot(target, instance)?;
+        rec.apparmor.dropped = sum(STAT_AA_DROPPED)?;
+        rec.apparmor.relative_paths = sum(STAT_AA_RELATIVE)?;
         Ok(rec)
     }
 
@@ -473,6 +656,9 @@ impl Recorder {
         for k in keys {
             let _ = syscalls.remove(&k);
         }
+        if self.aa.is_some() {
+            self.reset_apparmor_slot(slot)?;
+        }
         let nr_cpus = aya::util::nr_cpus().map_err(|(_, e)| map_err("stats", e))?;
         let stats_map = self.ebpf.map_mut("stats").ok_or(BpfError::Map {
             map: "stats",
@@ -488,6 +674,32 @@ impl Recorder {
                 .map_err(|e| map_err("stats", e))?;
         }
         Ok(())
+    }
+
+    fn reset_apparmor_slot(&mut self, slot: u32) -> Result<(), BpfError> {
+        let map = self.ebpf.map_mut("aa_paths").ok_or(BpfError::Map {
+            map: "aa_paths",
+            source: "missing from the object".into(),
+        })?;
+        let mut paths: HashMap<&mut MapData, RawAaKey, u64> =
+            HashMap::try_from(map).map_err(|e| map_err("aa_paths", e))?;
+        let keys: Vec<RawAaKey> = paths
+            .keys()
+            .filter_map(Result::ok)
+            .filter(|k| k.slot == slot)
+            .collect();
+        for k in keys {
+            let _ = paths.remove(&k);
+        }
+        let map = self.ebpf.map_mut("aa_slots").ok_or(BpfError::Map {
+            map: "aa_slots",
+            source: "missing from the object".into(),
+        })?;
+        let mut slots: Array<&mut MapData, RawAaSlot> =
+            Array::try_from(map).map_err(|e| map_err("aa_slots", e))?;
+        slots
+            .set(slot, RawAaSlot::default(), 0)
+            .map_err(|e| map_err("aa_slots", e))
     }
 
     /// Stops recording `target` and returns what it made. Detaches the tracepoint when no

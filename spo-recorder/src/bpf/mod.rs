@@ -48,6 +48,7 @@
 use std::path::PathBuf;
 
 pub mod abi;
+pub mod apparmor;
 pub mod btf_min;
 pub mod cgroup;
 mod error;
@@ -66,6 +67,7 @@ mod disabled;
 pub use disabled::Recorder;
 
 pub use abi::Abi;
+pub use apparmor::AppArmorRecorded;
 pub use error::BpfError;
 pub use recorded::{Names, Recorded};
 pub use selftest::SelfTest;

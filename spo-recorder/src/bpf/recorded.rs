@@ -17,6 +17,9 @@ pub struct Recorded {
     pub dropped: u64,
     /// Syscalls made with a number outside 0..1024 (invalid numbers; not part of a profile).
     pub invalid_numbers: u64,
+    /// AppArmor data (files, capabilities, sockets) when AppArmor recording is enabled
+    /// ([`crate::bpf::Recorder::enable_apparmor`]); not split by mount namespace.
+    pub apparmor: super::apparmor::AppArmorRecorded,
 }
 
 /// Names of a recording, per seccomp architecture.
@@ -117,6 +120,7 @@ impl Recorded {
         }
         self.dropped += other.dropped;
         self.invalid_numbers += other.invalid_numbers;
+        self.apparmor.merge(&other.apparmor);
     }
 }
 

@@ -376,3 +376,105 @@ fn rc_39_hold_bridges_self_test_and_recording() {
     session.finish().unwrap();
     assert!(!r.is_attached(), "detached after the recording");
 }
+
+/// Records `exerciser apparmor DIR` with AppArmor recording on.
+fn record_apparmor(dir: &std::path::Path) -> Recorded {
+    let mut r = recorder();
+    r.enable_apparmor().expect("AppArmor programs load");
+    for f in ["read", "openat2", "opath", "relative"] {
+        std::fs::write(dir.join(f), b"x").unwrap();
+    }
+    let mut cmd = Command::new(exerciser());
+    cmd.arg("apparmor")
+        .arg(dir)
+        .current_dir(dir)
+        .env("PATH", "/nonexistent-spo-path:/usr/bin:/bin");
+    let session = r.record_command(&mut cmd).unwrap();
+    let status = cmd.status().unwrap();
+    assert!(status.success(), "exerciser apparmor: {status}");
+    let rec = session.finish().unwrap();
+    if let Err(why) = r.apparmor_capabilities() {
+        eprintln!("{why}");
+    }
+    rec
+}
+
+// covers: RC-21 — the AppArmor observations of a real process tree, from raw tracepoints:
+// read/write intent per path, successful execs only, sockets, capabilities, nothing of
+// other processes.
+#[test]
+fn rc_21_apparmor_paths_execs_sockets_and_capabilities() {
+    use spo_recorder::bpf::abi::{
+        AA_EXEC, AA_READ, AA_SOCK_RAW, AA_SOCK_TCP, AA_SOCK_UDP, AA_WRITE,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap().to_string();
+    let rec = record_apparmor(dir.path());
+    let aa = &rec.apparmor;
+    assert!(aa.enabled);
+    let flags = |p: &str| aa.files.get(p).copied().unwrap_or(0);
+    assert_eq!(flags(&format!("{d}/read")), AA_READ, "{:#?}", aa.files);
+    assert_eq!(flags(&format!("{d}/write")), AA_WRITE);
+    assert_eq!(flags(&format!("{d}/rw")), AA_READ | AA_WRITE);
+    assert_eq!(flags(&format!("{d}/openat2")), AA_READ);
+    assert!(
+        !aa.files.contains_key(&format!("{d}/opath")),
+        "O_PATH is no access"
+    );
+    assert!(aa.relative_paths >= 1, "the relative open is counted");
+    assert!(!aa.files.keys().any(|p| p == "relative"));
+    // Failed opens are not access: the loader's probes of missing library paths are absent.
+    assert!(
+        !aa.files.keys().any(|p| p.contains("/glibc-hwcaps/")),
+        "{:#?}",
+        aa.files
+    );
+    // The exerciser itself and `true` found through PATH were executed; the failed PATH
+    // candidate was not.
+    let exe = exerciser();
+    assert_ne!(flags(exe.to_str().unwrap()) & AA_EXEC, 0, "{:#?}", aa.files);
+    let true_bin = aa
+        .files
+        .iter()
+        .find(|(p, f)| p.ends_with("/true") && *f & AA_EXEC != 0)
+        .map(|(p, _)| p.clone());
+    assert!(true_bin.is_some(), "true executed: {:#?}", aa.files);
+    assert!(!aa
+        .files
+        .keys()
+        .any(|p| p.starts_with("/nonexistent-spo-path")));
+    // libc was opened by the loader and counts as a library.
+    let obs = aa.observations();
+    assert!(
+        obs.iter().any(|o| matches!(o,
+            spo_core::events::AppArmorObservation::File { path, access: spo_core::events::FileUse::MapExec }
+                if path.contains("libc.so"))),
+        "{obs:#?}"
+    );
+    assert_eq!(aa.sockets, AA_SOCK_TCP | AA_SOCK_UDP);
+    assert_eq!(aa.sockets & AA_SOCK_RAW, 0);
+    if aa.capabilities_recorded {
+        let caps = aa.capability_names();
+        for c in ["sys_nice", "sys_chroot"] {
+            assert!(caps.iter().any(|x| x == c), "{c} in {caps:?}");
+        }
+    } else {
+        eprintln!("skipping the capability assertions: the kernel has no cap_capable tracepoint");
+    }
+    assert_eq!(aa.dropped, 0);
+    // Nothing of this test process (it reads /proc and writes the temp dir itself).
+    assert!(!aa
+        .files
+        .keys()
+        .any(|p| p.starts_with("/proc/self/mountinfo")));
+}
+
+// covers: RC-21 — without enable_apparmor nothing AppArmor-related is recorded.
+#[test]
+fn rc_21_apparmor_is_off_unless_enabled() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = record(&["apparmor", dir.path().to_str().unwrap()]);
+    assert!(!rec.apparmor.enabled);
+    assert!(rec.apparmor.files.is_empty());
+    assert_eq!(rec.apparmor.sockets, 0);
+}

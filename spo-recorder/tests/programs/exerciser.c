@@ -10,6 +10,13 @@
  *   exerciser main-only  only the main thread's list (no thread, no fork, no exec)
  *   exerciser wait       wait for SIGUSR1, then run `full`
  *   exerciser noise SECS call sysinfo in a loop for SECS seconds (the unrelated process)
+ *   exerciser apparmor DIR  what an AppArmor profile is made of (RC-21): opens DIR/read
+ *                        (read), DIR/write (write, created), DIR/rw (read-write, created),
+ *                        DIR/openat2 (openat2, read), DIR/opath (O_PATH: no access),
+ *                        DIR/missing (fails: not an access),
+ *                        `relative` (relative to the cwd); a TCP and a UDP socket;
+ *                        setpriority(-1) (CAP_SYS_NICE); execs `true` through PATH in a
+ *                        child; finally chroot(DIR) (CAP_SYS_CHROOT).
  *
  * Exit status 0 unless a thread/fork/exec could not be started. Results of the calls do not
  * matter (the recorder sees the entry); none of them changes the system.
@@ -164,6 +171,65 @@ static int full(void)
 	return WEXITSTATUS(status);
 }
 
+struct spo_open_how {
+	unsigned long long flags, mode, resolve;
+};
+
+static int apparmor_mode(const char *dir)
+{
+	char p[4096];
+	int fd, status;
+	pid_t child;
+	struct spo_open_how how = {O_RDONLY, 0, 0};
+	snprintf(p, sizeof p, "%s/read", dir);
+	fd = open(p, O_RDONLY);
+	if (fd >= 0)
+		close(fd);
+	snprintf(p, sizeof p, "%s/write", dir);
+	fd = openat(AT_FDCWD, p, O_WRONLY | O_CREAT, 0600);
+	if (fd >= 0)
+		close(fd);
+	snprintf(p, sizeof p, "%s/rw", dir);
+	fd = open(p, O_RDWR | O_CREAT, 0600);
+	if (fd >= 0)
+		close(fd);
+	snprintf(p, sizeof p, "%s/openat2", dir);
+	fd = syscall(SYS_openat2, AT_FDCWD, p, &how, sizeof how);
+	if (fd >= 0)
+		close(fd);
+	snprintf(p, sizeof p, "%s/missing", dir);
+	fd = open(p, O_RDONLY);
+	if (fd >= 0)
+		close(fd);
+	snprintf(p, sizeof p, "%s/opath", dir);
+	fd = open(p, O_PATH);
+	if (fd >= 0)
+		close(fd);
+	fd = openat(AT_FDCWD, "relative", O_RDONLY);
+	if (fd >= 0)
+		close(fd);
+	fd = syscall(SYS_socket, 2 /* AF_INET */, 1 /* SOCK_STREAM */, 0);
+	if (fd >= 0)
+		close(fd);
+	fd = syscall(SYS_socket, 10 /* AF_INET6 */, 2 /* SOCK_DGRAM */, 0);
+	if (fd >= 0)
+		close(fd);
+	syscall(SYS_setpriority, 0 /* PRIO_PROCESS */, 0, -1);
+	child = fork();
+	if (child < 0)
+		return 20;
+	if (child == 0) {
+		execlp("true", "true", (char *)NULL);
+		_exit(21);
+	}
+	if (waitpid(child, &status, 0) != child || !WIFEXITED(status))
+		return 22;
+	if (WEXITSTATUS(status) != 0)
+		return WEXITSTATUS(status);
+	syscall(SYS_chroot, dir);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "full";
@@ -182,6 +248,8 @@ int main(int argc, char **argv)
 			syscall(SYS_sysinfo, buf);
 		return 0;
 	}
+	if (strcmp(mode, "apparmor") == 0 && argc > 2)
+		return apparmor_mode(argv[2]);
 	if (strcmp(mode, "wait") == 0) {
 		sigset_t set;
 		int sig;

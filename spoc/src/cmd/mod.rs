@@ -15,6 +15,7 @@ pub mod oci;
 pub mod pull;
 pub mod push;
 pub mod record;
+pub mod record_apparmor;
 #[cfg(feature = "libseccomp")]
 pub mod record_logs;
 pub mod remove;

@@ -109,10 +109,9 @@ fn base_syscalls(args: &RecordArgs, arch: Arch) -> Result<Vec<String>> {
 fn output_path(args: &RecordArgs) -> Result<PathBuf> {
     let path = args.output_file.clone().unwrap_or_else(|| {
         // Upstream swaps the raw defaults (weak point 1); raw seccomp is JSON.
-        PathBuf::from(match args.record_type {
-            RecordType::Seccomp => "/tmp/profile.yaml",
-            RecordType::RawSeccomp => "/tmp/profile.json",
-        })
+        PathBuf::from(crate::cmd::record_apparmor::default_output(
+            args.record_type,
+        ))
     });
     if path.as_os_str().is_empty() {
         bail!(Unreadable {
@@ -139,7 +138,14 @@ pub fn run(args: &RecordArgs, _global: &Global) -> Result<Outcome> {
     let base = base_syscalls(args, arch)?;
     let output = output_path(args)?;
     crate::output::check_writable(&output)?;
+    let apparmor = crate::cmd::record_apparmor::wants_apparmor(args.record_type);
+    let program = apparmor
+        .then(|| crate::cmd::record_apparmor::program_path(args))
+        .flatten();
     let mut recorder = load_recorder()?;
+    if apparmor {
+        crate::cmd::record_apparmor::enable(&mut recorder)?;
+    }
     catch_signals();
     let seen = match args.pid {
         Some(pid) => record_process(&mut recorder, args, pid)?,
@@ -159,6 +165,13 @@ pub fn run(args: &RecordArgs, _global: &Global) -> Result<Outcome> {
     let text = match args.record_type {
         RecordType::Seccomp => result.profile.to_yaml(Version::V1)?,
         RecordType::RawSeccomp => spo_seccomp::json::to_pretty_json(&result.profile.spec),
+        t => crate::cmd::record_apparmor::render(
+            t,
+            &seen.name,
+            program.as_deref(),
+            &seen.recorded,
+            &result.profile,
+        )?,
     };
     crate::output::write_atomic(&output, text.as_bytes(), 0o644)?;
     give_to_sudo_user(&output, args.privileged);
@@ -170,6 +183,9 @@ pub fn run(args: &RecordArgs, _global: &Global) -> Result<Outcome> {
         seen.elapsed,
         &output,
     );
+    if apparmor {
+        crate::cmd::record_apparmor::summary(&seen.recorded);
+    }
     Ok(match seen.ended {
         Ended::Command(status) => exit_outcome(status),
         Ended::ProcessExited | Ended::Interrupted => Outcome::Ok,

@@ -113,6 +113,7 @@ fn scan_children(rec: &mut LogRecording, known: &mut Vec<u32>) {
 
 /// Records the command of `args` from audit records.
 pub fn run(args: &RecordArgs, _global: &Global) -> Result<Outcome> {
+    crate::cmd::record_apparmor::refuse_logs(args)?;
     if args.pid.is_some() {
         bail!("--pid is not supported with --recorder logs: the process must start under the logging profile");
     }
@@ -142,10 +143,9 @@ pub fn run(args: &RecordArgs, _global: &Global) -> Result<Outcome> {
 /// `-o`, or the default for the record type.
 fn output_path(args: &RecordArgs) -> PathBuf {
     args.output_file.clone().unwrap_or_else(|| {
-        PathBuf::from(match args.record_type {
-            RecordType::Seccomp => "/tmp/profile.yaml",
-            RecordType::RawSeccomp => "/tmp/profile.json",
-        })
+        PathBuf::from(crate::cmd::record_apparmor::default_output(
+            args.record_type,
+        ))
     })
 }
 
@@ -264,7 +264,6 @@ fn render_profile(
         tracing::info!(added = ?recorded.added_base, "adding base syscalls");
     }
     Ok(match args.record_type {
-        RecordType::Seccomp => recorded.profile.to_yaml(Version::V1)?,
         RecordType::RawSeccomp => {
             let mut t = spo_seccomp::json::to_pretty_json(&recorded.profile.spec);
             if !t.ends_with('\n') {
@@ -272,5 +271,6 @@ fn render_profile(
             }
             t
         }
+        _ => recorded.profile.to_yaml(Version::V1)?,
     })
 }
