@@ -55,6 +55,20 @@ impl Registry {
         accepted: &[Kind],
         verification: &Verification,
     ) -> Result<Pulled, OciError> {
+        self.pull_content(r, platform, accepted, false, verification)
+            .await
+    }
+
+    /// [`Registry::pull_profile`], also accepting raw seccomp JSON when `raw_seccomp_json`
+    /// is set (see [`layout::check_content`]; such a profile has an empty `name`).
+    pub async fn pull_content(
+        &self,
+        r: &Reference,
+        platform: &Platform,
+        accepted: &[Kind],
+        raw_seccomp_json: bool,
+        verification: &Verification,
+    ) -> Result<Pulled, OciError> {
         self.with_timeout("pull", r, async {
             let (pinned, m) = self.artifact_manifest(r).await?;
             let digest = pinned.digest().unwrap_or_default().to_owned();
@@ -62,7 +76,7 @@ impl Registry {
             let d = layout::pick(&m, platform)?.clone();
             let title = layout::title_of(&d).unwrap_or_default().to_owned();
             let data = self.blob(&pinned, &d, self.options().max_layer).await?;
-            let (kind, name) = layout::check_kind(&data, &title, accepted)?;
+            let (kind, name) = layout::check_content(&data, &title, accepted, raw_seccomp_json)?;
             Ok(Pulled {
                 pinned,
                 digest,

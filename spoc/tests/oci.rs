@@ -1422,3 +1422,156 @@ fn keyless_rekor_bundle_sets_the_verification_time() {
     );
     assert!(!target.exists());
 }
+
+// covers: CLI-18 (every profile kind spo models can be pushed, validated first), CLI-26
+// (pull keeps accepting only SeccompProfile / SelinuxProfile / AppArmorProfile unless
+// `--allow-raw-kinds` is given; then RawSelinuxProfile and raw seccomp JSON arrive byte for byte)
+#[test]
+fn raw_kinds_push_validated_and_pull_only_with_opt_in_cli_18_cli_26() {
+    let reg = Registry::start(Mode::Plain);
+    let d = tempfile::tempdir().unwrap();
+    let raw_se = "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: RawSelinuxProfile\n\
+                  metadata:\n  name: errorlogger\nspec:\n  policy: |\n    (blockinherit container)\n    \
+                  (allow process var_log_t ( dir ( open read getattr search )))\n";
+    let raw_json = "{\n  \"defaultAction\": \"SCMP_ACT_ERRNO\",\n  \"architectures\": [\"SCMP_ARCH_X86_64\"],\n  \
+                    \"syscalls\": [{\"names\": [\"read\", \"write\"], \"action\": \"SCMP_ACT_ALLOW\"}]\n}\n";
+    let se = write(d.path(), "raw-selinux.yaml", raw_se);
+    let js = write(d.path(), "raw.json", raw_json);
+    // Invalid raw forms are refused before anything is pushed.
+    let bad_se = write(
+        d.path(),
+        "bad-selinux.yaml",
+        &raw_se.replace("(blockinherit container)", "(block inner (type t))"),
+    );
+    let bad_js = write(
+        d.path(),
+        "bad.json",
+        &raw_json.replace("SCMP_ACT_ALLOW", "SCMP_ACT_SOMETIMES"),
+    );
+    let bad_ref = reg.reference("raw/bad:v1");
+    let err = fails(
+        &spoc(&["push", "--plain-http", "-f", s(&bad_se), &bad_ref]),
+        1,
+        "nothing pushed",
+    );
+    assert!(err.contains("spec.policy"), "{err}");
+    let err = fails(
+        &spoc(&["push", "--plain-http", "-f", s(&bad_js), &bad_ref]),
+        1,
+        "nothing pushed",
+    );
+    assert!(err.contains("bad.json"), "{err}");
+    assert!(!skopeo_raw(&bad_ref).status.success(), "nothing was pushed");
+
+    let target = d.path().join("out");
+    for (file, repo, needle, content) in [
+        (&se, "raw/selinux:v1", "kind \"RawSelinuxProfile\"", raw_se),
+        (&js, "raw/seccomp:v1", "raw seccomp JSON", raw_json),
+    ] {
+        let r = reg.reference(repo);
+        ok(&spoc(&["push", "--plain-http", "-f", s(file), &r]));
+        // CLI-26's default: refused, with the way out named; no output file.
+        let err = fails(
+            &spoc(&["pull", "--plain-http", "-s", &r, "-o", s(&target)]),
+            1,
+            needle,
+        );
+        assert!(err.contains("--allow-raw-kinds"), "{err}");
+        assert!(!target.exists());
+        ok(&spoc(&[
+            "pull",
+            "--plain-http",
+            "-s",
+            "--allow-raw-kinds",
+            &r,
+            "-o",
+            s(&target),
+        ]));
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), content);
+        std::fs::remove_file(&target).unwrap();
+    }
+    // The opt-in widens nothing else: a ProfileBinding is still refused.
+    let tmp = d.path().join("peer");
+    std::fs::create_dir(&tmp).unwrap();
+    let binding = write(
+        d.path(),
+        "b.yaml",
+        "apiVersion: security-profiles-operator.x-k8s.io/v1alpha1\nkind: ProfileBinding\n\
+         metadata:\n  name: x\n",
+    );
+    let kind_ref = reg.reference("raw/binding:v1");
+    peer_ok(&[
+        "push-file",
+        &reg.addr,
+        &kind_ref,
+        s(&tmp),
+        "profile.yaml",
+        s(&binding),
+        "application/vnd.oci.image.layer.v1.tar",
+    ]);
+    fails(
+        &spoc(&[
+            "pull",
+            "--plain-http",
+            "-s",
+            "--allow-raw-kinds",
+            &kind_ref,
+            "-o",
+            s(&target),
+        ]),
+        1,
+        "kind \"ProfileBinding\"",
+    );
+    assert!(!target.exists());
+}
+
+// covers: CLI-22 — a deliberate difference from upstream, which always signs keyless through
+// the public Sigstore servers: `spoc push` signs only with `--sign-key`. An unsigned push
+// leaves no `sha256-<hex>.sig` tag; a push with `--sign-key` creates it.
+#[test]
+fn push_signs_only_with_sign_key_cli_22() {
+    let reg = Registry::start(Mode::Plain);
+    let d = tempfile::tempdir().unwrap();
+    let (key, _) = keypair(d.path(), "cosign");
+    let p = write(d.path(), "p.yaml", &seccomp("p", &["read"], None));
+    let sig_of = |out: &str, repo: &str| {
+        let digest = out.trim().rsplit('@').next().unwrap().to_owned();
+        reg.reference(&format!("{repo}:{}", digest.replace(':', "-") + ".sig"))
+    };
+    let unsigned = reg.reference("cli22/unsigned:v1");
+    let out = spoc(&["push", "--plain-http", "-f", s(&p), &unsigned]);
+    let stdout = ok(&out);
+    assert!(
+        text(&out.stderr).contains("Not signed"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(skopeo_raw(&unsigned).status.success());
+    let sig = skopeo_raw(&sig_of(&stdout, "cli22/unsigned"));
+    assert!(
+        !sig.status.success(),
+        "an unsigned push must not create a .sig tag"
+    );
+    // With a key: a key-based cosign signature (no Fulcio certificate: nothing keyless).
+    let signed = reg.reference("cli22/signed:v1");
+    let stdout = ok(&spoc_env(
+        &[
+            "push",
+            "--plain-http",
+            "--sign-key",
+            s(&key),
+            "-f",
+            s(&p),
+            &signed,
+        ],
+        &[("COSIGN_PASSWORD", "pw")],
+    ));
+    let sig = skopeo_raw(&sig_of(&stdout, "cli22/signed"));
+    assert!(sig.status.success(), "{}", text(&sig.stderr));
+    let m: serde_json::Value = serde_json::from_slice(&sig.stdout).unwrap();
+    assert_eq!(
+        m["layers"][0]["mediaType"],
+        "application/vnd.dev.cosign.simplesigning.v1+json"
+    );
+    assert!(m["layers"][0]["annotations"]["dev.sigstore.cosign/certificate"].is_null());
+}

@@ -332,6 +332,10 @@ pub struct PullArgs {
     /// Largest profile layer read, in bytes.
     #[arg(long, default_value_t = spo_oci::registry::DEFAULT_MAX_LAYER)]
     pub max_layer_size: u64,
+    /// Also accept RawSelinuxProfile and raw seccomp JSON (by default only SeccompProfile,
+    /// SelinuxProfile and AppArmorProfile are accepted, as upstream does: CLI-26).
+    #[arg(long)]
+    pub allow_raw_kinds: bool,
     /// Registry flags.
     #[command(flatten)]
     pub registry: RegistryArgs,

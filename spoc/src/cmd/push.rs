@@ -14,7 +14,8 @@ use crate::input::{self, Item};
 use crate::kinds;
 use crate::Outcome;
 
-/// Checks one pushed file: exactly one document of a kind `spoc pull` accepts, valid.
+/// Checks one pushed file: exactly one profile (SeccompProfile, SelinuxProfile,
+/// RawSelinuxProfile, AppArmorProfile or raw seccomp JSON), valid.
 fn validate_file(path: &Path, text: &str) -> Result<Vec<String>> {
     let items = input::load_text(text, path)?;
     let [item] = items.as_slice() else {
@@ -24,17 +25,11 @@ fn validate_file(path: &Path, text: &str) -> Result<Vec<String>> {
             items.len()
         );
     };
-    if matches!(item, Item::RawSeccomp { .. }) {
-        bail!(
-            "{}: raw seccomp JSON cannot be pushed: convert it to a SeccompProfile first \
-             (spoc convert)",
-            path.display()
-        );
-    }
     let kind = item.kind();
-    if !layout::PULLABLE.contains(&kind) {
+    if !layout::PULLABLE.contains(&kind) && !layout::RAW_KINDS.contains(&kind) {
         bail!(
-            "{}: {kind} cannot be pushed; expected SeccompProfile, SelinuxProfile or AppArmorProfile",
+            "{}: {kind} cannot be pushed; expected SeccompProfile, SelinuxProfile, \
+             RawSelinuxProfile, AppArmorProfile or raw seccomp JSON",
             path.display()
         );
     }
@@ -51,7 +46,7 @@ fn validate_file(path: &Path, text: &str) -> Result<Vec<String>> {
             )?
             .0
         }
-        Kind::SelinuxProfile => {
+        Kind::SelinuxProfile | Kind::RawSelinuxProfile => {
             let Item::Manifest(doc) = item else {
                 bail!("expected a manifest")
             };
