@@ -1575,3 +1575,86 @@ fn push_signs_only_with_sign_key_cli_22() {
     );
     assert!(m["layers"][0]["annotations"]["dev.sigstore.cosign/certificate"].is_null());
 }
+
+// covers: CLI-21 with credential helpers, as docker runs them: `credHelpers[registry]` before
+// `credsStore` before inline `auths`; `docker-credential-<name> get` reads the server URL on
+// stdin and prints JSON; a failing or missing helper is an error that names it.
+#[test]
+fn credential_helpers_from_docker_config_cli_21() {
+    use std::os::unix::fs::PermissionsExt;
+    let reg = Registry::start(Mode::Htpasswd("alice", "s3cret:x"));
+    let d = tempfile::tempdir().unwrap();
+    let bin = d.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let asked = d.path().join("asked");
+    let helper = |name: &str, body: &str| {
+        let p = bin.join(format!("docker-credential-{name}"));
+        std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    helper(
+        "spotest",
+        &format!(
+            "[ \"$1\" = get ] || exit 3\nread url\nprintf '%s' \"$url\" > {}\n\
+             printf '{{\"ServerURL\":\"%s\",\"Username\":\"alice\",\"Secret\":\"s3cret:x\"}}\\n' \"$url\"",
+            asked.display()
+        ),
+    );
+    helper("locked", "echo 'keychain is locked' >&2\nexit 1");
+    helper(
+        "empty",
+        "echo 'credentials not found in native keychain'\nexit 1",
+    );
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let cfg = d.path().join("docker");
+    std::fs::create_dir(&cfg).unwrap();
+    use base64::Engine as _;
+    let wrong = base64::engine::general_purpose::STANDARD.encode("alice:wrong");
+    let config = |json: String| std::fs::write(cfg.join("config.json"), json).unwrap();
+    let p = write(d.path(), "p.yaml", &seccomp("p", &["read"], None));
+    let r = reg.reference("helped/p:v1");
+    let push = || {
+        spoc_env(
+            &["push", "--plain-http", "-f", s(&p), &r],
+            &[("DOCKER_CONFIG", s(&cfg)), ("PATH", &path)],
+        )
+    };
+    // credHelpers for this registry wins over credsStore and over wrong inline credentials.
+    config(format!(
+        r#"{{"auths":{{"{a}":{{"auth":"{wrong}"}}}},"credsStore":"locked","credHelpers":{{"{a}":"spotest"}}}}"#,
+        a = reg.addr
+    ));
+    ok(&push());
+    assert_eq!(std::fs::read_to_string(&asked).unwrap(), reg.addr);
+    // credsStore alone is used for every registry, before inline auths.
+    std::fs::remove_file(&asked).unwrap();
+    config(format!(
+        r#"{{"auths":{{"{a}":{{"auth":"{wrong}"}}}},"credsStore":"spotest"}}"#,
+        a = reg.addr
+    ));
+    let target = d.path().join("out.yaml");
+    ok(&spoc_env(
+        &["pull", "--plain-http", "-s", &r, "-o", s(&target)],
+        &[("DOCKER_CONFIG", s(&cfg)), ("PATH", &path)],
+    ));
+    assert!(asked.exists() && target.exists());
+    // A failing helper is an error naming it (exit 1), not a silent anonymous attempt.
+    config(r#"{"credsStore":"locked"}"#.into());
+    let err = fails(&push(), 1, "docker-credential-locked");
+    assert!(err.contains("keychain is locked"), "{err}");
+    config(r#"{"credsStore":"absent"}"#.into());
+    fails(&push(), 1, "docker-credential-absent");
+    // "credentials not found" means none: the registry's 401 is reported.
+    config(r#"{"credsStore":"empty"}"#.into());
+    fails(&push(), 1, "unauthorized");
+    // The docker precedence is per registry: another registry's helper is not asked.
+    config(format!(
+        r#"{{"auths":{{"{a}":{{"auth":"{wrong}"}}}},"credHelpers":{{"other.example:5000":"locked"}}}}"#,
+        a = reg.addr
+    ));
+    fails(&push(), 1, "unauthorized");
+}

@@ -128,7 +128,10 @@ pub fn options(
     let password = std::env::var("PASSWORD").ok().filter(|p| !p.is_empty());
     let credentials = match (args.username.clone().filter(|u| !u.is_empty()), password) {
         (Some(u), Some(p)) => Some((u, p)),
-        _ => reference.and_then(|r| spo_oci::auth::from_auth_files(r.registry())),
+        _ => match reference {
+            Some(r) => spo_oci::auth::credentials_for(r.registry())?,
+            None => None,
+        },
     };
     let ca_pems = args
         .ca_file
