@@ -212,28 +212,69 @@ impl Registry {
         digest: &str,
         key: &SigningKey,
     ) -> Result<(), OciError> {
+        let prepared = self.prepare_signature(r, digest).await?;
+        self.finish_signature(prepared, key).await
+    }
+
+    /// The part of signing `digest` that needs no key: reads the signatures already stored
+    /// for it and uploads the new SimpleSigning payload and the signature config (both
+    /// depend only on digests), so this can run while a key is being decrypted.
+    pub async fn prepare_signature(
+        &self,
+        r: &Reference,
+        digest: &str,
+    ) -> Result<PreparedSignature, OciError> {
         let pinned = r.clone_with_digest(digest.to_owned());
         let payload = sign::payload(&repository_of(r), digest);
-        let layer = SignatureLayer {
-            signature: sign::sign(key, &payload),
-            payload,
-            certificate: None,
-            chain: None,
-            bundle: None,
-        };
-        let mut layers = self.signatures(&pinned, digest).await?;
-        layers.push(layer);
-        let (manifest, config) = sign::signature_manifest(&layers);
         let sig_ref = Reference::with_tag(
             r.registry().to_owned(),
             r.repository().to_owned(),
             sign::signature_tag(digest),
         );
-        let mut blobs: Vec<&[u8]> = vec![&config];
-        blobs.extend(layers.iter().map(|l| l.payload.as_slice()));
-        self.push_blobs(&sig_ref, &blobs).await?;
+        let (mut layers, _) =
+            futures_util::future::try_join(self.signatures(&pinned, digest), async {
+                self.push_blob(&sig_ref, &payload)
+                    .await
+                    .map_err(OciError::from)
+            })
+            .await?;
+        layers.push(SignatureLayer {
+            payload,
+            signature: String::new(),
+            certificate: None,
+            chain: None,
+            bundle: None,
+        });
+        let (_, config) = sign::signature_manifest(&layers);
+        self.push_blob(&sig_ref, &config).await?;
+        Ok(PreparedSignature { sig_ref, layers })
+    }
+
+    /// Signs a prepared signature with `key` and pushes the signature manifest.
+    pub async fn finish_signature(
+        &self,
+        prepared: PreparedSignature,
+        key: &SigningKey,
+    ) -> Result<(), OciError> {
+        let PreparedSignature {
+            sig_ref,
+            mut layers,
+        } = prepared;
+        if let Some(last) = layers.last_mut() {
+            last.signature = sign::sign(key, &last.payload);
+        }
+        let (manifest, _) = sign::signature_manifest(&layers);
         self.push_manifest(&sig_ref, &manifest, layout::MANIFEST_MEDIA_TYPE)
             .await?;
         Ok(())
     }
+}
+
+/// A signature whose blobs are in the registry and which waits for its key
+/// ([`Registry::prepare_signature`], then [`Registry::finish_signature`]).
+#[derive(Debug, Clone)]
+pub struct PreparedSignature {
+    sig_ref: Reference,
+    /// The layers already stored, then the new one (signature still empty).
+    layers: Vec<SignatureLayer>,
 }

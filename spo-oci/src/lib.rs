@@ -17,7 +17,7 @@ pub mod registry;
 pub mod resolver;
 pub mod sign;
 
-pub use artifact::{Pulled, Verification};
+pub use artifact::{PreparedSignature, Pulled, Verification};
 pub use layout::LayoutError;
 pub use oci_client::Reference;
 pub use platform::Platform;

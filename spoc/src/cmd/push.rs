@@ -135,6 +135,10 @@ pub fn run(args: &PushArgs) -> Result<Outcome> {
     let registry = Registry::new(opts)?;
     let rt = oci::runtime()?;
     // One overall timeout for blobs, manifest and signature.
+    // The manifest digest is known before anything is sent, so the signature's payload and
+    // config (they depend only on digests) upload beside the artifact's blobs while the key
+    // decrypts; after the manifest only the signature manifest is left.
+    let digest = layout::sha256_digest(&raw);
     let digest = rt.block_on(registry.with_timeout("push", &r, async {
         let opening = sealed_key.map(|(path, text, password)| {
             tokio::task::spawn_blocking(move || {
@@ -144,18 +148,34 @@ pub fn run(args: &PushArgs) -> Result<Outcome> {
         });
         let mut blobs: Vec<&[u8]> = vec![layout::EMPTY_CONFIG];
         blobs.extend(layers.iter().map(|l| l.data.as_slice()));
-        registry
-            .push_blobs(&r, &blobs)
-            .await
-            .with_context(|| format!("cannot push {}", r.whole()))?;
+        let artifact_blobs = async {
+            registry
+                .push_blobs(&r, &blobs)
+                .await
+                .with_context(|| format!("cannot push {}", r.whole()))
+        };
+        let signing = opening.is_some();
+        let signature_blobs = async {
+            if signing {
+                registry
+                    .prepare_signature(&r, &digest)
+                    .await
+                    .map(Some)
+                    .with_context(|| format!("cannot prepare the signature of {}", r.whole()))
+            } else {
+                Ok(None)
+            }
+        };
+        let ((), prepared) = tokio::try_join!(artifact_blobs, signature_blobs)?;
         let key = match opening {
             Some(h) => Some(h.await.context("the key decryption task failed")??),
             None => None,
         };
-        let digest = registry
+        let pushed = registry
             .push_manifest(&r, &raw, layout::MANIFEST_MEDIA_TYPE)
             .await
             .with_context(|| format!("cannot push {}", r.whole()))?;
+        debug_assert_eq!(pushed, digest);
         for (platform, path) in &pairs {
             eprintln!(
                 "Added {} for {platform} as {}",
@@ -163,17 +183,17 @@ pub fn run(args: &PushArgs) -> Result<Outcome> {
                 platform.title()
             );
         }
-        match key {
-            Some(key) => {
+        match (key, prepared) {
+            (Some(key), Some(prepared)) => {
                 registry
-                    .sign_digest(&r, &digest, &key)
+                    .finish_signature(prepared, &key)
                     .await
                     .with_context(|| format!("pushed {}@{digest} but cannot sign it", r.whole()))?;
                 eprintln!("Signed {digest}");
             }
-            None => eprintln!("Not signed (pass --sign-key cosign.key to sign)"),
+            _ => eprintln!("Not signed (pass --sign-key cosign.key to sign)"),
         }
-        Ok::<_, anyhow::Error>(digest)
+        Ok::<_, anyhow::Error>(pushed)
     }))?;
     println!("{}@{digest}", spo_oci::registry::repository_of(&r));
     Ok(Outcome::Ok)
