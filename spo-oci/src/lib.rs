@@ -16,6 +16,7 @@ pub mod platform;
 pub mod registry;
 pub mod resolver;
 pub mod sign;
+pub mod transparency;
 
 pub use artifact::{PreparedSignature, Pulled, Verification};
 pub use layout::LayoutError;

@@ -1658,3 +1658,149 @@ fn credential_helpers_from_docker_config_cli_21() {
     ));
     fails(&push(), 1, "unauthorized");
 }
+
+// covers: CLI-24 with transparency: a keyless signature's Rekor bundle may carry an inclusion
+// proof (RFC 6962/9162 audit path to the root of a checkpoint signed by the trusted Rekor
+// key), and with `--ct-log-public-key` the Fulcio certificate must embed a verifying SCT from
+// that CT log. Fixtures come from an independent implementation (Python `cryptography`, a
+// recursive RFC 6962 tree); the honest case is accepted and each tamper case refused.
+#[test]
+fn keyless_inclusion_proofs_and_scts_cli_24() {
+    let reg = Registry::start(Mode::Plain);
+    let d = tempfile::tempdir().unwrap();
+    peer_ok(&[
+        "ct-fulcio",
+        s(d.path()),
+        "dev@example.com",
+        "https://issuer.example",
+    ]);
+    let f = |n: &str| d.path().join(n);
+    let (rekor_key, rekor_pub) = (f("rekor.key"), f("rekor.pub"));
+    peer_ok(&["rekor-keygen", s(&rekor_key), s(&rekor_pub)]);
+    let content = seccomp("t", &["read"], None);
+    let p = write(d.path(), "p.yaml", &content);
+    let tmp = f("peer");
+    std::fs::create_dir(&tmp).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    let target = f("out.yaml");
+    let mut n = 0;
+    // Pushes the profile to a fresh repository and signs it keyless with `leaf`, a bundle
+    // and an inclusion proof of `mode` ("" = no proof).
+    let mut signed = |leaf: &str, mode: &str| {
+        n += 1;
+        let repo = format!("transparency/case{n}");
+        let r = reg.reference(&format!("{repo}:v1"));
+        ok(&spoc(&["push", "--plain-http", "-f", s(&p), &r]));
+        let digest = digest_of(&r);
+        let (leaf, key, chain) = (f(leaf), f("leaf.key"), f("chain.pem"));
+        let mut args = vec![
+            "keyless-sign",
+            &reg.addr,
+            &repo,
+            &digest,
+            s(&key),
+            s(&leaf),
+            s(&chain),
+            s(&tmp),
+            s(&rekor_key),
+            &now,
+        ];
+        if !mode.is_empty() {
+            args.push(mode);
+        }
+        peer_ok(&args);
+        r
+    };
+    let (root, ct, other_ct) = (f("root.pem"), f("ct.pub"), f("other-ct.pub"));
+    let pull = |r: &str, extra: &[&str]| {
+        let mut args = vec![
+            "pull",
+            "--plain-http",
+            "--fulcio-root",
+            s(&root),
+            "--rekor-public-key",
+            s(&rekor_pub),
+            "--ct-log-public-key",
+            s(&ct),
+            r,
+            "-o",
+            s(&target),
+        ];
+        args.extend_from_slice(extra);
+        spoc(&args)
+    };
+    // Honest: proof and SCT verify; the bytes arrive.
+    let good = signed("leaf.pem", "good");
+    ok(&pull(&good, &[]));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), content);
+    std::fs::remove_file(&target).unwrap();
+    ok(&pull(&good, &["--require-rekor-inclusion-proof"]));
+    std::fs::remove_file(&target).unwrap();
+    // Inclusion-proof tampering.
+    for (mode, needle) in [
+        ("bad-path", "the audit path does not lead to the root hash"),
+        (
+            "wrong-index",
+            "the audit path does not lead to the root hash",
+        ),
+        (
+            "lying-checkpoint",
+            "the audit path does not lead to the root hash",
+        ),
+        ("bad-root", "does not commit to the proof's tree"),
+        (
+            "forged-checkpoint",
+            "checkpoint: the checkpoint is not signed by the trusted Rekor key",
+        ),
+    ] {
+        let r = signed("leaf.pem", mode);
+        let err = fails(&pull(&r, &[]), 1, needle);
+        assert!(err.contains("Rekor inclusion proof"), "{mode}: {err}");
+        assert!(!target.exists(), "{mode}");
+    }
+    // A bundle without a proof passes unless a proof is required.
+    let no_proof = signed("leaf.pem", "");
+    ok(&pull(&no_proof, &[]));
+    std::fs::remove_file(&target).unwrap();
+    fails(
+        &pull(&no_proof, &["--require-rekor-inclusion-proof"]),
+        1,
+        "no inclusion proof",
+    );
+    // SCT tampering (each leaf is validly issued by the test Fulcio; only the SCT differs).
+    for (leaf, needle) in [
+        ("leaf-nosct.pem", "has no embedded SCT"),
+        ("leaf-othersct.pem", "no SCT from a trusted CT log"),
+        ("leaf-badsct.pem", "does not verify over this certificate"),
+    ] {
+        let r = signed(leaf, "good");
+        let err = fails(&pull(&r, &[]), 1, needle);
+        assert!(err.contains("certificate transparency"), "{leaf}: {err}");
+        assert!(!target.exists(), "{leaf}");
+        // The SCT is checked only against configured CT logs.
+        if leaf == "leaf-othersct.pem" {
+            let mut args = vec![
+                "pull",
+                "--plain-http",
+                "--fulcio-root",
+                s(&root),
+                "--rekor-public-key",
+                s(&rekor_pub),
+                "--ct-log-public-key",
+                s(&other_ct),
+                &r,
+                "-o",
+                s(&target),
+            ];
+            ok(&spoc(&args));
+            std::fs::remove_file(&target).unwrap();
+            args.drain(6..8);
+            ok(&spoc(&args));
+            std::fs::remove_file(&target).unwrap();
+        }
+    }
+}

@@ -22,6 +22,8 @@ pub fn run(args: &PullArgs) -> Result<Outcome> {
             identity: &args.allowed_identity_regexp,
             issuer: &args.allowed_oidc_issuer_regexp,
             rekor_keys: &args.rekor_public_key,
+            ct_keys: &args.ct_log_public_key,
+            require_inclusion_proof: args.require_rekor_inclusion_proof,
         },
     )?;
     if args.verify.verify_key.is_some()

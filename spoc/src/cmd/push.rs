@@ -86,6 +86,8 @@ pub fn run(args: &PushArgs) -> Result<Outcome> {
         allowed_identity_regexp: ".*".into(),
         allowed_oidc_issuer_regexp: ".*".into(),
         rekor_public_key: Vec::new(),
+        ct_log_public_key: Vec::new(),
+        require_rekor_inclusion_proof: false,
     });
     // Everything local is checked before anything leaves the machine.
     let mut layers = Vec::with_capacity(pairs.len());
