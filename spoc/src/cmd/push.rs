@@ -65,6 +65,25 @@ fn validate_file(path: &Path, text: &str) -> Result<Vec<String>> {
         .collect())
 }
 
+/// Reads the key file and `COSIGN_PASSWORD` and starts decrypting the key on a thread.
+fn start_key_decryption(
+    path: &Path,
+) -> Result<tokio::sync::oneshot::Receiver<Result<spo_oci::sign::SigningKey>>> {
+    let text = input::read_text(path)?;
+    let password = oci::cosign_password()?;
+    let path = path.to_path_buf();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("cosign-key".into())
+        .spawn(move || {
+            let key = spo_oci::sign::decrypt_private_key(&text, password.as_bytes())
+                .with_context(|| path.display().to_string());
+            let _ = tx.send(key);
+        })
+        .context("cannot start the key decryption thread")?;
+    Ok(rx)
+}
+
 /// Runs `spoc push`.
 pub fn run(args: &PushArgs) -> Result<Outcome> {
     let r = oci::reference(&args.image)?;
@@ -89,6 +108,12 @@ pub fn run(args: &PushArgs) -> Result<Outcome> {
         ct_log_public_key: Vec::new(),
         require_rekor_inclusion_proof: false,
     });
+    // cosign's scrypt key decryption (N=2^15: 32 MiB, ~55 ms of CPU) depends on nothing
+    // else, so it starts first, on its own thread, and runs beside validation and the blob
+    // uploads. Its errors (no key file, no COSIGN_PASSWORD, wrong password) are reported
+    // after validation, and it must succeed before the manifest is pushed, so a wrong
+    // password still tags nothing.
+    let opening = args.sign_key.as_deref().map(start_key_decryption);
     // Everything local is checked before anything leaves the machine.
     let mut layers = Vec::with_capacity(pairs.len());
     let mut invalid = Vec::new();
@@ -110,17 +135,7 @@ pub fn run(args: &PushArgs) -> Result<Outcome> {
         eprintln!("spoc: nothing pushed: {} problem(s)", invalid.len());
         return Ok(Outcome::Code(1));
     }
-    // The key file and COSIGN_PASSWORD are checked now; the (deliberately slow) scrypt
-    // decryption runs on a blocking thread while the blobs upload, and must succeed before
-    // the manifest is pushed, so a wrong password still tags nothing.
-    let sealed_key = args
-        .sign_key
-        .as_deref()
-        .map(|p| -> Result<(std::path::PathBuf, String, String)> {
-            let text = input::read_text(p)?;
-            Ok((p.to_path_buf(), text, oci::cosign_password()?))
-        })
-        .transpose()?;
+    let opening = opening.transpose()?;
     let created = layout::rfc3339_utc(
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -142,12 +157,6 @@ pub fn run(args: &PushArgs) -> Result<Outcome> {
     // decrypts; after the manifest only the signature manifest is left.
     let digest = layout::sha256_digest(&raw);
     let digest = rt.block_on(registry.with_timeout("push", &r, async {
-        let opening = sealed_key.map(|(path, text, password)| {
-            tokio::task::spawn_blocking(move || {
-                spo_oci::sign::decrypt_private_key(&text, password.as_bytes())
-                    .with_context(|| path.display().to_string())
-            })
-        });
         let mut blobs: Vec<&[u8]> = vec![layout::EMPTY_CONFIG];
         blobs.extend(layers.iter().map(|l| l.data.as_slice()));
         let artifact_blobs = async {
@@ -170,7 +179,7 @@ pub fn run(args: &PushArgs) -> Result<Outcome> {
         };
         let ((), prepared) = tokio::try_join!(artifact_blobs, signature_blobs)?;
         let key = match opening {
-            Some(h) => Some(h.await.context("the key decryption task failed")??),
+            Some(rx) => Some(rx.await.context("the key decryption thread failed")??),
             None => None,
         };
         let pushed = registry
