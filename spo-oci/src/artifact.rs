@@ -163,13 +163,14 @@ impl Registry {
             pinned.repository().to_owned(),
             sign::signature_tag(digest),
         );
-        let sig_digest = match self.resolve(&sig_ref).await {
-            Ok(d) => d,
+        // One GET by tag: oci-client's digest lookup (HEAD) falls back to a GET when the
+        // tag is missing, and a resolved tag would be read again by digest.
+        let (raw, sig_digest) = match self.manifest_by_tag(&sig_ref).await {
+            Ok(v) => v,
             Err(RegistryError::NotFound { .. }) => return Ok(Vec::new()),
             Err(e) => return Err(e.into()),
         };
         let sig_pinned = sig_ref.clone_with_digest(sig_digest);
-        let raw = self.manifest_raw(&sig_pinned).await?;
         let m: oci_spec::image::ImageManifest = serde_json::from_slice(&raw).map_err(|e| {
             LayoutError::NotAnArtifact(format!("signature manifest does not parse: {e}"))
         })?;

@@ -531,6 +531,31 @@ impl Registry {
         Ok(raw.to_vec())
     }
 
+    /// The raw manifest at `r` read in one request, with the digest of the bytes read.
+    pub async fn manifest_by_tag(&self, r: &Reference) -> Result<(Vec<u8>, String), RegistryError> {
+        let accept = [
+            MANIFEST_MEDIA_TYPE,
+            "application/vnd.oci.image.index.v1+json",
+            "application/vnd.docker.distribution.manifest.v2+json",
+        ];
+        let (raw, _) = self
+            .retry("pull manifest", r, || {
+                self.client.pull_manifest_raw(r, &self.auth, &accept)
+            })
+            .await?;
+        let digest = sha256_digest(&raw);
+        if let Some(want) = r.digest() {
+            if want != digest {
+                return Err(RegistryError::DigestMismatch {
+                    what: format!("manifest {}", r.whole()),
+                    expected: want.into(),
+                    actual: digest,
+                });
+            }
+        }
+        Ok((raw.to_vec(), digest))
+    }
+
     /// Reads the blob of `d` from `r`'s repository, refusing more than `limit` bytes (by
     /// the descriptor's size before reading, and while reading) and checking its digest.
     pub async fn blob(
