@@ -3,7 +3,7 @@
 # (docs/src/performance.md, "OCI artifacts"). Usage: scripts/bench-oci.sh [RUNS]
 # Needs a release build (cargo build --release -p spoc), hyperfine and docker-registry.
 set -eu
-runs=${1:-40}
+runs=${1:-20}
 spoc=${SPOC:-$(pwd)/target/release/spoc}
 port=${PORT:-5077}
 work=$(mktemp -d)
@@ -45,7 +45,10 @@ P
 done
 ref=127.0.0.1:$port/bench/profile
 echo "load before: $(uptime)"
-hyperfine -N --warmup 3 --runs "$runs" \
+# `--prepare 'sleep 1'`: the manifest's `created` annotation has one-second resolution, so
+# each timed push makes a new digest (a fresh artifact and signature, as in real use) instead
+# of appending another signature to the previous run's.
+hyperfine -N --warmup 2 --runs "$runs" --prepare 'sleep 1' \
   -n "push 3 profiles, signed" "$spoc push --plain-http --sign-key $work/cosign.key $files $ref:signed" \
   -n "push 3 profiles, unsigned" "$spoc push --plain-http $files $ref:unsigned" \
   -n "pull, key verification" "$spoc pull --plain-http --verify-key $work/cosign.pub -o $work/out.yaml $ref:signed"
