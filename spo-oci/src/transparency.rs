@@ -147,7 +147,7 @@ fn hex_hash(v: &serde_json::Value, what: &str) -> Result<Hash, String> {
     let s = v
         .as_str()
         .ok_or_else(|| format!("{what} is not a string"))?;
-    if s.len() != 64 {
+    if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(format!("{what} is not a hex SHA-256"));
     }
     let mut out = [0u8; 32];
@@ -399,5 +399,36 @@ mod tests {
                 assert!(verify_inclusion(m as u64, m as u64, &leaves[m], &p, &root).is_err());
             }
         }
+    }
+
+    #[test]
+    fn malformed_proofs_and_checkpoints_are_errors_not_panics() {
+        use p256::ecdsa::SigningKey;
+        let key = SigningKey::from_slice(&[7u8; 32]).unwrap();
+        let vk = *key.verifying_key();
+        let body = b"entry";
+        let good_root = hex(&leaf_hash(body));
+        for proof in [
+            serde_json::json!({}),
+            serde_json::json!({"logIndex": -1, "treeSize": 1, "rootHash": good_root, "hashes": []}),
+            serde_json::json!({"logIndex": 0, "treeSize": 1, "rootHash": format!("a{}", "€".repeat(21)), "hashes": []}),
+            serde_json::json!({"logIndex": 0, "treeSize": 1, "rootHash": good_root, "hashes": ["zz"]}),
+            serde_json::json!({"logIndex": 0, "treeSize": 1, "rootHash": good_root, "hashes": []}),
+            serde_json::json!({"logIndex": 0, "treeSize": 1, "rootHash": good_root, "hashes": [],
+                               "checkpoint": "origin\n1\nroot\n"}),
+            serde_json::json!({"logIndex": 0, "treeSize": 1, "rootHash": good_root, "hashes": [],
+                               "checkpoint": "o\n1\nx\n\n\u{2014} o !!!\n"}),
+            serde_json::json!({"logIndex": 0, "treeSize": 1, "rootHash": good_root, "hashes": [],
+                               "checkpoint": "o\n1\nx\n\nno dash\n"}),
+        ] {
+            assert!(check_inclusion_proof(&proof, body, &vk).is_err(), "{proof}");
+        }
+        assert!(parse_scts(&[]).is_err());
+        assert!(parse_scts(&[0, 5, 0, 3, 0]).is_err());
+        assert!(parse_scts(&[0, 0]).unwrap().is_empty());
+    }
+
+    fn hex(h: &Hash) -> String {
+        h.iter().map(|b| format!("{b:02x}")).collect()
     }
 }
