@@ -390,13 +390,15 @@ impl Registry {
     /// challenge" is not cached), doubling the round trips of a push.
     async fn authorise(&self, r: &Reference, force: bool) {
         use std::sync::atomic::Ordering;
-        if force || !matches!(self.auth, RegistryAuth::Anonymous) {
-            self.auth_stored.store(true, Ordering::Relaxed);
-        }
-        if self.auth_stored.load(Ordering::Relaxed) {
+        if force
+            || !matches!(self.auth, RegistryAuth::Anonymous)
+            || self.auth_stored.load(Ordering::Relaxed)
+        {
+            // Stored before the flag is raised: a request that sees the flag has credentials.
             self.client
                 .store_auth_if_needed(r.resolve_registry(), &self.auth)
                 .await;
+            self.auth_stored.store(true, Ordering::Relaxed);
         }
     }
 
@@ -414,10 +416,11 @@ impl Registry {
     {
         use std::sync::atomic::Ordering;
         self.authorise(r, false).await;
+        // Whether this attempt went without credentials (another concurrent request may
+        // hand them over meanwhile; each request that went without retries once).
+        let without = !self.auth_stored.load(Ordering::Relaxed);
         match self.retry(what, r, &op).await {
-            Err(RegistryError::Unauthorized { .. })
-                if !self.auth_stored.load(Ordering::Relaxed) =>
-            {
+            Err(RegistryError::Unauthorized { .. }) if without => {
                 self.authorise(r, true).await;
                 self.retry(what, r, &op).await
             }

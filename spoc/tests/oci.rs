@@ -1804,3 +1804,40 @@ fn keyless_inclusion_proofs_and_scts_cli_24() {
         }
     }
 }
+
+// covers: CLI-21 without credentials against a bearer-token registry that hands out
+// anonymous tokens (as public registries do): spoc's push sends its first requests without
+// oci-client's per-request `/v2/` probe, meets 401, learns the challenge, fetches an
+// anonymous token and succeeds; pull works anonymously too.
+#[test]
+fn anonymous_bearer_tokens_after_a_401_cli_21() {
+    let reg = Registry::start(Mode::Token("-", "-"));
+    let d = tempfile::tempdir().unwrap();
+    let content = seccomp("anon", &["read"], None);
+    let p = write(d.path(), "p.yaml", &content);
+    let (key, public) = keypair(d.path(), "cosign");
+    let r = reg.reference("public/anon:v1");
+    ok(&spoc_env(
+        &[
+            "push",
+            "--plain-http",
+            "--sign-key",
+            s(&key),
+            "-f",
+            s(&p),
+            &r,
+        ],
+        &[("COSIGN_PASSWORD", "pw")],
+    ));
+    let target = d.path().join("out.yaml");
+    ok(&spoc(&[
+        "pull",
+        "--plain-http",
+        "--verify-key",
+        s(&public),
+        &r,
+        "-o",
+        s(&target),
+    ]));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), content);
+}

@@ -479,7 +479,8 @@ def cmd_keyless_sign(host, repo, manifest_digest, leaf_key, leaf_pem, chain_pem,
 def cmd_token_server(port, cert_pem, key_pem, user, password, issuer, service):
     """token-server PORT CERT KEY USER PASS ISSUER SERVICE: a registry token service (the
     Docker/distribution bearer-token protocol): basic credentials in, an ES256 JWT with an
-    x5c header and the requested repository access out. Serves until killed."""
+    x5c header and the requested repository access out; USER "-" grants tokens to anyone
+    (anonymous tokens, as public registries hand out). Serves until killed."""
     import http.server
     import time
     import urllib.parse
@@ -499,7 +500,7 @@ def cmd_token_server(port, cert_pem, key_pem, user, password, issuer, service):
             pass
 
         def do_GET(self):
-            if self.headers.get("Authorization") != want:
+            if user != "-" and self.headers.get("Authorization") != want:
                 self.send_response(401)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
