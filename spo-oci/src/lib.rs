@@ -6,7 +6,9 @@
 //!   SimpleSigning payloads.
 //! * [`registry`] and [`artifact`] are the thin I/O layer over `oci-client`.
 //! * [`resolver`] resolves `oci://` base profiles for spo-seccomp's chain walk, with a cache.
-//! * [`auth`] reads Docker/Podman auth files.
+//! * [`auth`] reads Docker/Podman auth files and runs their credential helpers.
+//! * [`keyless`] and [`transparency`] verify keyless (Fulcio) signatures, Rekor inclusion
+//!   proofs and embedded SCTs (pure).
 
 pub mod artifact;
 pub mod auth;
