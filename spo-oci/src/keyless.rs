@@ -10,7 +10,7 @@
 //! certificates must be valid at its `integratedTime`. Without a bundle they must be valid
 //! now.
 //!
-//! Transparency (see [`transparency`]): a bundle that carries an `InclusionProof` (the
+//! Transparency (see [`crate::transparency`]): a bundle that carries an `InclusionProof` (the
 //! Rekor API's `verification.inclusionProof` object: `logIndex`, `rootHash`, `treeSize`,
 //! `hashes`, `checkpoint`) has its RFC 6962/9162 Merkle audit path checked against the
 //! root hash of its checkpoint, a signed note that must verify with the same trusted Rekor

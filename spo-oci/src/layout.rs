@@ -298,7 +298,7 @@ pub fn title_of(d: &Descriptor) -> Option<&str> {
 }
 
 /// Picks the layer for `platform`: its title, else `profile.yaml` (CLI-25). Logs
-/// "Trying to read profile: <file>" like upstream.
+/// "Trying to read profile: `<file>`" like upstream.
 pub fn pick<'m>(m: &'m ImageManifest, platform: &Platform) -> Result<&'m Descriptor, LayoutError> {
     for wanted in [platform.title(), FALLBACK_TITLE.to_owned()] {
         tracing::info!("Trying to read profile: {wanted}");
