@@ -55,6 +55,20 @@ impl Registry {
         accepted: &[Kind],
         verification: &Verification,
     ) -> Result<Pulled, OciError> {
+        self.pull_content(r, platform, accepted, false, verification)
+            .await
+    }
+
+    /// [`Registry::pull_profile`], also accepting raw seccomp JSON when `raw_seccomp_json`
+    /// is set (see [`layout::check_content`]; such a profile has an empty `name`).
+    pub async fn pull_content(
+        &self,
+        r: &Reference,
+        platform: &Platform,
+        accepted: &[Kind],
+        raw_seccomp_json: bool,
+        verification: &Verification,
+    ) -> Result<Pulled, OciError> {
         self.with_timeout("pull", r, async {
             let (pinned, m) = self.artifact_manifest(r).await?;
             let digest = pinned.digest().unwrap_or_default().to_owned();
@@ -62,7 +76,7 @@ impl Registry {
             let d = layout::pick(&m, platform)?.clone();
             let title = layout::title_of(&d).unwrap_or_default().to_owned();
             let data = self.blob(&pinned, &d, self.options().max_layer).await?;
-            let (kind, name) = layout::check_kind(&data, &title, accepted)?;
+            let (kind, name) = layout::check_content(&data, &title, accepted, raw_seccomp_json)?;
             Ok(Pulled {
                 pinned,
                 digest,
@@ -149,13 +163,14 @@ impl Registry {
             pinned.repository().to_owned(),
             sign::signature_tag(digest),
         );
-        let sig_digest = match self.resolve(&sig_ref).await {
-            Ok(d) => d,
+        // One GET by tag: oci-client's digest lookup (HEAD) falls back to a GET when the
+        // tag is missing, and a resolved tag would be read again by digest.
+        let (raw, sig_digest) = match self.manifest_by_tag(&sig_ref).await {
+            Ok(v) => v,
             Err(RegistryError::NotFound { .. }) => return Ok(Vec::new()),
             Err(e) => return Err(e.into()),
         };
         let sig_pinned = sig_ref.clone_with_digest(sig_digest);
-        let raw = self.manifest_raw(&sig_pinned).await?;
         let m: oci_spec::image::ImageManifest = serde_json::from_slice(&raw).map_err(|e| {
             LayoutError::NotAnArtifact(format!("signature manifest does not parse: {e}"))
         })?;
@@ -198,28 +213,69 @@ impl Registry {
         digest: &str,
         key: &SigningKey,
     ) -> Result<(), OciError> {
+        let prepared = self.prepare_signature(r, digest).await?;
+        self.finish_signature(prepared, key).await
+    }
+
+    /// The part of signing `digest` that needs no key: reads the signatures already stored
+    /// for it and uploads the new SimpleSigning payload and the signature config (both
+    /// depend only on digests), so this can run while a key is being decrypted.
+    pub async fn prepare_signature(
+        &self,
+        r: &Reference,
+        digest: &str,
+    ) -> Result<PreparedSignature, OciError> {
         let pinned = r.clone_with_digest(digest.to_owned());
         let payload = sign::payload(&repository_of(r), digest);
-        let layer = SignatureLayer {
-            signature: sign::sign(key, &payload),
-            payload,
-            certificate: None,
-            chain: None,
-            bundle: None,
-        };
-        let mut layers = self.signatures(&pinned, digest).await?;
-        layers.push(layer);
-        let (manifest, config) = sign::signature_manifest(&layers);
         let sig_ref = Reference::with_tag(
             r.registry().to_owned(),
             r.repository().to_owned(),
             sign::signature_tag(digest),
         );
-        let mut blobs: Vec<&[u8]> = vec![&config];
-        blobs.extend(layers.iter().map(|l| l.payload.as_slice()));
-        self.push_blobs(&sig_ref, &blobs).await?;
+        let (mut layers, _) =
+            futures_util::future::try_join(self.signatures(&pinned, digest), async {
+                self.push_blob(&sig_ref, &payload)
+                    .await
+                    .map_err(OciError::from)
+            })
+            .await?;
+        layers.push(SignatureLayer {
+            payload,
+            signature: String::new(),
+            certificate: None,
+            chain: None,
+            bundle: None,
+        });
+        let (_, config) = sign::signature_manifest(&layers);
+        self.push_blob(&sig_ref, &config).await?;
+        Ok(PreparedSignature { sig_ref, layers })
+    }
+
+    /// Signs a prepared signature with `key` and pushes the signature manifest.
+    pub async fn finish_signature(
+        &self,
+        prepared: PreparedSignature,
+        key: &SigningKey,
+    ) -> Result<(), OciError> {
+        let PreparedSignature {
+            sig_ref,
+            mut layers,
+        } = prepared;
+        if let Some(last) = layers.last_mut() {
+            last.signature = sign::sign(key, &last.payload);
+        }
+        let (manifest, _) = sign::signature_manifest(&layers);
         self.push_manifest(&sig_ref, &manifest, layout::MANIFEST_MEDIA_TYPE)
             .await?;
         Ok(())
     }
+}
+
+/// A signature whose blobs are in the registry and which waits for its key
+/// ([`Registry::prepare_signature`], then [`Registry::finish_signature`]).
+#[derive(Debug, Clone)]
+pub struct PreparedSignature {
+    sig_ref: Reference,
+    /// The layers already stored, then the new one (signature still empty).
+    layers: Vec<SignatureLayer>,
 }

@@ -8,7 +8,16 @@
 //! entry timestamp must verify with a trusted Rekor key (the public-good key by default),
 //! its `hashedrekord` entry must hold this signature, certificate and payload hash, and the
 //! certificates must be valid at its `integratedTime`. Without a bundle they must be valid
-//! now. Inclusion proofs are not checked (cosign's offline bundle check does not either).
+//! now.
+//!
+//! Transparency (see [`crate::transparency`]): a bundle that carries an `InclusionProof` (the
+//! Rekor API's `verification.inclusionProof` object: `logIndex`, `rootHash`, `treeSize`,
+//! `hashes`, `checkpoint`) has its RFC 6962/9162 Merkle audit path checked against the
+//! root hash of its checkpoint, a signed note that must verify with the same trusted Rekor
+//! key; [`KeylessPolicy::require_inclusion_proof`] refuses bundles without one. When CT log
+//! keys are configured ([`KeylessPolicy::with_ct_log_keys`]) the signing certificate must
+//! carry an embedded SCT (RFC 6962 §3.3) from one of those logs that verifies over the
+//! precertificate and the issuer's key hash.
 //!
 //! Pure: the current time is passed in.
 
@@ -56,6 +65,11 @@ pub struct KeylessPolicy {
     pub issuer: Regex,
     /// Trusted Rekor log keys, by log ID (hex SHA-256 of the key's DER).
     pub rekor_keys: Vec<(String, p256::ecdsa::VerifyingKey)>,
+    /// Trusted certificate-transparency log keys, by log ID; when not empty the signing
+    /// certificate needs a verifying embedded SCT from one of them.
+    pub ct_log_keys: Vec<(String, p256::ecdsa::VerifyingKey)>,
+    /// Refuse Rekor bundles without an inclusion proof.
+    pub require_inclusion_proof: bool,
 }
 
 fn fail(digest: &str, reason: String) -> SignError {
@@ -110,7 +124,32 @@ impl KeylessPolicy {
             identity: re("--allowed-identity-regexp", identity)?,
             issuer: re("--allowed-oidc-issuer-regexp", issuer)?,
             rekor_keys: vec![rekor_key(PUBLIC_GOOD_REKOR_KEY)?],
+            ct_log_keys: Vec::new(),
+            require_inclusion_proof: false,
         })
+    }
+
+    /// Requires an embedded SCT from one of these CT logs (PEM, ECDSA P-256).
+    pub fn with_ct_log_keys(mut self, pems: &[String]) -> Result<Self, SignError> {
+        self.ct_log_keys = pems
+            .iter()
+            .map(|p| {
+                rekor_key(p).map_err(|e| match e {
+                    SignError::Key { reason, .. } => SignError::Key {
+                        what: "CT log public key",
+                        reason,
+                    },
+                    other => other,
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(self)
+    }
+
+    /// Refuses Rekor bundles that carry no inclusion proof (and signatures without a bundle).
+    pub fn with_required_inclusion_proof(mut self, required: bool) -> Self {
+        self.require_inclusion_proof = required;
+        self
     }
 
     /// Trusts these Rekor keys (PEM) instead of the public-good one.
@@ -210,6 +249,19 @@ fn bundle_time(
         .and_then(|mut v| (!v.is_empty()).then(|| v.remove(0)));
     if entry_cert.as_ref() != Some(leaf) {
         return Err("the Rekor entry names another certificate".into());
+    }
+    match v.get("InclusionProof") {
+        Some(proof) => {
+            let leaf = B64
+                .decode(body)
+                .map_err(|e| format!("Rekor entry body: {e}"))?;
+            crate::transparency::check_inclusion_proof(proof, &leaf, key)
+                .map_err(|e| format!("Rekor inclusion proof: {e}"))?;
+        }
+        None if policy.require_inclusion_proof => {
+            return Err("the Rekor bundle has no inclusion proof (one is required)".into())
+        }
+        None => {}
     }
     let secs = u64::try_from(time).map_err(|_| "negative integratedTime".to_string())?;
     Ok(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs))
@@ -343,6 +395,11 @@ pub fn verify(
             bundle_time(policy, b, payload, signature_b64, &leaf).map_err(&f)?,
             "at the Rekor integrated time",
         ),
+        None if policy.require_inclusion_proof => {
+            return Err(f(
+                "the signature has no Rekor bundle (an inclusion proof is required)".into(),
+            ))
+        }
         None => (now, "now (no Rekor bundle)"),
     };
     let intermediates = chain_pem
@@ -352,6 +409,7 @@ pub fn verify(
     // Walk up: at most 4 intermediates, each a CA valid now, to a trusted root.
     let mut current = leaf.clone();
     let mut trusted = false;
+    let mut leaf_issuer: Option<Certificate> = None;
     for _ in 0..5 {
         if !valid_at(&current, now) {
             return Err(f(format!(
@@ -362,6 +420,7 @@ pub fn verify(
             )));
         }
         if let Some(root) = policy.roots.iter().find(|r| signed_by(&current, r)) {
+            leaf_issuer.get_or_insert_with(|| root.clone());
             if !valid_at(root, now) {
                 return Err(f(format!("the Fulcio root is not valid {when}")));
             }
@@ -374,6 +433,7 @@ pub fn verify(
         else {
             break;
         };
+        leaf_issuer.get_or_insert_with(|| next.clone());
         current = next.clone();
     }
     if !trusted {
@@ -381,6 +441,13 @@ pub fn verify(
             "the signing certificate ({}) does not chain to a trusted Fulcio root",
             leaf.tbs_certificate.subject
         )));
+    }
+    if !policy.ct_log_keys.is_empty() {
+        let issuer = leaf_issuer
+            .as_ref()
+            .ok_or_else(|| f("no issuer for the SCT check".into()))?;
+        crate::transparency::check_embedded_sct(&leaf, issuer, &policy.ct_log_keys)
+            .map_err(|e| f(format!("certificate transparency: {e}")))?;
     }
     let (ids, issuer) = identity_of(&leaf);
     let Some(id) = ids.iter().find(|i| policy.identity.is_match(i)) else {

@@ -298,7 +298,7 @@ pub fn title_of(d: &Descriptor) -> Option<&str> {
 }
 
 /// Picks the layer for `platform`: its title, else `profile.yaml` (CLI-25). Logs
-/// "Trying to read profile: <file>" like upstream.
+/// "Trying to read profile: `<file>`" like upstream.
 pub fn pick<'m>(m: &'m ImageManifest, platform: &Platform) -> Result<&'m Descriptor, LayoutError> {
     for wanted in [platform.title(), FALLBACK_TITLE.to_owned()] {
         tracing::info!("Trying to read profile: {wanted}");
@@ -339,6 +339,62 @@ pub const PULLABLE: &[Kind] = &[
     Kind::SelinuxProfile,
     Kind::AppArmorProfile,
 ];
+
+/// The profile kinds beyond [`PULLABLE`] that `spoc push` publishes and `spoc pull
+/// --allow-raw-kinds` accepts: `RawSelinuxProfile` (raw seccomp JSON is the other raw form,
+/// see [`check_content`]).
+pub const RAW_KINDS: &[Kind] = &[Kind::RawSelinuxProfile];
+
+/// Whether `data` looks like raw seccomp JSON (an OCI runtime / moby / containers-common
+/// profile): a JSON object with `defaultAction` and no `kind`.
+pub fn is_raw_seccomp_json(data: &[u8]) -> bool {
+    let trimmed = data.trim_ascii_start();
+    if !trimmed.starts_with(b"{") {
+        return false;
+    }
+    // Only the top-level keys matter; an unparsable document is not raw JSON.
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        kind: Option<serde::de::IgnoredAny>,
+        #[serde(rename = "defaultAction")]
+        default_action: Option<serde::de::IgnoredAny>,
+    }
+    serde_json::from_slice::<Probe>(trimmed)
+        .map(|p| p.kind.is_none() && p.default_action.is_some())
+        .unwrap_or(false)
+}
+
+/// [`check_kind`], and when `raw_seccomp_json` is set also raw seccomp JSON, which must
+/// parse as a runtime profile; it is reported as [`Kind::SeccompProfile`] with an empty name.
+pub fn check_content(
+    data: &[u8],
+    title: &str,
+    accepted: &[Kind],
+    raw_seccomp_json: bool,
+) -> Result<(Kind, String), LayoutError> {
+    if raw_seccomp_json && is_raw_seccomp_json(data) {
+        let text = std::str::from_utf8(data).map_err(|e| LayoutError::BadContent {
+            title: title.into(),
+            reason: format!("not UTF-8: {e}"),
+        })?;
+        spo_seccomp::runtime_from_raw_json(text).map_err(|e| LayoutError::BadContent {
+            title: title.into(),
+            reason: e.to_string(),
+        })?;
+        return Ok((Kind::SeccompProfile, String::new()));
+    }
+    if is_raw_seccomp_json(data) {
+        return Err(LayoutError::WrongKind {
+            found: "raw seccomp JSON".into(),
+            expected: accepted
+                .iter()
+                .map(|k| k.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    check_kind(data, title, accepted)
+}
 
 /// Checks that `data` (layer `title`) is one manifest of one of `accepted` kinds and returns
 /// the kind and name.
@@ -578,5 +634,35 @@ mod tests {
         assert!(matches!(e, LayoutError::WrongKind { .. }));
         assert!(check_kind(b"\xff\xfe", "t", PULLABLE).is_err());
         assert!(check_kind(b"a: [", "t", PULLABLE).is_err());
+    }
+
+    // covers: CLI-26 (raw forms only on request)
+    #[test]
+    fn raw_forms_need_the_opt_in_cli_26() {
+        let json = br#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}"#;
+        assert!(is_raw_seccomp_json(json));
+        assert!(!is_raw_seccomp_json(b"kind: SeccompProfile\n"));
+        assert!(!is_raw_seccomp_json(
+            br#"{"kind": "SeccompProfile", "defaultAction": "x"}"#
+        ));
+        let e = check_content(json, "t", PULLABLE, false).unwrap_err();
+        assert!(e.to_string().contains("raw seccomp JSON"), "{e}");
+        assert_eq!(
+            check_content(json, "t", PULLABLE, true).unwrap(),
+            (Kind::SeccompProfile, String::new())
+        );
+        let bad = br#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": 3}"#;
+        assert!(matches!(
+            check_content(bad, "t", PULLABLE, true),
+            Err(LayoutError::BadContent { .. })
+        ));
+        let raw_se = b"kind: RawSelinuxProfile\nmetadata: {name: r}\nspec: {policy: x}\n";
+        assert!(check_content(raw_se, "t", PULLABLE, true).is_err());
+        let mut all = PULLABLE.to_vec();
+        all.extend_from_slice(RAW_KINDS);
+        assert_eq!(
+            check_content(raw_se, "t", &all, true).unwrap(),
+            (Kind::RawSelinuxProfile, "r".into())
+        );
     }
 }

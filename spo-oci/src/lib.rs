@@ -6,7 +6,9 @@
 //!   SimpleSigning payloads.
 //! * [`registry`] and [`artifact`] are the thin I/O layer over `oci-client`.
 //! * [`resolver`] resolves `oci://` base profiles for spo-seccomp's chain walk, with a cache.
-//! * [`auth`] reads Docker/Podman auth files.
+//! * [`auth`] reads Docker/Podman auth files and runs their credential helpers.
+//! * [`keyless`] and [`transparency`] verify keyless (Fulcio) signatures, Rekor inclusion
+//!   proofs and embedded SCTs (pure).
 
 pub mod artifact;
 pub mod auth;
@@ -16,8 +18,9 @@ pub mod platform;
 pub mod registry;
 pub mod resolver;
 pub mod sign;
+pub mod transparency;
 
-pub use artifact::{Pulled, Verification};
+pub use artifact::{PreparedSignature, Pulled, Verification};
 pub use layout::LayoutError;
 pub use oci_client::Reference;
 pub use platform::Platform;

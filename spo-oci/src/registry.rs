@@ -218,6 +218,8 @@ pub struct Registry {
     client: Client,
     auth: RegistryAuth,
     opts: RegistryOptions,
+    /// Whether the client has been given `auth` (see [`Registry::authorise`]).
+    auth_stored: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -292,8 +294,10 @@ impl Registry {
             },
             connect_timeout: Some(Duration::from_secs(30)),
             read_timeout: Some(Duration::from_secs(60)),
-            max_concurrent_upload: 4,
+            max_concurrent_upload: 8,
             max_concurrent_download: 4,
+            // Profiles are small: one POST and one PUT per blob, not POST + PATCH + PUT.
+            use_monolithic_push: true,
             ..ClientConfig::default()
         };
         let client = Client::try_from(config).map_err(|e| RegistryError::Tls(e.to_string()))?;
@@ -303,7 +307,12 @@ impl Registry {
             }
             _ => RegistryAuth::Anonymous,
         };
-        Ok(Registry { client, auth, opts })
+        Ok(Registry {
+            client,
+            auth,
+            opts,
+            auth_stored: Default::default(),
+        })
     }
 
     /// The options.
@@ -375,15 +384,56 @@ impl Registry {
         }
     }
 
+    /// Hands the credentials to the client before a push request. Anonymous clients skip
+    /// this until a registry answers 401: oci-client probes `GET /v2/` before *every*
+    /// request once anonymous auth is stored and the registry is open (the probe's "no
+    /// challenge" is not cached), doubling the round trips of a push.
+    async fn authorise(&self, r: &Reference, force: bool) {
+        use std::sync::atomic::Ordering;
+        if force
+            || !matches!(self.auth, RegistryAuth::Anonymous)
+            || self.auth_stored.load(Ordering::Relaxed)
+        {
+            // Stored before the flag is raised: a request that sees the flag has credentials.
+            self.client
+                .store_auth_if_needed(r.resolve_registry(), &self.auth)
+                .await;
+            self.auth_stored.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Runs a push request; an anonymous client that is refused (401) learns the
+    /// registry's challenge (e.g. anonymous bearer tokens) and tries once more.
+    async fn pushing<T, F, Fut>(
+        &self,
+        what: &'static str,
+        r: &Reference,
+        op: F,
+    ) -> Result<T, RegistryError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, OciDistributionError>>,
+    {
+        use std::sync::atomic::Ordering;
+        self.authorise(r, false).await;
+        // Whether this attempt went without credentials (another concurrent request may
+        // hand them over meanwhile; each request that went without retries once).
+        let without = !self.auth_stored.load(Ordering::Relaxed);
+        match self.retry(what, r, &op).await {
+            Err(RegistryError::Unauthorized { .. }) if without => {
+                self.authorise(r, true).await;
+                self.retry(what, r, &op).await
+            }
+            other => other,
+        }
+    }
+
     /// Uploads `data` as a blob. Profiles are small, so no existence check first (one round
     /// trip less per blob; registries deduplicate).
     pub async fn push_blob(&self, r: &Reference, data: &[u8]) -> Result<String, RegistryError> {
         let digest = sha256_digest(data);
-        self.client
-            .store_auth_if_needed(r.resolve_registry(), &self.auth)
-            .await;
         let bytes = bytes_of(data);
-        self.retry("push blob", r, || {
+        self.pushing("push blob", r, || {
             self.client.push_blob(r, bytes.clone(), &digest)
         })
         .await?;
@@ -410,7 +460,7 @@ impl Registry {
             .parse()
             .map_err(|_| LayoutError::NotAnArtifact(format!("bad media type {media_type}")))?;
         let bytes = bytes_of(raw);
-        self.retry("push manifest", r, || {
+        self.pushing("push manifest", r, || {
             self.client
                 .push_manifest_raw(r, bytes.clone(), std::clone::Clone::clone(&ct))
         })
@@ -482,6 +532,31 @@ impl Registry {
             }
         }
         Ok(raw.to_vec())
+    }
+
+    /// The raw manifest at `r` read in one request, with the digest of the bytes read.
+    pub async fn manifest_by_tag(&self, r: &Reference) -> Result<(Vec<u8>, String), RegistryError> {
+        let accept = [
+            MANIFEST_MEDIA_TYPE,
+            "application/vnd.oci.image.index.v1+json",
+            "application/vnd.docker.distribution.manifest.v2+json",
+        ];
+        let (raw, _) = self
+            .retry("pull manifest", r, || {
+                self.client.pull_manifest_raw(r, &self.auth, &accept)
+            })
+            .await?;
+        let digest = sha256_digest(&raw);
+        if let Some(want) = r.digest() {
+            if want != digest {
+                return Err(RegistryError::DigestMismatch {
+                    what: format!("manifest {}", r.whole()),
+                    expected: want.into(),
+                    actual: digest,
+                });
+            }
+        }
+        Ok((raw.to_vec(), digest))
     }
 
     /// Reads the blob of `d` from `r`'s repository, refusing more than `limit` bytes (by

@@ -1422,3 +1422,422 @@ fn keyless_rekor_bundle_sets_the_verification_time() {
     );
     assert!(!target.exists());
 }
+
+// covers: CLI-18 (every profile kind spo models can be pushed, validated first), CLI-26
+// (pull keeps accepting only SeccompProfile / SelinuxProfile / AppArmorProfile unless
+// `--allow-raw-kinds` is given; then RawSelinuxProfile and raw seccomp JSON arrive byte for byte)
+#[test]
+fn raw_kinds_push_validated_and_pull_only_with_opt_in_cli_18_cli_26() {
+    let reg = Registry::start(Mode::Plain);
+    let d = tempfile::tempdir().unwrap();
+    let raw_se = "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: RawSelinuxProfile\n\
+                  metadata:\n  name: errorlogger\nspec:\n  policy: |\n    (blockinherit container)\n    \
+                  (allow process var_log_t ( dir ( open read getattr search )))\n";
+    let raw_json = "{\n  \"defaultAction\": \"SCMP_ACT_ERRNO\",\n  \"architectures\": [\"SCMP_ARCH_X86_64\"],\n  \
+                    \"syscalls\": [{\"names\": [\"read\", \"write\"], \"action\": \"SCMP_ACT_ALLOW\"}]\n}\n";
+    let se = write(d.path(), "raw-selinux.yaml", raw_se);
+    let js = write(d.path(), "raw.json", raw_json);
+    // Invalid raw forms are refused before anything is pushed.
+    let bad_se = write(
+        d.path(),
+        "bad-selinux.yaml",
+        &raw_se.replace("(blockinherit container)", "(block inner (type t))"),
+    );
+    let bad_js = write(
+        d.path(),
+        "bad.json",
+        &raw_json.replace("SCMP_ACT_ALLOW", "SCMP_ACT_SOMETIMES"),
+    );
+    let bad_ref = reg.reference("raw/bad:v1");
+    let err = fails(
+        &spoc(&["push", "--plain-http", "-f", s(&bad_se), &bad_ref]),
+        1,
+        "nothing pushed",
+    );
+    assert!(err.contains("spec.policy"), "{err}");
+    let err = fails(
+        &spoc(&["push", "--plain-http", "-f", s(&bad_js), &bad_ref]),
+        1,
+        "nothing pushed",
+    );
+    assert!(err.contains("bad.json"), "{err}");
+    assert!(!skopeo_raw(&bad_ref).status.success(), "nothing was pushed");
+
+    let target = d.path().join("out");
+    for (file, repo, needle, content) in [
+        (&se, "raw/selinux:v1", "kind \"RawSelinuxProfile\"", raw_se),
+        (&js, "raw/seccomp:v1", "raw seccomp JSON", raw_json),
+    ] {
+        let r = reg.reference(repo);
+        ok(&spoc(&["push", "--plain-http", "-f", s(file), &r]));
+        // CLI-26's default: refused, with the way out named; no output file.
+        let err = fails(
+            &spoc(&["pull", "--plain-http", "-s", &r, "-o", s(&target)]),
+            1,
+            needle,
+        );
+        assert!(err.contains("--allow-raw-kinds"), "{err}");
+        assert!(!target.exists());
+        ok(&spoc(&[
+            "pull",
+            "--plain-http",
+            "-s",
+            "--allow-raw-kinds",
+            &r,
+            "-o",
+            s(&target),
+        ]));
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), content);
+        std::fs::remove_file(&target).unwrap();
+    }
+    // The opt-in widens nothing else: a ProfileBinding is still refused.
+    let tmp = d.path().join("peer");
+    std::fs::create_dir(&tmp).unwrap();
+    let binding = write(
+        d.path(),
+        "b.yaml",
+        "apiVersion: security-profiles-operator.x-k8s.io/v1alpha1\nkind: ProfileBinding\n\
+         metadata:\n  name: x\n",
+    );
+    let kind_ref = reg.reference("raw/binding:v1");
+    peer_ok(&[
+        "push-file",
+        &reg.addr,
+        &kind_ref,
+        s(&tmp),
+        "profile.yaml",
+        s(&binding),
+        "application/vnd.oci.image.layer.v1.tar",
+    ]);
+    fails(
+        &spoc(&[
+            "pull",
+            "--plain-http",
+            "-s",
+            "--allow-raw-kinds",
+            &kind_ref,
+            "-o",
+            s(&target),
+        ]),
+        1,
+        "kind \"ProfileBinding\"",
+    );
+    assert!(!target.exists());
+}
+
+// covers: CLI-22 — a deliberate difference from upstream, which always signs keyless through
+// the public Sigstore servers: `spoc push` signs only with `--sign-key`. An unsigned push
+// leaves no `sha256-<hex>.sig` tag; a push with `--sign-key` creates it.
+#[test]
+fn push_signs_only_with_sign_key_cli_22() {
+    let reg = Registry::start(Mode::Plain);
+    let d = tempfile::tempdir().unwrap();
+    let (key, _) = keypair(d.path(), "cosign");
+    let p = write(d.path(), "p.yaml", &seccomp("p", &["read"], None));
+    let sig_of = |out: &str, repo: &str| {
+        let digest = out.trim().rsplit('@').next().unwrap().to_owned();
+        reg.reference(&format!("{repo}:{}", digest.replace(':', "-") + ".sig"))
+    };
+    let unsigned = reg.reference("cli22/unsigned:v1");
+    let out = spoc(&["push", "--plain-http", "-f", s(&p), &unsigned]);
+    let stdout = ok(&out);
+    assert!(
+        text(&out.stderr).contains("Not signed"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(skopeo_raw(&unsigned).status.success());
+    let sig = skopeo_raw(&sig_of(&stdout, "cli22/unsigned"));
+    assert!(
+        !sig.status.success(),
+        "an unsigned push must not create a .sig tag"
+    );
+    // With a key: a key-based cosign signature (no Fulcio certificate: nothing keyless).
+    let signed = reg.reference("cli22/signed:v1");
+    let stdout = ok(&spoc_env(
+        &[
+            "push",
+            "--plain-http",
+            "--sign-key",
+            s(&key),
+            "-f",
+            s(&p),
+            &signed,
+        ],
+        &[("COSIGN_PASSWORD", "pw")],
+    ));
+    let sig = skopeo_raw(&sig_of(&stdout, "cli22/signed"));
+    assert!(sig.status.success(), "{}", text(&sig.stderr));
+    let m: serde_json::Value = serde_json::from_slice(&sig.stdout).unwrap();
+    assert_eq!(
+        m["layers"][0]["mediaType"],
+        "application/vnd.dev.cosign.simplesigning.v1+json"
+    );
+    assert!(m["layers"][0]["annotations"]["dev.sigstore.cosign/certificate"].is_null());
+}
+
+// covers: CLI-21 with credential helpers, as docker runs them: `credHelpers[registry]` before
+// `credsStore` before inline `auths`; `docker-credential-<name> get` reads the server URL on
+// stdin and prints JSON; a failing or missing helper is an error that names it.
+#[test]
+fn credential_helpers_from_docker_config_cli_21() {
+    use std::os::unix::fs::PermissionsExt;
+    let reg = Registry::start(Mode::Htpasswd("alice", "s3cret:x"));
+    let d = tempfile::tempdir().unwrap();
+    let bin = d.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let asked = d.path().join("asked");
+    let helper = |name: &str, body: &str| {
+        let p = bin.join(format!("docker-credential-{name}"));
+        std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    helper(
+        "spotest",
+        &format!(
+            "[ \"$1\" = get ] || exit 3\nread url\nprintf '%s' \"$url\" > {}\n\
+             printf '{{\"ServerURL\":\"%s\",\"Username\":\"alice\",\"Secret\":\"s3cret:x\"}}\\n' \"$url\"",
+            asked.display()
+        ),
+    );
+    helper("locked", "echo 'keychain is locked' >&2\nexit 1");
+    helper(
+        "empty",
+        "echo 'credentials not found in native keychain'\nexit 1",
+    );
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let cfg = d.path().join("docker");
+    std::fs::create_dir(&cfg).unwrap();
+    use base64::Engine as _;
+    let wrong = base64::engine::general_purpose::STANDARD.encode("alice:wrong");
+    let config = |json: String| std::fs::write(cfg.join("config.json"), json).unwrap();
+    let p = write(d.path(), "p.yaml", &seccomp("p", &["read"], None));
+    let r = reg.reference("helped/p:v1");
+    let push = || {
+        spoc_env(
+            &["push", "--plain-http", "-f", s(&p), &r],
+            &[("DOCKER_CONFIG", s(&cfg)), ("PATH", &path)],
+        )
+    };
+    // credHelpers for this registry wins over credsStore and over wrong inline credentials.
+    config(format!(
+        r#"{{"auths":{{"{a}":{{"auth":"{wrong}"}}}},"credsStore":"locked","credHelpers":{{"{a}":"spotest"}}}}"#,
+        a = reg.addr
+    ));
+    ok(&push());
+    assert_eq!(std::fs::read_to_string(&asked).unwrap(), reg.addr);
+    // credsStore alone is used for every registry, before inline auths.
+    std::fs::remove_file(&asked).unwrap();
+    config(format!(
+        r#"{{"auths":{{"{a}":{{"auth":"{wrong}"}}}},"credsStore":"spotest"}}"#,
+        a = reg.addr
+    ));
+    let target = d.path().join("out.yaml");
+    ok(&spoc_env(
+        &["pull", "--plain-http", "-s", &r, "-o", s(&target)],
+        &[("DOCKER_CONFIG", s(&cfg)), ("PATH", &path)],
+    ));
+    assert!(asked.exists() && target.exists());
+    // A failing helper is an error naming it (exit 1), not a silent anonymous attempt.
+    config(r#"{"credsStore":"locked"}"#.into());
+    let err = fails(&push(), 1, "docker-credential-locked");
+    assert!(err.contains("keychain is locked"), "{err}");
+    config(r#"{"credsStore":"absent"}"#.into());
+    fails(&push(), 1, "docker-credential-absent");
+    // "credentials not found" means none: the registry's 401 is reported.
+    config(r#"{"credsStore":"empty"}"#.into());
+    fails(&push(), 1, "unauthorized");
+    // The docker precedence is per registry: another registry's helper is not asked.
+    config(format!(
+        r#"{{"auths":{{"{a}":{{"auth":"{wrong}"}}}},"credHelpers":{{"other.example:5000":"locked"}}}}"#,
+        a = reg.addr
+    ));
+    fails(&push(), 1, "unauthorized");
+}
+
+// covers: CLI-24 with transparency: a keyless signature's Rekor bundle may carry an inclusion
+// proof (RFC 6962/9162 audit path to the root of a checkpoint signed by the trusted Rekor
+// key), and with `--ct-log-public-key` the Fulcio certificate must embed a verifying SCT from
+// that CT log. Fixtures come from an independent implementation (Python `cryptography`, a
+// recursive RFC 6962 tree); the honest case is accepted and each tamper case refused.
+#[test]
+fn keyless_inclusion_proofs_and_scts_cli_24() {
+    let reg = Registry::start(Mode::Plain);
+    let d = tempfile::tempdir().unwrap();
+    peer_ok(&[
+        "ct-fulcio",
+        s(d.path()),
+        "dev@example.com",
+        "https://issuer.example",
+    ]);
+    let f = |n: &str| d.path().join(n);
+    let (rekor_key, rekor_pub) = (f("rekor.key"), f("rekor.pub"));
+    peer_ok(&["rekor-keygen", s(&rekor_key), s(&rekor_pub)]);
+    let content = seccomp("t", &["read"], None);
+    let p = write(d.path(), "p.yaml", &content);
+    let tmp = f("peer");
+    std::fs::create_dir(&tmp).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    let target = f("out.yaml");
+    let mut n = 0;
+    // Pushes the profile to a fresh repository and signs it keyless with `leaf`, a bundle
+    // and an inclusion proof of `mode` ("" = no proof).
+    let mut signed = |leaf: &str, mode: &str| {
+        n += 1;
+        let repo = format!("transparency/case{n}");
+        let r = reg.reference(&format!("{repo}:v1"));
+        ok(&spoc(&["push", "--plain-http", "-f", s(&p), &r]));
+        let digest = digest_of(&r);
+        let (leaf, key, chain) = (f(leaf), f("leaf.key"), f("chain.pem"));
+        let mut args = vec![
+            "keyless-sign",
+            &reg.addr,
+            &repo,
+            &digest,
+            s(&key),
+            s(&leaf),
+            s(&chain),
+            s(&tmp),
+            s(&rekor_key),
+            &now,
+        ];
+        if !mode.is_empty() {
+            args.push(mode);
+        }
+        peer_ok(&args);
+        r
+    };
+    let (root, ct, other_ct) = (f("root.pem"), f("ct.pub"), f("other-ct.pub"));
+    let pull = |r: &str, extra: &[&str]| {
+        let mut args = vec![
+            "pull",
+            "--plain-http",
+            "--fulcio-root",
+            s(&root),
+            "--rekor-public-key",
+            s(&rekor_pub),
+            "--ct-log-public-key",
+            s(&ct),
+            r,
+            "-o",
+            s(&target),
+        ];
+        args.extend_from_slice(extra);
+        spoc(&args)
+    };
+    // Honest: proof and SCT verify; the bytes arrive.
+    let good = signed("leaf.pem", "good");
+    ok(&pull(&good, &[]));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), content);
+    std::fs::remove_file(&target).unwrap();
+    ok(&pull(&good, &["--require-rekor-inclusion-proof"]));
+    std::fs::remove_file(&target).unwrap();
+    // Inclusion-proof tampering.
+    for (mode, needle) in [
+        ("bad-path", "the audit path does not lead to the root hash"),
+        (
+            "wrong-index",
+            "the audit path does not lead to the root hash",
+        ),
+        (
+            "lying-checkpoint",
+            "the audit path does not lead to the root hash",
+        ),
+        ("bad-root", "does not commit to the proof's tree"),
+        (
+            "forged-checkpoint",
+            "checkpoint: the checkpoint is not signed by the trusted Rekor key",
+        ),
+    ] {
+        let r = signed("leaf.pem", mode);
+        let err = fails(&pull(&r, &[]), 1, needle);
+        assert!(err.contains("Rekor inclusion proof"), "{mode}: {err}");
+        assert!(!target.exists(), "{mode}");
+    }
+    // A bundle without a proof passes unless a proof is required.
+    let no_proof = signed("leaf.pem", "");
+    ok(&pull(&no_proof, &[]));
+    std::fs::remove_file(&target).unwrap();
+    fails(
+        &pull(&no_proof, &["--require-rekor-inclusion-proof"]),
+        1,
+        "no inclusion proof",
+    );
+    // SCT tampering (each leaf is validly issued by the test Fulcio; only the SCT differs).
+    for (leaf, needle) in [
+        ("leaf-nosct.pem", "has no embedded SCT"),
+        ("leaf-othersct.pem", "no SCT from a trusted CT log"),
+        ("leaf-badsct.pem", "does not verify over this certificate"),
+    ] {
+        let r = signed(leaf, "good");
+        let err = fails(&pull(&r, &[]), 1, needle);
+        assert!(err.contains("certificate transparency"), "{leaf}: {err}");
+        assert!(!target.exists(), "{leaf}");
+        // The SCT is checked only against configured CT logs.
+        if leaf == "leaf-othersct.pem" {
+            let mut args = vec![
+                "pull",
+                "--plain-http",
+                "--fulcio-root",
+                s(&root),
+                "--rekor-public-key",
+                s(&rekor_pub),
+                "--ct-log-public-key",
+                s(&other_ct),
+                &r,
+                "-o",
+                s(&target),
+            ];
+            ok(&spoc(&args));
+            std::fs::remove_file(&target).unwrap();
+            args.drain(6..8);
+            ok(&spoc(&args));
+            std::fs::remove_file(&target).unwrap();
+        }
+    }
+}
+
+// covers: CLI-21 without credentials against a bearer-token registry that hands out
+// anonymous tokens (as public registries do): spoc's push sends its first requests without
+// oci-client's per-request `/v2/` probe, meets 401, learns the challenge, fetches an
+// anonymous token and succeeds; pull works anonymously too.
+#[test]
+fn anonymous_bearer_tokens_after_a_401_cli_21() {
+    let reg = Registry::start(Mode::Token("-", "-"));
+    let d = tempfile::tempdir().unwrap();
+    let content = seccomp("anon", &["read"], None);
+    let p = write(d.path(), "p.yaml", &content);
+    let (key, public) = keypair(d.path(), "cosign");
+    let r = reg.reference("public/anon:v1");
+    ok(&spoc_env(
+        &[
+            "push",
+            "--plain-http",
+            "--sign-key",
+            s(&key),
+            "-f",
+            s(&p),
+            &r,
+        ],
+        &[("COSIGN_PASSWORD", "pw")],
+    ));
+    let target = d.path().join("out.yaml");
+    ok(&spoc(&[
+        "pull",
+        "--plain-http",
+        "--verify-key",
+        s(&public),
+        &r,
+        "-o",
+        s(&target),
+    ]));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), content);
+}

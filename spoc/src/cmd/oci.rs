@@ -90,6 +90,13 @@ pub struct OciBaseArgs {
     /// (default: the public-good Rekor key).
     #[arg(long = "oci-rekor-public-key", value_name = "PEM")]
     pub rekor_public_key: Vec<PathBuf>,
+    /// CT log key(s) (PEM) whose embedded SCT the Fulcio certificate of a keyless `oci://`
+    /// base must carry (no SCT check without one).
+    #[arg(long = "oci-ct-log-public-key", value_name = "PEM")]
+    pub ct_log_public_key: Vec<PathBuf>,
+    /// Refuse keyless `oci://` bases whose Rekor bundle has no inclusion proof.
+    #[arg(long = "oci-require-rekor-inclusion-proof")]
+    pub require_rekor_inclusion_proof: bool,
 }
 
 /// A usage error (exit 2).
@@ -128,7 +135,10 @@ pub fn options(
     let password = std::env::var("PASSWORD").ok().filter(|p| !p.is_empty());
     let credentials = match (args.username.clone().filter(|u| !u.is_empty()), password) {
         (Some(u), Some(p)) => Some((u, p)),
-        _ => reference.and_then(|r| spo_oci::auth::from_auth_files(r.registry())),
+        _ => match reference {
+            Some(r) => spo_oci::auth::credentials_for(r.registry())?,
+            None => None,
+        },
     };
     let ca_pems = args
         .ca_file
@@ -156,6 +166,10 @@ pub struct KeylessFlags<'a> {
     pub issuer: &'a str,
     /// Rekor log keys (PEM); the public-good key when empty.
     pub rekor_keys: &'a [PathBuf],
+    /// CT log keys (PEM); SCTs are checked only when some are given.
+    pub ct_keys: &'a [PathBuf],
+    /// Refuse Rekor bundles without an inclusion proof.
+    pub require_inclusion_proof: bool,
 }
 
 /// The verification policy from flags: disabled, a key, or keyless (Fulcio).
@@ -200,6 +214,18 @@ pub fn verification(
                     .collect::<Result<Vec<_>>>()?;
                 policy = policy.with_rekor_keys(&pems).map_err(usage)?;
             }
+            if !keyless.ct_keys.is_empty() {
+                let pems = keyless
+                    .ct_keys
+                    .iter()
+                    .map(|p| {
+                        String::from_utf8(read_file(p)?)
+                            .map_err(|e| usage(format!("{}: {e}", p.display())))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                policy = policy.with_ct_log_keys(&pems).map_err(usage)?;
+            }
+            policy = policy.with_required_inclusion_proof(keyless.require_inclusion_proof);
             Ok(Verification::Keyless(policy))
         }
     }
@@ -237,6 +263,8 @@ fn make_bases() -> Result<Bases> {
         allowed_identity_regexp: ".*".into(),
         allowed_oidc_issuer_regexp: ".*".into(),
         rekor_public_key: Vec::new(),
+        ct_log_public_key: Vec::new(),
+        require_rekor_inclusion_proof: false,
     });
     let reg_args = RegistryArgs {
         username: None,
@@ -255,6 +283,8 @@ fn make_bases() -> Result<Bases> {
             identity: &args.allowed_identity_regexp,
             issuer: &args.allowed_oidc_issuer_regexp,
             rekor_keys: &args.rekor_public_key,
+            ct_keys: &args.ct_log_public_key,
+            require_inclusion_proof: args.require_rekor_inclusion_proof,
         },
     )?;
     let registry = Registry::new(opts)?;
@@ -329,9 +359,21 @@ pub struct PullArgs {
     /// public-good Rekor key; repeatable).
     #[arg(long, value_name = "PEM")]
     pub rekor_public_key: Vec<PathBuf>,
+    /// Keyless verification: CT log key(s), PEM; the Fulcio certificate must then embed an
+    /// SCT from one of them that verifies (no SCT check without one; repeatable).
+    #[arg(long, env = "SPOC_CT_LOG_PUBLIC_KEY", value_name = "PEM")]
+    pub ct_log_public_key: Vec<PathBuf>,
+    /// Keyless verification: refuse Rekor bundles without an inclusion proof (a proof that
+    /// is present is always checked).
+    #[arg(long)]
+    pub require_rekor_inclusion_proof: bool,
     /// Largest profile layer read, in bytes.
     #[arg(long, default_value_t = spo_oci::registry::DEFAULT_MAX_LAYER)]
     pub max_layer_size: u64,
+    /// Also accept RawSelinuxProfile and raw seccomp JSON (by default only SeccompProfile,
+    /// SelinuxProfile and AppArmorProfile are accepted, as upstream does: CLI-26).
+    #[arg(long)]
+    pub allow_raw_kinds: bool,
     /// Registry flags.
     #[command(flatten)]
     pub registry: RegistryArgs,

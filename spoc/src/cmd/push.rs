@@ -14,7 +14,8 @@ use crate::input::{self, Item};
 use crate::kinds;
 use crate::Outcome;
 
-/// Checks one pushed file: exactly one document of a kind `spoc pull` accepts, valid.
+/// Checks one pushed file: exactly one profile (SeccompProfile, SelinuxProfile,
+/// RawSelinuxProfile, AppArmorProfile or raw seccomp JSON), valid.
 fn validate_file(path: &Path, text: &str) -> Result<Vec<String>> {
     let items = input::load_text(text, path)?;
     let [item] = items.as_slice() else {
@@ -24,17 +25,11 @@ fn validate_file(path: &Path, text: &str) -> Result<Vec<String>> {
             items.len()
         );
     };
-    if matches!(item, Item::RawSeccomp { .. }) {
-        bail!(
-            "{}: raw seccomp JSON cannot be pushed: convert it to a SeccompProfile first \
-             (spoc convert)",
-            path.display()
-        );
-    }
     let kind = item.kind();
-    if !layout::PULLABLE.contains(&kind) {
+    if !layout::PULLABLE.contains(&kind) && !layout::RAW_KINDS.contains(&kind) {
         bail!(
-            "{}: {kind} cannot be pushed; expected SeccompProfile, SelinuxProfile or AppArmorProfile",
+            "{}: {kind} cannot be pushed; expected SeccompProfile, SelinuxProfile, \
+             RawSelinuxProfile, AppArmorProfile or raw seccomp JSON",
             path.display()
         );
     }
@@ -51,7 +46,7 @@ fn validate_file(path: &Path, text: &str) -> Result<Vec<String>> {
             )?
             .0
         }
-        Kind::SelinuxProfile => {
+        Kind::SelinuxProfile | Kind::RawSelinuxProfile => {
             let Item::Manifest(doc) = item else {
                 bail!("expected a manifest")
             };
@@ -68,6 +63,25 @@ fn validate_file(path: &Path, text: &str) -> Result<Vec<String>> {
         .into_iter()
         .map(|v| format!("{}: {}: {}", path.display(), v.path, v.reason))
         .collect())
+}
+
+/// Reads the key file and `COSIGN_PASSWORD` and starts decrypting the key on a thread.
+fn start_key_decryption(
+    path: &Path,
+) -> Result<tokio::sync::oneshot::Receiver<Result<spo_oci::sign::SigningKey>>> {
+    let text = input::read_text(path)?;
+    let password = oci::cosign_password()?;
+    let path = path.to_path_buf();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("cosign-key".into())
+        .spawn(move || {
+            let key = spo_oci::sign::decrypt_private_key(&text, password.as_bytes())
+                .with_context(|| path.display().to_string());
+            let _ = tx.send(key);
+        })
+        .context("cannot start the key decryption thread")?;
+    Ok(rx)
 }
 
 /// Runs `spoc push`.
@@ -91,7 +105,15 @@ pub fn run(args: &PushArgs) -> Result<Outcome> {
         allowed_identity_regexp: ".*".into(),
         allowed_oidc_issuer_regexp: ".*".into(),
         rekor_public_key: Vec::new(),
+        ct_log_public_key: Vec::new(),
+        require_rekor_inclusion_proof: false,
     });
+    // cosign's scrypt key decryption (N=2^15: 32 MiB, ~55 ms of CPU) depends on nothing
+    // else, so it starts first, on its own thread, and runs beside validation and the blob
+    // uploads. Its errors (no key file, no COSIGN_PASSWORD, wrong password) are reported
+    // after validation, and it must succeed before the manifest is pushed, so a wrong
+    // password still tags nothing.
+    let opening = args.sign_key.as_deref().map(start_key_decryption);
     // Everything local is checked before anything leaves the machine.
     let mut layers = Vec::with_capacity(pairs.len());
     let mut invalid = Vec::new();
@@ -113,17 +135,7 @@ pub fn run(args: &PushArgs) -> Result<Outcome> {
         eprintln!("spoc: nothing pushed: {} problem(s)", invalid.len());
         return Ok(Outcome::Code(1));
     }
-    // The key file and COSIGN_PASSWORD are checked now; the (deliberately slow) scrypt
-    // decryption runs on a blocking thread while the blobs upload, and must succeed before
-    // the manifest is pushed, so a wrong password still tags nothing.
-    let sealed_key = args
-        .sign_key
-        .as_deref()
-        .map(|p| -> Result<(std::path::PathBuf, String, String)> {
-            let text = input::read_text(p)?;
-            Ok((p.to_path_buf(), text, oci::cosign_password()?))
-        })
-        .transpose()?;
+    let opening = opening.transpose()?;
     let created = layout::rfc3339_utc(
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -140,27 +152,41 @@ pub fn run(args: &PushArgs) -> Result<Outcome> {
     let registry = Registry::new(opts)?;
     let rt = oci::runtime()?;
     // One overall timeout for blobs, manifest and signature.
+    // The manifest digest is known before anything is sent, so the signature's payload and
+    // config (they depend only on digests) upload beside the artifact's blobs while the key
+    // decrypts; after the manifest only the signature manifest is left.
+    let digest = layout::sha256_digest(&raw);
     let digest = rt.block_on(registry.with_timeout("push", &r, async {
-        let opening = sealed_key.map(|(path, text, password)| {
-            tokio::task::spawn_blocking(move || {
-                spo_oci::sign::decrypt_private_key(&text, password.as_bytes())
-                    .with_context(|| path.display().to_string())
-            })
-        });
         let mut blobs: Vec<&[u8]> = vec![layout::EMPTY_CONFIG];
         blobs.extend(layers.iter().map(|l| l.data.as_slice()));
-        registry
-            .push_blobs(&r, &blobs)
-            .await
-            .with_context(|| format!("cannot push {}", r.whole()))?;
+        let artifact_blobs = async {
+            registry
+                .push_blobs(&r, &blobs)
+                .await
+                .with_context(|| format!("cannot push {}", r.whole()))
+        };
+        let signing = opening.is_some();
+        let signature_blobs = async {
+            if signing {
+                registry
+                    .prepare_signature(&r, &digest)
+                    .await
+                    .map(Some)
+                    .with_context(|| format!("cannot prepare the signature of {}", r.whole()))
+            } else {
+                Ok(None)
+            }
+        };
+        let ((), prepared) = tokio::try_join!(artifact_blobs, signature_blobs)?;
         let key = match opening {
-            Some(h) => Some(h.await.context("the key decryption task failed")??),
+            Some(rx) => Some(rx.await.context("the key decryption thread failed")??),
             None => None,
         };
-        let digest = registry
+        let pushed = registry
             .push_manifest(&r, &raw, layout::MANIFEST_MEDIA_TYPE)
             .await
             .with_context(|| format!("cannot push {}", r.whole()))?;
+        debug_assert_eq!(pushed, digest);
         for (platform, path) in &pairs {
             eprintln!(
                 "Added {} for {platform} as {}",
@@ -168,17 +194,17 @@ pub fn run(args: &PushArgs) -> Result<Outcome> {
                 platform.title()
             );
         }
-        match key {
-            Some(key) => {
+        match (key, prepared) {
+            (Some(key), Some(prepared)) => {
                 registry
-                    .sign_digest(&r, &digest, &key)
+                    .finish_signature(prepared, &key)
                     .await
                     .with_context(|| format!("pushed {}@{digest} but cannot sign it", r.whole()))?;
                 eprintln!("Signed {digest}");
             }
-            None => eprintln!("Not signed (pass --sign-key cosign.key to sign)"),
+            _ => eprintln!("Not signed (pass --sign-key cosign.key to sign)"),
         }
-        Ok::<_, anyhow::Error>(digest)
+        Ok::<_, anyhow::Error>(pushed)
     }))?;
     println!("{}@{digest}", spo_oci::registry::repository_of(&r));
     Ok(Outcome::Ok)

@@ -36,6 +36,8 @@ pub fn run_verify(args: &VerifyArgs) -> Result<Outcome> {
         identity: ".*",
         issuer: ".*",
         rekor_keys: &[],
+        ct_keys: &[],
+        require_inclusion_proof: false,
     };
     let Verification::Key(key) = oci::verification(false, Some(&args.key), &none)? else {
         return Err(oci::usage("--key is required"));

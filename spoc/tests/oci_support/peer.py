@@ -245,8 +245,178 @@ def cmd_spent_fulcio(outdir, email, issuer):
         serialization.NoEncryption()))
 
 
-def rekor_bundle(rekor_key_path, payload, sig_b64, leaf_pem_bytes, integrated_time):
-    """A cosign Rekor bundle: a hashedrekord entry and its signed entry timestamp."""
+def _mth(leaves):
+    """RFC 6962 section 2.1 Merkle tree hash, recursively."""
+    n = len(leaves)
+    if n == 1:
+        return leaves[0]
+    k = 1 << ((n - 1).bit_length() - 1)  # the largest power of two below n
+    return hashlib.sha256(b"\x01" + _mth(leaves[:k]) + _mth(leaves[k:])).digest()
+
+
+def _audit_path(m, leaves):
+    """RFC 6962 section 2.1.1 PATH(m, D[n]), recursively."""
+    n = len(leaves)
+    if n <= 1:
+        return []
+    k = 1 << ((n - 1).bit_length() - 1)
+    if m < k:
+        return _audit_path(m, leaves[:k]) + [_mth(leaves[k:])]
+    return _audit_path(m - k, leaves[k:]) + [_mth(leaves[:k])]
+
+
+def _checkpoint(key, origin, size, root):
+    """A signed note as Rekor writes checkpoints: body, blank line, '— name b64(hint+sig)'."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    spki = key.public_key().public_bytes(serialization.Encoding.DER,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+    body = "%s\n%d\n%s\n" % (origin, size, base64.b64encode(root).decode())
+    sig = key.sign(body.encode(), ec.ECDSA(hashes.SHA256()))
+    hint = hashlib.sha256(spki).digest()[:4]
+    return body + "\n\u2014 %s %s\n" % (origin.split(" ")[0], base64.b64encode(hint + sig).decode())
+
+
+LOG_INDEX = 6
+TREE_SIZE = 11
+
+
+def inclusion_proof(rk, body_bytes, mode):
+    """An inclusion proof of body_bytes at LOG_INDEX in a TREE_SIZE-entry log, in the Rekor
+    API's shape, honest or tampered: bad-path, bad-root, forged-checkpoint (signed by another
+    key), lying-checkpoint (the log's key signs a root without the entry), wrong-index."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    leaf = lambda d: hashlib.sha256(b"\x00" + d).digest()
+    leaves = [leaf(b"other entry %d" % i) for i in range(TREE_SIZE)]
+    leaves[LOG_INDEX] = leaf(body_bytes)
+    root = _mth(leaves)
+    path = _audit_path(LOG_INDEX, leaves)
+    index, signer = LOG_INDEX, rk
+    proof_root = cp_root = root
+    if mode == "bad-path":
+        path[1] = bytes([path[1][0] ^ 1]) + path[1][1:]
+    elif mode == "bad-root":
+        proof_root = hashlib.sha256(b"another root").digest()
+    elif mode == "forged-checkpoint":
+        proof_root = cp_root = hashlib.sha256(b"another root").digest()
+        signer = ec.generate_private_key(ec.SECP256R1())
+    elif mode == "lying-checkpoint":
+        proof_root = cp_root = hashlib.sha256(b"another root").digest()
+    elif mode == "wrong-index":
+        index = LOG_INDEX + 1
+    elif mode != "good":
+        raise SystemExit("unknown proof mode " + mode)
+    return {"logIndex": index, "rootHash": proof_root.hex(), "treeSize": TREE_SIZE,
+            "hashes": [h.hex() for h in path],
+            "checkpoint": _checkpoint(signer, "spo-test-rekor - 1234", TREE_SIZE, cp_root)}
+
+
+def _der_octet_string(data):
+    n = len(data)
+    if n < 0x80:
+        length = bytes([n])
+    elif n < 0x100:
+        length = bytes([0x81, n])
+    else:
+        length = bytes([0x82, n >> 8, n & 0xFF])
+    return b"\x04" + length + data
+
+
+def cmd_ct_fulcio(outdir, email, issuer):
+    """ct-fulcio OUTDIR EMAIL ISSUER: a Fulcio-like CA (P-384 root + intermediate), two CT
+    log keys (ct.key/ct.pub trusted, other-ct.pub not), and P-256 leaves valid for the next
+    hour made the RFC 6962 way (a poisoned precertificate, the log's SCT over its TBS and the
+    issuer key hash, then the final certificate with the SCT list): leaf.pem (SCT by ct),
+    leaf-othersct.pem (SCT by the other log), leaf-badsct.pem (SCT whose signature covers
+    another timestamp), leaf-nosct.pem (no SCT). Writes root.pem, chain.pem, leaf.key too."""
+    import datetime
+    import struct
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    now = datetime.datetime.now(datetime.timezone.utc)
+    hour = datetime.timedelta(hours=1)
+    name = lambda cn: x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "spo-test"),
+                                 x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    spki = lambda k: k.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    pem = lambda c: c.public_bytes(serialization.Encoding.PEM)
+    out = lambda n: os.path.join(outdir, n)
+
+    def ca(subject, key, issuer_name, issuer_key):
+        return (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer_name)
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - 24 * hour).not_valid_after(now + 24 * hour)
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .sign(issuer_key, hashes.SHA384()))
+    root_key = ec.generate_private_key(ec.SECP384R1())
+    root = ca(name("ct-root"), root_key, name("ct-root"), root_key)
+    int_key = ec.generate_private_key(ec.SECP384R1())
+    inter = ca(name("ct-intermediate"), int_key, root.subject, root_key)
+    ct_key = ec.generate_private_key(ec.SECP256R1())
+    other_ct = ec.generate_private_key(ec.SECP256R1())
+    key = ec.generate_private_key(ec.SECP256R1())
+    serial = x509.random_serial_number()
+    raw_issuer = issuer.encode()
+    der_issuer = bytes([0x0C, len(raw_issuer)]) + raw_issuer
+
+    def leaf_builder():
+        return (x509.CertificateBuilder()
+                .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "spo-test")]))
+                .issuer_name(inter.subject).public_key(key.public_key()).serial_number(serial)
+                .not_valid_before(now - hour).not_valid_after(now + hour)
+                .add_extension(x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=True)
+                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
+                .add_extension(x509.UnrecognizedExtension(
+                    x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.8"), der_issuer), critical=False))
+    # The TBS a CT log signs omits both the poison and the SCT list, so any certificate of
+    # these fields with an SCT list (here a placeholder) yields it.
+    placeholder = struct.pack(">H", 3) + b"\x00\x01\x00"
+    tbs = leaf_builder().add_extension(x509.UnrecognizedExtension(
+        x509.ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2"), _der_octet_string(placeholder)),
+        critical=False).sign(int_key, hashes.SHA384()).tbs_precertificate_bytes
+    issuer_key_hash = hashlib.sha256(spki(int_key)).digest()
+    ts = int(now.timestamp() * 1000)
+
+    def sct(log_key, signed_ts):
+        signed = (b"\x00\x00" + struct.pack(">Q", signed_ts) + b"\x00\x01" + issuer_key_hash
+                  + len(tbs).to_bytes(3, "big") + tbs + b"\x00\x00")
+        sig = log_key.sign(signed, ec.ECDSA(hashes.SHA256()))
+        body = (b"\x00" + hashlib.sha256(spki(log_key)).digest() + struct.pack(">Q", ts)
+                + b"\x00\x00" + b"\x04\x03" + struct.pack(">H", len(sig)) + sig)
+        return struct.pack(">H", len(body)) + body
+
+    def final(sct_bytes):
+        b = leaf_builder()
+        if sct_bytes is not None:
+            lst = struct.pack(">H", len(sct_bytes)) + sct_bytes
+            b = b.add_extension(x509.UnrecognizedExtension(
+                x509.ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2"), _der_octet_string(lst)),
+                critical=False)
+        c = b.sign(int_key, hashes.SHA384())
+        if sct_bytes is not None:
+            assert c.tbs_precertificate_bytes == tbs, "precertificate TBS differs"
+        return c
+    for fname, scts in [("leaf.pem", sct(ct_key, ts)),
+                        ("leaf-othersct.pem", sct(other_ct, ts)),
+                        ("leaf-badsct.pem", sct(ct_key, ts + 1)),
+                        ("leaf-nosct.pem", None)]:
+        open(out(fname), "wb").write(pem(final(scts)))
+    open(out("root.pem"), "wb").write(pem(root))
+    open(out("chain.pem"), "wb").write(pem(inter) + pem(root))
+    open(out("leaf.key"), "wb").write(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    for fname, k in [("ct.pub", ct_key), ("other-ct.pub", other_ct)]:
+        open(out(fname), "wb").write(k.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+
+
+def rekor_bundle(rekor_key_path, payload, sig_b64, leaf_pem_bytes, integrated_time,
+                 proof_mode=None):
+    """A cosign Rekor bundle: a hashedrekord entry and its signed entry timestamp, and with
+    proof_mode an `InclusionProof` (see inclusion_proof)."""
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     rk = serialization.load_pem_private_key(open(rekor_key_path, "rb").read(), password=None)
@@ -258,18 +428,22 @@ def rekor_bundle(rekor_key_path, payload, sig_b64, leaf_pem_bytes, integrated_ti
                       "signature": {"content": sig_b64,
                                     "publicKey": {"content": base64.b64encode(leaf_pem_bytes).decode()}}}}
     body = {"body": base64.b64encode(json.dumps(entry).encode()).decode(),
-            "integratedTime": int(integrated_time), "logIndex": 7,
+            "integratedTime": int(integrated_time), "logIndex": LOG_INDEX,
             "logID": hashlib.sha256(spki).hexdigest()}
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
     set_ = base64.b64encode(rk.sign(canonical, ec.ECDSA(hashes.SHA256()))).decode()
-    return json.dumps({"SignedEntryTimestamp": set_, "Payload": body})
+    bundle = {"SignedEntryTimestamp": set_, "Payload": body}
+    if proof_mode:
+        bundle["InclusionProof"] = inclusion_proof(rk, json.dumps(entry).encode(), proof_mode)
+    return json.dumps(bundle)
 
 
 def cmd_keyless_sign(host, repo, manifest_digest, leaf_key, leaf_pem, chain_pem, tmpdir,
-                     rekor_key=None, integrated_time=None):
-    """keyless-sign HOST REPO DIGEST LEAF.KEY LEAF.PEM CHAIN.PEM TMPDIR [REKOR.KEY TIME]:
-    stores a keyless cosign signature (certificate + chain annotations, and a Rekor bundle
-    when a Rekor key is given) made with a Fulcio-style leaf key."""
+                     rekor_key=None, integrated_time=None, proof_mode=None):
+    """keyless-sign HOST REPO DIGEST LEAF.KEY LEAF.PEM CHAIN.PEM TMPDIR [REKOR.KEY TIME
+    [PROOF-MODE]]: stores a keyless cosign signature (certificate + chain annotations, and a
+    Rekor bundle when a Rekor key is given, with an inclusion proof for PROOF-MODE) made
+    with a Fulcio-style leaf key."""
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     key = serialization.load_pem_private_key(open(leaf_key, "rb").read(), password=None)
@@ -297,7 +471,7 @@ def cmd_keyless_sign(host, repo, manifest_digest, leaf_key, leaf_pem, chain_pem,
     }
     if rekor_key:
         manifest["layers"][0]["annotations"]["dev.sigstore.cosign/bundle"] = rekor_bundle(
-            rekor_key, payload, sig, open(leaf_pem, "rb").read(), integrated_time)
+            rekor_key, payload, sig, open(leaf_pem, "rb").read(), integrated_time, proof_mode)
     r = c.upload_manifest(manifest, c.get_container(target))
     assert r.status_code in (200, 201), (r.status_code, r.text)
 
@@ -305,7 +479,8 @@ def cmd_keyless_sign(host, repo, manifest_digest, leaf_key, leaf_pem, chain_pem,
 def cmd_token_server(port, cert_pem, key_pem, user, password, issuer, service):
     """token-server PORT CERT KEY USER PASS ISSUER SERVICE: a registry token service (the
     Docker/distribution bearer-token protocol): basic credentials in, an ES256 JWT with an
-    x5c header and the requested repository access out. Serves until killed."""
+    x5c header and the requested repository access out; USER "-" grants tokens to anyone
+    (anonymous tokens, as public registries hand out). Serves until killed."""
     import http.server
     import time
     import urllib.parse
@@ -325,7 +500,7 @@ def cmd_token_server(port, cert_pem, key_pem, user, password, issuer, service):
             pass
 
         def do_GET(self):
-            if self.headers.get("Authorization") != want:
+            if user != "-" and self.headers.get("Authorization") != want:
                 self.send_response(401)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
