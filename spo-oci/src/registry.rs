@@ -2,6 +2,7 @@
 //! with (TLS roots, plain HTTP, credentials), bounded retries on 5xx and connection errors,
 //! an overall timeout, and size-limited, digest-checked blob reads.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
@@ -94,6 +95,15 @@ pub enum RegistryError {
     /// The artifact breaks the layout.
     #[error(transparent)]
     Layout(#[from] LayoutError),
+    /// A credential helper or auth file named for the registry failed.
+    #[error("credentials for {registry}: {source}")]
+    Credentials {
+        /// The registry host.
+        registry: String,
+        /// The helper's or auth file's error.
+        #[source]
+        source: crate::auth::AuthError,
+    },
     /// TLS setup (CA file) failed.
     #[error("TLS setup: {0}")]
     Tls(String),
@@ -116,6 +126,10 @@ pub struct RegistryOptions {
     pub backoff: Duration,
     /// Largest layer read.
     pub max_layer: u64,
+    /// Without `credentials`: look up each registry's credentials in the Docker/Podman auth
+    /// files and credential helpers ([`crate::auth::credentials_for`]) the first time it is
+    /// used — for clients that talk to several registries, such as `oci://` base chains.
+    pub auth_files: bool,
 }
 
 impl Default for RegistryOptions {
@@ -128,6 +142,7 @@ impl Default for RegistryOptions {
             retries: 4,
             backoff: Duration::from_millis(200),
             max_layer: DEFAULT_MAX_LAYER,
+            auth_files: false,
         }
     }
 }
@@ -220,6 +235,8 @@ pub struct Registry {
     opts: RegistryOptions,
     /// Whether the client has been given `auth` (see [`Registry::authorise`]).
     auth_stored: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Per-registry credentials from the auth files (`opts.auth_files`), looked up once.
+    per_registry: std::sync::Arc<std::sync::Mutex<HashMap<String, RegistryAuth>>>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -312,7 +329,36 @@ impl Registry {
             auth,
             opts,
             auth_stored: Default::default(),
+            per_registry: Default::default(),
         })
+    }
+
+    /// The credentials for `r`'s registry: the explicit ones, else (with `auth_files`) the
+    /// auth files' and helpers' entry for that registry, else anonymous.
+    fn auth_for(&self, r: &Reference) -> Result<RegistryAuth, RegistryError> {
+        if !matches!(self.auth, RegistryAuth::Anonymous) || !self.opts.auth_files {
+            return Ok(self.auth.clone());
+        }
+        let registry = r.registry().to_owned();
+        let mut cache = self
+            .per_registry
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(a) = cache.get(&registry) {
+            return Ok(a.clone());
+        }
+        let found = crate::auth::credentials_for(&registry).map_err(|source| {
+            RegistryError::Credentials {
+                registry: registry.clone(),
+                source,
+            }
+        })?;
+        let auth = match found {
+            Some((u, p)) => RegistryAuth::Basic(u, p),
+            None => RegistryAuth::Anonymous,
+        };
+        cache.insert(registry, auth.clone());
+        Ok(auth)
     }
 
     /// The options.
@@ -492,10 +538,9 @@ impl Registry {
 
     /// Resolves `r` (tag or digest) to the manifest digest (CLI-24).
     pub async fn resolve(&self, r: &Reference) -> Result<String, RegistryError> {
+        let auth = self.auth_for(r)?;
         let d = self
-            .retry("resolve", r, || {
-                self.client.fetch_manifest_digest(r, &self.auth)
-            })
+            .retry("resolve", r, || self.client.fetch_manifest_digest(r, &auth))
             .await?;
         if let Some(want) = r.digest() {
             if want != d {
@@ -516,9 +561,10 @@ impl Registry {
             "application/vnd.oci.image.index.v1+json",
             "application/vnd.docker.distribution.manifest.v2+json",
         ];
+        let auth = self.auth_for(r)?;
         let (raw, _) = self
             .retry("pull manifest", r, || {
-                self.client.pull_manifest_raw(r, &self.auth, &accept)
+                self.client.pull_manifest_raw(r, &auth, &accept)
             })
             .await?;
         if let Some(want) = r.digest() {
@@ -541,9 +587,10 @@ impl Registry {
             "application/vnd.oci.image.index.v1+json",
             "application/vnd.docker.distribution.manifest.v2+json",
         ];
+        let auth = self.auth_for(r)?;
         let (raw, _) = self
             .retry("pull manifest", r, || {
-                self.client.pull_manifest_raw(r, &self.auth, &accept)
+                self.client.pull_manifest_raw(r, &auth, &accept)
             })
             .await?;
         let digest = sha256_digest(&raw);

@@ -1841,3 +1841,46 @@ fn anonymous_bearer_tokens_after_a_401_cli_21() {
     ]));
     assert_eq!(std::fs::read_to_string(&target).unwrap(), content);
 }
+
+// covers: SC-17, CLI-21 for `oci://` bases: a base on a private registry is pulled with that
+// registry's credentials from the Podman/Docker auth file (looked up per registry), and is
+// refused as unauthorized without them.
+#[test]
+fn oci_base_on_a_private_registry_uses_the_auth_file_sc_17() {
+    let reg = Registry::start(Mode::Htpasswd("alice", "s3cret:x"));
+    let d = tempfile::tempdir().unwrap();
+    let base = write(
+        d.path(),
+        "base.yaml",
+        &seccomp("base", &["exit_group"], None),
+    );
+    let r = reg.reference("private/base:v1");
+    ok(&spoc_env(
+        &["push", "--plain-http", "-u", "alice", "-f", s(&base), &r],
+        &[("PASSWORD", "s3cret:x")],
+    ));
+    let app = write(
+        d.path(),
+        "app.yaml",
+        &seccomp("app", &["read"], Some(&format!("oci://{r}"))),
+    );
+    let args = [
+        "convert",
+        "--resolve",
+        "--oci-plain-http",
+        "--oci-disable-signature-verification",
+        s(&app),
+    ];
+    fails(&spoc(&args), 1, "unauthorized");
+    use base64::Engine as _;
+    let auth = base64::engine::general_purpose::STANDARD.encode("alice:s3cret:x");
+    let file = write(
+        d.path(),
+        "auth.json",
+        &format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, reg.addr),
+    );
+    let out = ok(&spoc_env(&args, &[("REGISTRY_AUTH_FILE", s(&file))]));
+    for sc in ["exit_group", "read"] {
+        assert!(out.contains(sc), "{sc} missing in {out}");
+    }
+}

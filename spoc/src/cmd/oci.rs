@@ -273,8 +273,10 @@ fn make_bases() -> Result<Bases> {
         timeout: 300,
         retries: 4,
     };
-    // SC-17: anonymous pulls (auth files are still honoured for private registries).
-    let opts = options(&reg_args, None, spo_oci::registry::DEFAULT_MAX_LAYER)?;
+    // SC-17: anonymous pulls, except where the Docker/Podman auth files or credential
+    // helpers hold credentials for a base's registry (looked up per registry).
+    let mut opts = options(&reg_args, None, spo_oci::registry::DEFAULT_MAX_LAYER)?;
+    opts.auth_files = true;
     let verification = verification(
         args.disable_signature_verification,
         args.verify_key.as_deref(),
