@@ -3,7 +3,8 @@
 //! a temporary root (`semodule -p ROOT -s spo`), which `semodule -l` lists, and removes them
 //! again; the store not being ready holds everything back (SE-20); reloads are batched
 //! (SE-23); a second node's daemon runs with RawSelinuxProfiles switched off (SE-27); the
-//! manager aggregates status and usage; metrics on /metrics-spod (SE-31).
+//! manager aggregates status and usage, and its workload annotator keeps a SelinuxProfile
+//! used by a pod installed (SE-30); metrics on /metrics-spod (SE-31).
 //! One test function: the scenarios share one cluster and run in order.
 
 use std::path::{Path, PathBuf};
@@ -286,7 +287,7 @@ spec:
       file: [read]
 ";
 
-// covers: SE-19, SE-20, SE-22, SE-23, SE-24, SE-25, SE-27, SE-31
+// covers: SE-19, SE-20, SE-21, SE-22, SE-23, SE-24, SE-25, SE-27, SE-30, SE-31
 #[test]
 fn selinux_profiles_installed_with_real_semodule_on_a_real_api_server() {
     let have = Command::new("semodule").arg("-h").output().is_ok();
@@ -437,9 +438,53 @@ fn selinux_profiles_installed_with_real_semodule_on_a_real_api_server() {
     assert!(ev.2.contains("Failed to resolve allow statement"), "{ev:?}");
     assert!(!modules(&c.a.root).contains(&"unknown-type".to_string()));
 
+    // --- SE-30: a pod running with `nginx-secure.process` is an active workload; the profile
+    // holds `in-use-by-active-pods`, and its deletion leaves the policy installed (Terminating)
+    // until the pod is gone (upstream weak point 4).
+    c.apply_yaml(
+        "pod",
+        "apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: default}
+spec:
+  nodeName: se-node-a
+  containers:
+  - name: c
+    image: nginx
+    securityContext:
+      seLinuxOptions: {type: nginx-secure.process}
+",
+    );
+    let p = c.wait_for("activeWorkloads", || {
+        let v = c.get(&["selinuxprofile", "nginx-secure"])?;
+        (v["status"]["activeWorkloads"] == serde_json::json!(["default/web"])).then_some(v)
+    });
+    assert!(
+        p["metadata"]["finalizers"]
+            .to_string()
+            .contains("in-use-by-active-pods"),
+        "{p}"
+    );
+    c.ok(&["delete", "selinuxprofile", "nginx-secure", "--wait=false"]);
+    c.wait_for("Terminating on A", || {
+        (c.node_status("nginx-secure", NODE_A)? == "Terminating").then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        modules(&c.a.root).contains(&"nginx-secure".to_string()),
+        "SE-30: the policy stays while the pod uses it"
+    );
+    assert!(cil.exists());
+    c.ok(&["delete", "pod", "web", "--grace-period=0", "--force"]);
+    c.wait_for("profile gone", || {
+        c.get(&["selinuxprofile", "nginx-secure"])
+            .is_none()
+            .then_some(())
+    });
+
     // --- SE-22: deletion removes the modules from the store, the files and node statuses.
+    // (nginx-secure is gone already, above.)
     for (kind, name) in [
-        ("selinuxprofile", "nginx-secure"),
         ("rawselinuxprofile", "raw-web"),
         ("rawselinuxprofile", "raw-bad"),
         ("selinuxprofile", "unknown-type"),
@@ -451,7 +496,10 @@ fn selinux_profiles_installed_with_real_semodule_on_a_real_api_server() {
         !mods.contains(&"nginx-secure".to_string()) && !mods.contains(&"raw-web".to_string()),
         "{mods:?}"
     );
-    assert!(mods.contains(&"test-base-policy".to_string()), "the base stays: {mods:?}");
+    assert!(
+        mods.contains(&"test-base-policy".to_string()),
+        "the base stays: {mods:?}"
+    );
     assert!(!modules(&c.b.root).contains(&"nginx-secure".to_string()));
     assert!(!cil.exists() && !c.a.dir.join("raw-web.cil").exists());
     assert_eq!(c.node_status("nginx-secure", NODE_A), None);

@@ -29,7 +29,7 @@ use spo_selinux::Module;
 
 use super::health::Health;
 use super::nodestatus;
-use crate::api::names::{node_finalizer, profile_id, LABEL_PROFILE_ID};
+use crate::api::names::{node_finalizer, profile_id, FINALIZER_IN_USE, LABEL_PROFILE_ID};
 use crate::api::{InstallState, RawSelinuxProfile, SecurityProfileNodeStatus, SelinuxProfile};
 use crate::metrics::Metrics;
 use reload::{Poll, ReloadAction, Reloader};
@@ -64,6 +64,9 @@ pub enum Error {
     /// The finalizer helper failed.
     #[error("{0}")]
     Finalizer(#[source] Box<kube::runtime::finalizer::Error<Error>>),
+    /// Pods still use the profile (`in-use-by-active-pods`): the policy stays installed.
+    #[error("profile {0} is in use by active pods; the policy stays installed")]
+    InUse(String),
 }
 
 /// Offline installer: `secilc` compiles the module against a base policy; nothing is loaded.
@@ -384,6 +387,10 @@ async fn cleanup<K: SelinuxKind>(p: Arc<K>, s: &Selinux<K>) -> Result<Action, Er
     let n = &s.node;
     let name = p.name_any();
     set_state(n, &*p, InstallState::Terminating).await?;
+    // SE-30 / weak point 4: pods still run with the type; keep the policy until they are gone.
+    if p.finalizers().iter().any(|f| f == FINALIZER_IN_USE) {
+        return Err(Error::InUse(name));
+    }
     if !ready(n, &*p) {
         return Ok(Action::requeue(NOT_READY_REQUEUE));
     }
@@ -438,6 +445,11 @@ pub async fn reconcile<K: SelinuxKind>(p: Arc<K>, s: Arc<Selinux<K>>) -> Result<
 }
 
 fn error_policy<K: SelinuxKind>(p: Arc<K>, e: &Error, _s: Arc<Selinux<K>>) -> Action {
+    let in_use = matches!(e, Error::Finalizer(b) if matches!(**b, kube::runtime::finalizer::Error::CleanupFailed(Error::InUse(..))));
+    if in_use {
+        tracing::info!(kind = K::KIND, profile = %p.name_any(), "in use by active pods; waiting");
+        return Action::requeue(Duration::from_secs(10));
+    }
     tracing::warn!(kind = K::KIND, profile = %p.name_any(), error = %e, "selinux reconcile failed");
     Action::requeue(Duration::from_secs(5))
 }
