@@ -544,3 +544,55 @@ spec:
         started.elapsed()
     );
 }
+
+/// SE-27 across the manager → daemon boundary: SPOD `selinux.enableRawSelinuxProfiles`
+/// becomes the daemon container's `--with-raw-selinux`, which the daemon's own flag parser
+/// accepts and reads as the switch for the raw controller.
+// covers: SE-27
+#[test]
+fn se_27_spod_raw_switch_reaches_the_daemon_flags() {
+    use clap::Parser;
+    use spo_operator::manager::config::{ManagerEnv, SpodConfig};
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        cmd: Cmd,
+    }
+    #[derive(clap::Subcommand)]
+    enum Cmd {
+        Daemon(spo_operator::daemon::DaemonOptions),
+    }
+
+    let env = ManagerEnv::from_lookup(|_| None);
+    for (spec, want) in [
+        (serde_json::json!({"selinux": {"enable": true}}), true),
+        (
+            serde_json::json!({"selinux": {"enable": true, "enableRawSelinuxProfiles": false}}),
+            false,
+        ),
+    ] {
+        let cfg = SpodConfig::from_spec("spod", &spec, &env).expect("SPOD config");
+        let ds = spo_operator::manager::desired::daemonset::daemonset(&cfg, &env);
+        let daemon = ds["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .expect("containers")
+            .iter()
+            .find(|c| c["name"] == "security-profiles-operator")
+            .expect("daemon container");
+        let mut argv = vec!["spo-operator".to_string()];
+        argv.extend(
+            daemon["args"]
+                .as_array()
+                .expect("args")
+                .iter()
+                .map(|a| a.as_str().expect("string arg").to_string()),
+        );
+        argv.extend(["--node-name".into(), "n".into()]);
+        let Cmd::Daemon(opts) = Cli::try_parse_from(&argv)
+            .unwrap_or_else(|e| panic!("the daemon refuses {argv:?}: {e}"))
+            .cmd;
+        assert!(opts.with_selinux, "{argv:?}");
+        assert_eq!(opts.with_raw_selinux, want, "{argv:?}");
+    }
+}
