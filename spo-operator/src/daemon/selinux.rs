@@ -194,9 +194,17 @@ pub struct Node {
 }
 
 impl Node {
+    /// Runs `f` with the installer; blocking (semodule), so the caller is on a blocking
+    /// thread (the reload loop) or uses [`Node::installer_call`].
     fn with_installer<T>(&self, f: impl FnOnce(&dyn PolicyInstaller) -> T) -> T {
         let guard = self.installer.lock().unwrap_or_else(|p| p.into_inner());
         f(guard.as_ref())
+    }
+
+    /// [`Node::with_installer`] from a reconcile: the worker thread is handed over while
+    /// semodule runs (or waits for the store lock), so the other controllers keep running.
+    fn installer_call<T>(&self, f: impl FnOnce(&dyn PolicyInstaller) -> T) -> T {
+        tokio::task::block_in_place(|| self.with_installer(f))
     }
 }
 
@@ -249,7 +257,7 @@ fn ready<K: SelinuxKind>(n: &Node, p: &K) -> bool {
     if n.ready.load(Ordering::Acquire) {
         return true;
     }
-    match n.with_installer(|i| i.ready()) {
+    match n.installer_call(|i| i.ready()) {
         Ok(()) => {
             tracing::info!("SELinux policy store is ready");
             n.ready.store(true, Ordering::Release);
@@ -356,7 +364,7 @@ async fn apply<K: SelinuxKind>(p: Arc<K>, s: &Selinux<K>) -> Result<Action, Erro
         // SE-19: a new or changed file is InProgress until the policy manager took it.
         set_state(n, &*p, InstallState::InProgress).await?;
         let file = n.dir.join(module.name().file_name());
-        if let Err(e) = n.with_installer(|i| i.install(&file)) {
+        if let Err(e) = n.installer_call(|i| i.install(&file)) {
             event(
                 n,
                 &*p,
@@ -396,7 +404,7 @@ async fn cleanup<K: SelinuxKind>(p: Arc<K>, s: &Selinux<K>) -> Result<Action, Er
     }
     if let Ok(pn) = spo_selinux::PolicyName::new(&name) {
         let existed = n.dir.join(pn.file_name()).exists();
-        let removed = n.with_installer(|i| {
+        let removed = n.installer_call(|i| {
             if existed {
                 spo_selinux::install::uninstall_module(&n.dir, &pn, i)
             } else {
