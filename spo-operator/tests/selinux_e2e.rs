@@ -237,8 +237,46 @@ fn start() -> Option<Cluster> {
         "--all",
     ]);
     c.ok(&["create", "namespace", "security-profiles-operator"]);
+    // The daemons' SPOD: one more system template, one more denied type (selinux.md §2).
+    c.apply_yaml("spod", SPOD);
     Some(c)
 }
+
+const SPOD: &str = "apiVersion: security-profiles-operator.x-k8s.io/v1
+kind: SecurityProfilesOperatorDaemon
+metadata:
+  name: spod
+  namespace: security-profiles-operator
+spec:
+  selinux:
+    options:
+      allowedSystemProfiles: [container, net_container]
+      deniedTypes: [container_file_t]
+";
+
+// Inherits a system template the SPOD allows (only `container` by default).
+const NET: &str = "apiVersion: security-profiles-operator.x-k8s.io/v1
+kind: SelinuxProfile
+metadata:
+  name: net-policy
+spec:
+  inherit:
+  - name: net_container
+  allow:
+    http_port_t:
+      tcp_socket: [name_bind]
+";
+
+// Uses a type the SPOD denies.
+const DENIED: &str = "apiVersion: security-profiles-operator.x-k8s.io/v1
+kind: SelinuxProfile
+metadata:
+  name: denied
+spec:
+  allow:
+    container_file_t:
+      file: [read]
+";
 
 const NGINX: &str = "apiVersion: security-profiles-operator.x-k8s.io/v1alpha2
 kind: SelinuxProfile
@@ -287,7 +325,7 @@ spec:
       file: [read]
 ";
 
-// covers: SE-19, SE-20, SE-21, SE-22, SE-23, SE-24, SE-25, SE-27, SE-30, SE-31
+// covers: SE-04, SE-16, SE-19, SE-20, SE-21, SE-22, SE-23, SE-24, SE-25, SE-27, SE-30, SE-31
 #[test]
 fn selinux_profiles_installed_with_real_semodule_on_a_real_api_server() {
     let have = Command::new("semodule").arg("-h").output().is_ok();
@@ -296,7 +334,20 @@ fn selinux_profiles_installed_with_real_semodule_on_a_real_api_server() {
         "semodule must be installed (Debian package policycoreutils; `make deps` installs it)"
     );
     let Some(mut c) = start() else { return };
-    let base = repo().join("spo-selinux/tests/fixtures/test-base-policy.cil");
+    // The test base policy, with `net_container` as udica ships it: its rules in an
+    // `optional`, no `(blockinherit container)` of its own. The translation inherits both templates
+    // (selinux.md §3 example 5); the fixture's variant would declare `process` twice.
+    let fixture = repo().join("spo-selinux/tests/fixtures/test-base-policy.cil");
+    let text = std::fs::read_to_string(&fixture).expect("test base policy");
+    let udica_like = text.replace(
+        "(block net_container\n    (blockinherit container)\n    \
+         (allow process port_type (tcp_socket (name_bind name_connect)))\n)",
+        "(block net_container\n    (optional net_container_optional\n        \
+         (allow process port_type (tcp_socket (name_bind name_connect)))))",
+    );
+    assert_ne!(text, udica_like, "the fixture's net_container changed");
+    let base = c.kube.dir.path().join("test-base-policy.cil");
+    std::fs::write(&base, udica_like).expect("write base");
 
     // Node B's store is bootstrapped from the start; node A's root does not exist yet.
     bootstrap_store(&c.b.root, &base);
@@ -408,6 +459,30 @@ fn selinux_profiles_installed_with_real_semodule_on_a_real_api_server() {
         "{hb}"
     );
 
+    // --- The SPOD's options reach the daemon (SE-04, SE-16): an extra allowed template is
+    // inherited and installed for real; a type the SPOD denies is refused before semodule.
+    c.apply_yaml("net", NET);
+    c.apply_yaml("denied", DENIED);
+    c.wait_for("net-policy Installed on A", || {
+        (c.node_status("net-policy", NODE_A)? == "Installed").then_some(())
+    });
+    let net_cil = std::fs::read_to_string(c.a.dir.join("net-policy.cil")).expect("net CIL");
+    assert!(
+        net_cil.contains("(blockinherit net_container)"),
+        "{net_cil}"
+    );
+    assert!(modules(&c.a.root).contains(&"net-policy".to_string()));
+    c.wait_for("denied Error on A", || {
+        (c.node_status("denied", NODE_A)? == "Error").then_some(())
+    });
+    assert!(!c.a.dir.join("denied.cil").exists());
+    let ev = c.wait_for("deny-list event", || {
+        c.events("denied")
+            .into_iter()
+            .find(|(t, r, _)| t == "Warning" && r == "CannotSaveSelinuxPolicy")
+    });
+    assert!(ev.2.contains("container_file_t"), "{ev:?}");
+
     // --- SE-25: a restricted directive is refused by the daemon: Error, with the reason.
     c.apply_yaml("raw-bad", RAW_BAD);
     c.wait_for("raw-bad Error", || {
@@ -488,6 +563,8 @@ spec:
         ("rawselinuxprofile", "raw-web"),
         ("rawselinuxprofile", "raw-bad"),
         ("selinuxprofile", "unknown-type"),
+        ("selinuxprofile", "net-policy"),
+        ("selinuxprofile", "denied"),
     ] {
         c.ok(&["delete", kind, name, "--timeout=60s"]);
     }
@@ -521,17 +598,18 @@ spec:
             ),
         )
     };
-    assert_eq!(total("update"), 2, "{m}");
-    assert_eq!(total("delete"), 2, "{m}");
-    assert!(errors("CannotSaveSelinuxPolicy") >= 2, "{m}");
+    // nginx-secure, raw-web and net-policy were installed and removed on node A.
+    assert_eq!(total("update"), 3, "{m}");
+    assert_eq!(total("delete"), 3, "{m}");
+    assert!(errors("CannotSaveSelinuxPolicy") >= 3, "{m}");
     let mb = http_get(c.b.health, "/metrics-spod");
     assert_eq!(
         counter(
             &mb,
             "security_profiles_operator_selinux_profile_total{operation=\"update\"}"
         ),
-        1,
-        "{mb}"
+        2,
+        "node B installed nginx-secure and net-policy: {mb}"
     );
 
     // --- SE-23: reloads of node A are batched: the first commit reloads at once; the later

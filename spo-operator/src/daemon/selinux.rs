@@ -30,7 +30,10 @@ use spo_selinux::Module;
 use super::health::Health;
 use super::nodestatus;
 use crate::api::names::{node_finalizer, profile_id, FINALIZER_IN_USE, LABEL_PROFILE_ID};
-use crate::api::{InstallState, RawSelinuxProfile, SecurityProfileNodeStatus, SelinuxProfile};
+use crate::api::{
+    InstallState, RawSelinuxProfile, SecurityProfileNodeStatus, SecurityProfilesOperatorDaemon,
+    SelinuxProfile,
+};
 use crate::metrics::Metrics;
 use reload::{Poll, ReloadAction, Reloader};
 
@@ -133,6 +136,43 @@ impl spo_selinux::ParentResolver for Parents {
     }
 }
 
+fn string_set(v: &serde_json::Value) -> Option<std::collections::BTreeSet<String>> {
+    v.as_array().map(|a| {
+        a.iter()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect()
+    })
+}
+
+/// The validation and translation options a SPOD asks for (`selinux.md` §2): system
+/// templates from `selinux.options.allowedSystemProfiles` (0.10: `selinuxOptions.…`; default
+/// `["container"]`), and the deny list settings `denied*` / `allowed*` (SE-15..SE-17).
+pub fn options_from_spod(spod: Option<&SecurityProfilesOperatorDaemon>) -> spo_selinux::Options {
+    let mut o = spo_selinux::Options::default();
+    let Some(spod) = spod else { return o };
+    let other = &spod.spec.other;
+    let grouped = other
+        .get("selinux")
+        .and_then(|s| s.get("options"))
+        .filter(|v| v.is_object());
+    let flat = other.get("selinuxOptions").filter(|v| v.is_object());
+    let Some(opts) = grouped.or(flat) else {
+        return o;
+    };
+    if let Some(list) = opts.get("allowedSystemProfiles").and_then(string_set) {
+        o.allowed_system_profiles =
+            spo_selinux::AllowedSystemProfiles::List(list.into_iter().collect());
+    }
+    let set = |k: &str| opts.get(k).and_then(string_set).unwrap_or_default();
+    o.deny.denied_types = set("deniedTypes");
+    o.deny.denied_classes = set("deniedClasses");
+    o.deny.denied_permissions = set("deniedPermissions");
+    o.deny.allowed_types = set("allowedTypes");
+    o.deny.allowed_classes = set("allowedClasses");
+    o.deny.allowed_permissions = set("allowedPermissions");
+    o
+}
+
 /// A kind the SELinux controllers install: SelinuxProfile or RawSelinuxProfile.
 pub trait SelinuxKind:
     Resource<DynamicType = (), Scope = k8s_openapi::ClusterResourceScope>
@@ -148,8 +188,12 @@ pub trait SelinuxKind:
     const KIND: &'static str;
     /// Whether `spec.state` is `Disabled`.
     fn disabled(&self) -> bool;
-    /// The module to install (validated).
-    fn module(&self, parents: &Parents) -> Result<Module, spo_selinux::Error>;
+    /// The module to install (validated with `opts`).
+    fn module(
+        &self,
+        parents: &Parents,
+        opts: &spo_selinux::Options,
+    ) -> Result<Module, spo_selinux::Error>;
 }
 
 impl SelinuxKind for SelinuxProfile {
@@ -157,8 +201,12 @@ impl SelinuxKind for SelinuxProfile {
     fn disabled(&self) -> bool {
         self.spec.state == spo_selinux::model::State::Disabled
     }
-    fn module(&self, parents: &Parents) -> Result<Module, spo_selinux::Error> {
-        spo_selinux::to_cil(&to_core(self), &spo_selinux::Options::default(), parents)
+    fn module(
+        &self,
+        parents: &Parents,
+        opts: &spo_selinux::Options,
+    ) -> Result<Module, spo_selinux::Error> {
+        spo_selinux::to_cil(&to_core(self), opts, parents)
     }
 }
 
@@ -167,7 +215,11 @@ impl SelinuxKind for RawSelinuxProfile {
     fn disabled(&self) -> bool {
         self.spec.state == spo_selinux::model::State::Disabled
     }
-    fn module(&self, _parents: &Parents) -> Result<Module, spo_selinux::Error> {
+    fn module(
+        &self,
+        _parents: &Parents,
+        opts: &spo_selinux::Options,
+    ) -> Result<Module, spo_selinux::Error> {
         let mut meta = spo_core::ObjectMeta::named(self.name_any());
         meta.labels = self.labels().clone();
         let core = spo_selinux::RawSelinuxProfile {
@@ -175,7 +227,7 @@ impl SelinuxKind for RawSelinuxProfile {
             version: spo_core::Version::V1,
             spec: self.spec.clone(),
         };
-        spo_selinux::raw_to_cil(&core, &spo_selinux::Options::default())
+        spo_selinux::raw_to_cil(&core, opts)
     }
 }
 
@@ -191,9 +243,17 @@ pub struct Node {
     recorder: Recorder,
     metrics: Arc<Metrics>,
     statuses: Api<SecurityProfileNodeStatus>,
+    /// This daemon's SPOD (the only one watched).
+    spod: Store<SecurityProfilesOperatorDaemon>,
 }
 
 impl Node {
+    /// The options of the SPOD, once its watch has listed (default options without a SPOD).
+    async fn options(&self) -> spo_selinux::Options {
+        let _ = self.spod.wait_until_ready().await;
+        options_from_spod(self.spod.state().first().map(|s| &**s))
+    }
+
     /// Runs `f` with the installer; blocking (semodule), so the caller is on a blocking
     /// thread (the reload loop) or uses [`Node::installer_call`].
     fn with_installer<T>(&self, f: impl FnOnce(&dyn PolicyInstaller) -> T) -> T {
@@ -318,7 +378,8 @@ async fn apply<K: SelinuxKind>(p: Arc<K>, s: &Selinux<K>) -> Result<Action, Erro
         return Ok(Action::requeue(NOT_READY_REQUEUE));
     }
     // SE-18: validated, never installed.
-    let module = match p.module(&s.parents) {
+    let opts = n.options().await;
+    let module = match p.module(&s.parents, &opts) {
         Ok(m) => m,
         Err(e) => {
             event(
@@ -558,6 +619,19 @@ pub async fn run(
     health: Health,
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(&opts.selinux_dir)?;
+    let spods: Api<SecurityProfilesOperatorDaemon> =
+        Api::namespaced(client.clone(), &opts.operator_namespace);
+    let (spod, spod_writer) = reflector::store();
+    let spod_watch = reflector::reflector(
+        spod_writer,
+        watcher(
+            spods,
+            watcher::Config::default().fields(&format!("metadata.name={}", opts.spod_name)),
+        ),
+    )
+    .applied_objects()
+    .default_backoff();
+    let spod_task = tokio::spawn(spod_watch.for_each(|_| async {}));
     let node = Arc::new(Node {
         node: opts.node_name.clone(),
         dir: opts.selinux_dir.clone(),
@@ -570,6 +644,7 @@ pub async fn run(
         recorder,
         metrics,
         statuses: Api::all(client.clone()),
+        spod,
     });
     health.set("selinux", Ok(()));
     let reloads = tokio::spawn(reload_loop(node.clone()));
@@ -590,5 +665,53 @@ pub async fn run(
         selinux.await;
     }
     reloads.abort();
+    spod_task.abort();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spod(spec: serde_json::Value) -> SecurityProfilesOperatorDaemon {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "security-profiles-operator.x-k8s.io/v1alpha1",
+            "kind": "SecurityProfilesOperatorDaemon",
+            "metadata": {"name": "spod", "namespace": "security-profiles-operator"},
+            "spec": spec,
+        }))
+        .expect("spod")
+    }
+
+    // covers: SE-04, SE-16, SE-17 (the daemon reads them from its SPOD)
+    #[test]
+    fn spod_selinux_options_reach_validation() {
+        let d = options_from_spod(None);
+        assert_eq!(
+            d.allowed_system_profiles,
+            spo_selinux::AllowedSystemProfiles::default()
+        );
+        let o = options_from_spod(Some(&spod(serde_json::json!({"selinux": {"options": {
+            "allowedSystemProfiles": ["container", "net_container"],
+            "deniedTypes": ["container_file_t"],
+            "allowedPermissions": ["mounton"],
+        }}}))));
+        assert_eq!(
+            o.allowed_system_profiles,
+            spo_selinux::AllowedSystemProfiles::List(vec![
+                "container".into(),
+                "net_container".into()
+            ])
+        );
+        assert!(o.deny.types().contains("container_file_t"));
+        assert!(o.deny.types().contains("kernel_t"), "built-ins stay");
+        assert!(!o.deny.permissions().contains("mounton"));
+        // 0.10's flat name.
+        let flat = options_from_spod(Some(&spod(serde_json::json!({"selinuxOptions": {
+            "allowedSystemProfiles": ["net_container"]}}))));
+        assert_eq!(
+            flat.allowed_system_profiles,
+            spo_selinux::AllowedSystemProfiles::List(vec!["net_container".into()])
+        );
+    }
 }
