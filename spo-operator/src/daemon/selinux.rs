@@ -70,6 +70,9 @@ pub enum Error {
     /// Pods still use the profile (`in-use-by-active-pods`): the policy stays installed.
     #[error("profile {0} is in use by active pods; the policy stays installed")]
     InUse(String),
+    /// The policy store does not take changes yet (SE-20); the removal waits.
+    #[error("the SELinux policy store is not ready; removal of {0} waits")]
+    NotReady(String),
 }
 
 /// Offline installer: `secilc` compiles the module against a base policy; nothing is loaded.
@@ -461,7 +464,8 @@ async fn cleanup<K: SelinuxKind>(p: Arc<K>, s: &Selinux<K>) -> Result<Action, Er
         return Err(Error::InUse(name));
     }
     if !ready(n, &*p) {
-        return Ok(Action::requeue(NOT_READY_REQUEUE));
+        // An error keeps this node's finalizer: the module must not outlive the object.
+        return Err(Error::NotReady(name));
     }
     if let Ok(pn) = spo_selinux::PolicyName::new(&name) {
         let existed = n.dir.join(pn.file_name()).exists();
@@ -518,6 +522,11 @@ fn error_policy<K: SelinuxKind>(p: Arc<K>, e: &Error, _s: Arc<Selinux<K>>) -> Ac
     if in_use {
         tracing::info!(kind = K::KIND, profile = %p.name_any(), "in use by active pods; waiting");
         return Action::requeue(Duration::from_secs(10));
+    }
+    let not_ready = matches!(e, Error::Finalizer(b) if matches!(**b, kube::runtime::finalizer::Error::CleanupFailed(Error::NotReady(..))));
+    if not_ready {
+        tracing::info!(kind = K::KIND, profile = %p.name_any(), "SELinux policy store not ready; removal waits");
+        return Action::requeue(NOT_READY_REQUEUE);
     }
     tracing::warn!(kind = K::KIND, profile = %p.name_any(), error = %e, "selinux reconcile failed");
     Action::requeue(Duration::from_secs(5))
