@@ -325,7 +325,7 @@ spec:
       file: [read]
 ";
 
-// covers: SE-04, SE-16, SE-19, SE-20, SE-21, SE-22, SE-23, SE-24, SE-25, SE-27, SE-30, SE-31
+// covers: SE-04, SE-16, SE-19, SE-20, SE-21, SE-28, SE-22, SE-23, SE-24, SE-25, SE-27, SE-30, SE-31
 #[test]
 fn selinux_profiles_installed_with_real_semodule_on_a_real_api_server() {
     let have = Command::new("semodule").arg("-h").output().is_ok();
@@ -418,6 +418,9 @@ fn selinux_profiles_installed_with_real_semodule_on_a_real_api_server() {
     }
     let mods = modules(&c.a.root);
     assert!(mods.contains(&"nginx-secure".to_string()), "{mods:?}");
+    // SE-28: the recording type came with the store's readiness, on both nodes.
+    assert!(mods.contains(&"selinuxrecording".to_string()), "{mods:?}");
+    assert!(modules(&c.b.root).contains(&"selinuxrecording".to_string()));
     let p = c.wait_for("profile status Installed", || {
         let v = c.get(&["selinuxprofile", "nginx-secure"])?;
         (v["status"]["status"] == "Installed").then_some(v)

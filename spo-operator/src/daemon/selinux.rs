@@ -323,6 +323,7 @@ fn ready<K: SelinuxKind>(n: &Node, p: &K) -> bool {
     match n.installer_call(|i| i.ready()) {
         Ok(()) => {
             tracing::info!("SELinux policy store is ready");
+            install_recording_type(n);
             n.ready.store(true, Ordering::Release);
             true
         }
@@ -339,6 +340,36 @@ fn ready<K: SelinuxKind>(n: &Node, p: &K) -> bool {
         Err(e) => {
             tracing::info!(kind = K::KIND, profile = %p.name_any(), error = %e, "SELinux policy store not ready; requeueing");
             false
+        }
+    }
+}
+
+/// SE-28: the permissive recording type `selinuxrecording.process` is installed once the
+/// store is ready (the node bootstrap of §7, which upstream's init container does). A
+/// failure is logged; profiles still install.
+fn install_recording_type(n: &Node) {
+    let result = spo_selinux::record::recording_module().and_then(|m| {
+        n.installer_call(|i| spo_selinux::install::install_module(&n.dir, &m, i))
+            .map(|o| (m, o))
+    });
+    match result {
+        Ok((m, WriteOutcome::Written)) => {
+            tracing::info!(policy = %m.name().as_str(), "installed the SELinux recording type");
+            let queued = n
+                .reloader
+                .lock()
+                .map(|mut r| r.commit("Node", m.name().as_str(), ReloadAction::Install, 0))
+                .unwrap_or(false);
+            if queued {
+                n.wake_reload.notify_one();
+            }
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot install the SELinux recording type {}", spo_selinux::RECORDING_TYPE);
+            if let Ok(name) = spo_selinux::PolicyName::new("selinuxrecording") {
+                let _ = spo_selinux::install::remove_policy(&n.dir, &name);
+            }
         }
     }
 }
