@@ -96,6 +96,15 @@ pub trait PolicyInstaller {
     fn install(&self, cil_file: &Path) -> Result<(), Error>;
     /// Removes the module `name`.
     fn remove(&self, name: &PolicyName) -> Result<(), Error>;
+    /// Whether the policy manager can take modules now (SE-20); `Ok` by default.
+    fn ready(&self) -> Result<(), Error> {
+        Ok(())
+    }
+    /// Reloads the running policy after modules were committed without a reload (SE-23);
+    /// nothing by default.
+    fn reload(&self) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 /// [`PolicyInstaller`] backed by `semodule` (`-i FILE`, `-r NAME`).
@@ -131,6 +140,17 @@ impl<R: CommandRunner> Semodule<R> {
 
     /// The arguments for one operation (`-i FILE` or `-r NAME`).
     pub fn args(&self, op: &str, operand: &OsStr) -> Vec<OsString> {
+        let mut args = self.store_args();
+        if self.no_reload {
+            args.push("-N".into());
+        }
+        args.push(op.into());
+        args.push(operand.to_os_string());
+        args
+    }
+
+    /// `-p ROOT` and `-s STORE` when set: the arguments every operation starts with.
+    fn store_args(&self) -> Vec<OsString> {
         let mut args: Vec<OsString> = Vec::new();
         if let Some(root) = &self.root {
             args.push("-p".into());
@@ -140,11 +160,6 @@ impl<R: CommandRunner> Semodule<R> {
             args.push("-s".into());
             args.push(store.into());
         }
-        if self.no_reload {
-            args.push("-N".into());
-        }
-        args.push(op.into());
-        args.push(operand.to_os_string());
         args
     }
 
@@ -179,5 +194,20 @@ impl<R: CommandRunner> PolicyInstaller for Semodule<R> {
 
     fn remove(&self, name: &PolicyName) -> Result<(), Error> {
         self.exec(self.args("-r", OsStr::new(name.as_str())))
+    }
+
+    /// `semodule [-p ROOT] [-s STORE] -l`: the store can be opened (it is created on first
+    /// use when its parent directory exists).
+    fn ready(&self) -> Result<(), Error> {
+        let mut args = self.store_args();
+        args.push("-l".into());
+        self.exec(args)
+    }
+
+    /// `semodule [-p ROOT] [-s STORE] -R`.
+    fn reload(&self) -> Result<(), Error> {
+        let mut args = self.store_args();
+        args.push("-R".into());
+        self.exec(args)
     }
 }

@@ -55,6 +55,19 @@ pub struct DaemonOptions {
     /// (hosts without SELinux, and tests).
     #[arg(long, env = "SPO_SELINUX_OFFLINE_BASE")]
     pub selinux_offline_base: Option<PathBuf>,
+    /// Install RawSelinuxProfiles too (SPOD `selinux.enableRawSelinuxProfiles`, SE-27); only
+    /// with `--with-selinux`.
+    #[arg(long, env = "SPO_WITH_RAW_SELINUX", default_value_t = true, action = clap::ArgAction::Set)]
+    pub with_raw_selinux: bool,
+    /// `semodule -p ROOT`: an alternate policy root (chroots, tests).
+    #[arg(long, env = "SPO_SELINUX_ROOT")]
+    pub selinux_root: Option<PathBuf>,
+    /// `semodule -s STORE`: the policy store name.
+    #[arg(long, env = "SPO_SELINUX_STORE")]
+    pub selinux_store: Option<String>,
+    /// Shortest time between two reloads of the running policy, in seconds (SE-23).
+    #[arg(long, env = "SPO_SELINUX_RELOAD_INTERVAL", default_value_t = 120)]
+    pub selinux_reload_interval: u64,
     /// Install AppArmorProfiles.
     #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
     pub with_apparmor: bool,

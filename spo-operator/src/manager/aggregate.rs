@@ -120,7 +120,8 @@ pub fn desired_status(
         localhost_profile: (kind == "SeccompProfile")
             .then(|| spo_seccomp::install::localhost_profile(name)),
         path: None,
-        usage: (kind == "SelinuxProfile").then(|| format!("{name}.process")),
+        usage: (kind == "SelinuxProfile" || kind == "RawSelinuxProfile")
+            .then(|| format!("{name}.process")),
         active_workloads: old.map(|o| o.active_workloads.clone()).unwrap_or_default(),
     }
 }
@@ -160,6 +161,12 @@ impl AggregatedProfile for SeccompProfile {
 }
 
 impl AggregatedProfile for crate::api::SelinuxProfile {
+    fn profile_status(&self) -> Option<&ProfileStatus> {
+        self.status.as_ref()
+    }
+}
+
+impl AggregatedProfile for crate::api::RawSelinuxProfile {
     fn profile_status(&self) -> Option<&ProfileStatus> {
         self.status.as_ref()
     }
@@ -293,7 +300,8 @@ pub async fn run(opts: ManagerOptions) -> anyhow::Result<()> {
     tokio::join!(
         controller::<SeccompProfile>(client.clone(), spns.clone(), ctx.clone()),
         controller::<crate::api::AppArmorProfile>(client.clone(), spns.clone(), ctx.clone()),
-        controller::<crate::api::SelinuxProfile>(client, spns, ctx),
+        controller::<crate::api::SelinuxProfile>(client.clone(), spns.clone(), ctx.clone()),
+        controller::<crate::api::RawSelinuxProfile>(client, spns, ctx),
     );
     Ok(())
 }

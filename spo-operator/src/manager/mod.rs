@@ -7,6 +7,7 @@ pub mod desired;
 pub mod leader;
 pub mod merger;
 pub mod spod;
+pub mod workloads;
 
 /// Flags of `spo-operator manager` (ARCH-03).
 #[derive(Debug, Clone, clap::Args)]
@@ -20,6 +21,10 @@ pub struct ManagerOptions {
     /// Run the node-status aggregation (ARCH-03).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub with_nodestatus_controller: bool,
+    /// Run the workload annotator (ARCH-03): SelinuxProfile `activeWorkloads` and the
+    /// `in-use-by-active-pods` finalizer (SE-30).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub with_workload_annotator: bool,
     /// Run the SPOD controller (ARCH-03).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub with_spod_controller: bool,
@@ -151,6 +156,13 @@ pub async fn run(opts: ManagerOptions) -> anyhow::Result<()> {
             }
         } => r,
         r = spod_task => r,
+        r = async {
+            if opts.with_workload_annotator {
+                workloads::run(client.clone()).await
+            } else {
+                futures::future::pending::<anyhow::Result<()>>().await
+            }
+        } => r,
         // The recording merger (mergeStrategy: Containers, recording.md §5).
         r = merger::run() => r,
         () = lost => anyhow::bail!("lost the leader lease {}", leader::MANAGER_LOCK),

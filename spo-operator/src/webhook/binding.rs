@@ -274,6 +274,46 @@ mod tests {
         );
     }
 
+    // covers: SE-29
+    #[test]
+    fn se_29_selinux_binding_sets_selinux_options_type_to_the_usage() {
+        // Container image match: the container's seLinuxOptions.type is the usage.
+        let mut p = pod(json!({"metadata": {"name": "p"}, "spec": {"containers": [
+            {"name": "web", "image": "nginx:1"}, {"name": "side", "image": "busybox"}]}}));
+        let usage = Bound::Selinux("nginx-secure.process".into());
+        assert_eq!(
+            mutate_pod(&mut p, &[cand("b", "nginx:1", Some(usage.clone()))]),
+            vec!["b"]
+        );
+        let spec = p.spec.expect("spec");
+        let ty = |c: &k8s_openapi::api::core::v1::Container| {
+            c.security_context
+                .as_ref()
+                .and_then(|s| s.se_linux_options.as_ref())
+                .and_then(|o| o.type_.clone())
+        };
+        assert_eq!(ty(&spec.containers[0]), Some("nginx-secure.process".into()));
+        assert_eq!(ty(&spec.containers[1]), None, "other images untouched");
+        // `*`: the pod-level seLinuxOptions.type, when unset.
+        let mut q = pod(
+            json!({"metadata": {"name": "q"}, "spec": {"containers": [{"name": "a", "image": "x"}]}}),
+        );
+        assert_eq!(
+            mutate_pod(&mut q, &[cand("all", "*", Some(usage))]),
+            vec!["all"]
+        );
+        let psc = q.spec.and_then(|s| s.security_context);
+        assert_eq!(
+            psc.and_then(|s| s.se_linux_options).and_then(|o| o.type_),
+            Some("nginx-secure.process".into())
+        );
+        // A binding whose SelinuxProfile was not found changes nothing (OP-30).
+        let mut r = pod(
+            json!({"metadata": {"name": "r"}, "spec": {"containers": [{"name": "a", "image": "x"}]}}),
+        );
+        assert!(mutate_pod(&mut r, &[cand("gone", "x", None)]).is_empty());
+    }
+
     // covers: OP-29
     #[test]
     fn star_binding_sets_pod_level_only_when_unset_and_nothing_else_changed() {

@@ -245,3 +245,43 @@ fn semodule_installs_and_removes_a_generated_module_offline() {
     let err = s.install(&bad).unwrap_err().to_string();
     assert!(err.contains("blockinherit"), "{err}");
 }
+
+// covers: SE-20 (readiness is `semodule -l` on the same store), SE-23 (reload is `-R`)
+#[test]
+fn semodule_ready_and_reload_use_the_same_store() {
+    let mut s = Semodule::new(Fake::default());
+    s.root = Some(PathBuf::from("/r"));
+    s.store = Some("spo".into());
+    s.no_reload = true;
+    s.ready().unwrap();
+    s.reload().unwrap();
+    assert_eq!(
+        *s.runner().calls.borrow(),
+        [
+            vec!["semodule", "-p", "/r", "-s", "spo", "-l"],
+            vec!["semodule", "-p", "/r", "-s", "spo", "-R"],
+        ]
+    );
+    let failing = Semodule::new(Fake {
+        fail: true,
+        ..Fake::default()
+    });
+    let err = failing.ready().unwrap_err().to_string();
+    assert!(err.contains("semodule -l"), "{err}");
+}
+
+/// A real store that does not exist yet is not ready; once its directories exist it is.
+#[test]
+fn semodule_ready_follows_the_real_store() {
+    if !have_semodule() {
+        panic!("semodule must be installed (Debian package policycoreutils)");
+    }
+    let root = tempfile::tempdir().unwrap();
+    let mut s = Semodule::new(SystemRunner);
+    s.root = Some(root.path().to_path_buf());
+    s.store = Some("spo".into());
+    assert!(s.ready().is_err(), "no var/lib/selinux under the root yet");
+    std::fs::create_dir_all(root.path().join("etc/selinux")).unwrap();
+    std::fs::create_dir_all(root.path().join("var/lib/selinux")).unwrap();
+    s.ready().unwrap();
+}
