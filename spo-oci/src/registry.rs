@@ -101,6 +101,7 @@ pub enum RegistryError {
 
 /// How to talk to registries.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RegistryOptions {
     /// Use plain HTTP for every registry (`--plain-http`).
     pub plain_http: bool,
@@ -116,6 +117,57 @@ pub struct RegistryOptions {
     pub backoff: Duration,
     /// Largest layer read.
     pub max_layer: u64,
+}
+
+impl RegistryOptions {
+    /// Sets [`RegistryOptions::plain_http`].
+    #[must_use]
+    pub fn with_plain_http(mut self, plain_http: bool) -> Self {
+        self.plain_http = plain_http;
+        self
+    }
+
+    /// Sets [`RegistryOptions::ca_pems`].
+    #[must_use]
+    pub fn with_ca_pems(mut self, ca_pems: Vec<Vec<u8>>) -> Self {
+        self.ca_pems = ca_pems;
+        self
+    }
+
+    /// Sets [`RegistryOptions::credentials`].
+    #[must_use]
+    pub fn with_credentials(mut self, credentials: Option<(String, String)>) -> Self {
+        self.credentials = credentials;
+        self
+    }
+
+    /// Sets [`RegistryOptions::timeout`].
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets [`RegistryOptions::retries`].
+    #[must_use]
+    pub fn with_retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
+    }
+
+    /// Sets [`RegistryOptions::backoff`].
+    #[must_use]
+    pub fn with_backoff(mut self, backoff: Duration) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Sets [`RegistryOptions::max_layer`].
+    #[must_use]
+    pub fn with_max_layer(mut self, max_layer: u64) -> Self {
+        self.max_layer = max_layer;
+        self
+    }
 }
 
 impl Default for RegistryOptions {
