@@ -134,9 +134,6 @@ impl Item {
 /// Text of `path`, `-` meaning standard input, at most [`Settings::max_input_size`] bytes.
 pub fn read_text(path: &Path) -> Result<String> {
     let limit = settings().max_input_size;
-    // The buffer is sized from the file's length up front: growing it by doubling would
-    // hold up to twice the input (part of `validate`'s peak memory on large profiles).
-    let mut size_hint = 0;
     let (display, reader): (String, Box<dyn Read>) = if path == Path::new("-") {
         ("<stdin>".into(), Box::new(std::io::stdin().lock()))
     } else {
@@ -145,11 +142,9 @@ pub fn read_text(path: &Path) -> Result<String> {
             path: display.clone(),
             what: e.to_string(),
         })?;
-        size_hint = f.metadata().map_or(0, |m| m.len()).min(limit) as usize;
         (display, Box::new(f))
     };
-    // One byte more than the file, so reading its end needs no reallocation.
-    let mut bytes = Vec::with_capacity(size_hint.saturating_add(1));
+    let mut bytes = Vec::new();
     reader
         .take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
