@@ -48,11 +48,9 @@ fn lines(buf: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 fn enricher() -> Enricher<NoResolver> {
     Enricher::new(
-        EnricherOptions {
-            node: "bench".into(),
-            unattributed: Unattributed::Emit,
-            ..EnricherOptions::default()
-        },
+        EnricherOptions::default()
+            .with_node("bench".into())
+            .with_unattributed(Unattributed::Emit),
         NoResolver,
         None,
     )
@@ -100,10 +98,9 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.bench_function("parse+attribute+json", |b| {
-        let opts = OutputOptions {
-            format: OutputFormat::Json,
-            container_id: true,
-        };
+        let opts = OutputOptions::default()
+            .with_format(OutputFormat::Json)
+            .with_container_id(true);
         let mut out = Vec::with_capacity(1 << 20);
         b.iter(|| {
             let mut e = enricher();

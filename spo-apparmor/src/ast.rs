@@ -13,6 +13,7 @@ use crate::path::{AaPath, PtraceAccess};
 
 /// File permissions, as the template spells them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum FilePerms {
     /// `ixr`: execute inheriting the profile, read.
     Ixr,
@@ -47,6 +48,7 @@ impl FilePerms {
 
 /// Network rule kinds the model can express.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum NetworkKind {
     /// `network raw,`
     Raw,
@@ -58,6 +60,7 @@ pub enum NetworkKind {
 
 /// One AppArmor rule.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Rule {
     /// `[deny ]<path> <perms>,`
     File {
@@ -126,6 +129,7 @@ impl Rule {
 
 /// One line inside the profile block (printed with two spaces of indentation unless blank).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Line {
     /// An empty line.
     Blank,

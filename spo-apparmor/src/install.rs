@@ -273,6 +273,7 @@ impl Host {
 
 /// What [`install`] should do when the profile is already loaded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Existing {
     /// Replace it (AA-12).
     Replace,

@@ -29,6 +29,7 @@ pub const LEGACY_ALIASES: [LegacyAlias; 2] = [
 /// `spec.mode` (1.0+), `spec.complainMode` before (AA-03, AA-04).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub enum Mode {
     /// Deny what the profile does not allow (default).
     #[default]
@@ -50,6 +51,7 @@ impl Mode {
 /// `spec.state` (1.0+), `spec.disabled` before.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub enum State {
     /// Installed on nodes (default).
     #[default]

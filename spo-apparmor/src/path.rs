@@ -46,6 +46,7 @@ impl fmt::Display for AaPath {
 
 /// Access of a `ptrace` rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum PtraceAccess {
     /// `r`
     R,
@@ -90,6 +91,7 @@ impl PtraceAccess {
 
 /// One entry of an abstract list.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum Entry {
     /// A file path or glob.
     Path(AaPath),

@@ -55,13 +55,24 @@ pub const EXCLUDED_PREFIXES: [&str; 2] = [
 
 /// Options of [`abstract_from_observations`].
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct RecordOptions {
     /// The recorded program's own path: mapping it executable does not make it a library.
     pub program: Option<String>,
 }
 
+impl RecordOptions {
+    /// Sets [`RecordOptions::program`].
+    #[must_use]
+    pub fn with_program(mut self, program: Option<String>) -> Self {
+        self.program = program;
+        self
+    }
+}
+
 /// What normalisation made of one observed path.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Normalized {
     /// Not part of the profile (runtime path, deleted file, inexpressible).
     Dropped,
@@ -337,6 +348,7 @@ fn tally(observations: &[AppArmorObservation]) -> Tally {
                             a.read = true;
                             a.write = true;
                         }
+                        other => tracing::warn!(?other, "recorded file access kind unknown"),
                     }
                 }
             },
@@ -352,8 +364,10 @@ fn tally(observations: &[AppArmorObservation]) -> Tally {
                     SocketUse::Raw => t.raw = true,
                     SocketUse::Tcp => t.tcp = true,
                     SocketUse::Udp => t.udp = true,
+                    other => tracing::warn!(?other, "recorded socket kind unknown"),
                 }
             }
+            other => tracing::warn!(?other, "recorded observation kind unknown"),
         }
     }
     t

@@ -8,6 +8,7 @@ pub const GROUP: &str = "security-profiles-operator.x-k8s.io";
 
 /// An API version of the SPO group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Version {
     /// `v1alpha1`: legacy version of AppArmorProfile, ProfileRecording, ProfileBinding, SPOD,
     /// SecurityProfileNodeStatus.
@@ -58,6 +59,7 @@ impl FromStr for Version {
 
 /// Every kind of the SPO API group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Kind {
     /// `SeccompProfile`
     SeccompProfile,

@@ -320,6 +320,7 @@ impl Document {
 
 /// A rename from an era-B spec field to its canonical form (VER-08).
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub enum LegacyAlias {
     /// A legacy boolean (`disabled`) replaced by an enum string (`state`).
     Bool {
@@ -529,6 +530,7 @@ pub fn one_document(text: &str, kind: Kind) -> Result<Document, DecodeError> {
 /// Which upstream release line a format follows: 1.0+ or 0.10 (the one "v1 or 0.10"
 /// switch of the SDK; spo-seccomp's `json::Era` and `merge::UnionMode` are this type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Era {
     /// 1.0 and later.
     #[default]

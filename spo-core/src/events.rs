@@ -1,6 +1,8 @@
 //! Recording events: what an event source (audit log, eBPF) observed, independent of where
 //! it came from. Parsers in spo-recorder produce these; the LSM crates turn them into profiles.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 /// The `audit(<seconds>.<millis>:<serial>)` stamp of an audit record.
@@ -154,6 +156,7 @@ impl<S: AsRef<str>> AppArmorAuditEvent<S> {
 /// Any audit event a log source can yield. Generic over the string type like
 /// [`SeccompEvent`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum AuditEvent<S = String> {
     /// A seccomp record.
     Seccomp(SeccompEvent<S>),
@@ -183,6 +186,48 @@ impl<S> AuditEvent<S> {
     }
 }
 
+impl AuditEvent {
+    /// A borrowed view of an owned event (the inverse of [`AuditEvent::to_owned_event`]).
+    pub fn to_borrowed_event(&self) -> AuditEvent<Cow<'_, str>> {
+        fn b(s: &str) -> Cow<'_, str> {
+            Cow::Borrowed(s)
+        }
+        match self {
+            AuditEvent::Seccomp(s) => AuditEvent::Seccomp(SeccompEvent {
+                stamp: s.stamp,
+                pid: s.pid,
+                uid: s.uid,
+                gid: s.gid,
+                comm: s.comm.as_deref().map(b),
+                exe: b(&s.exe),
+                audit_arch: s.audit_arch,
+                syscall: s.syscall,
+                code: s.code,
+            }),
+            AuditEvent::Avc(a) => AuditEvent::Avc(AvcEvent {
+                stamp: a.stamp,
+                pid: a.pid,
+                denied: a.denied,
+                perms: a.perms.iter().map(|p| b(p)).collect(),
+                scontext: b(&a.scontext),
+                tcontext: b(&a.tcontext),
+                tclass: b(&a.tclass),
+                comm: a.comm.as_deref().map(b),
+            }),
+            AuditEvent::AppArmor(a) => AuditEvent::AppArmor(AppArmorAuditEvent {
+                stamp: a.stamp,
+                pid: a.pid,
+                apparmor: b(&a.apparmor),
+                operation: b(&a.operation),
+                profile: b(&a.profile),
+                name: b(&a.name),
+                comm: b(&a.comm),
+                extra: b(&a.extra),
+            }),
+        }
+    }
+}
+
 impl<S: AsRef<str>> AuditEvent<S> {
     /// The owned copy of a borrowed event.
     pub fn to_owned_event(&self) -> AuditEvent {
@@ -196,6 +241,7 @@ impl<S: AsRef<str>> AuditEvent<S> {
 
 /// How a recorded program used a file (RC-21).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum FileUse {
     /// The file was executed (`execve`).
     Exec,
@@ -211,6 +257,7 @@ pub enum FileUse {
 
 /// Socket families/types a recorded program created (RC-21).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum SocketUse {
     /// `SOCK_RAW`.
     Raw,
@@ -222,6 +269,7 @@ pub enum SocketUse {
 
 /// One observation an AppArmor recording is built from (RC-21).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum AppArmorObservation {
     /// A file path and how it was used.
     File {

@@ -39,6 +39,7 @@ pub const SUPPRESS_ANNOTATION: &str = "spo.x-k8s.io/lint-allow";
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
 )]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Severity {
     /// Worth knowing; never fails a run unless configured.
     Info,
@@ -149,6 +150,7 @@ impl Finding {
 /// What the configuration makes of a rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Level {
     /// Off.
     Allow,
@@ -179,6 +181,7 @@ impl FromStr for Level {
 /// `.spoc-lint.yaml` (see [`LintConfig::from_yaml`]) and extended by command-line flags.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[non_exhaustive]
 pub struct LintConfig {
     /// Rule IDs (or `warnings`: every warning) reported as errors.
     #[serde(default)]
@@ -201,6 +204,60 @@ pub struct LintConfig {
     /// SELinux system templates a profile may inherit; `None` means not checked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_system_profiles: Option<Vec<String>>,
+}
+
+impl LintConfig {
+    /// Sets [`LintConfig::deny`].
+    #[must_use]
+    pub fn with_deny(mut self, deny: Vec<String>) -> Self {
+        self.deny = deny;
+        self
+    }
+
+    /// Sets [`LintConfig::allow`].
+    #[must_use]
+    pub fn with_allow(mut self, allow: Vec<String>) -> Self {
+        self.allow = allow;
+        self
+    }
+
+    /// Sets [`LintConfig::warn`].
+    #[must_use]
+    pub fn with_warn(mut self, warn: Vec<String>) -> Self {
+        self.warn = warn;
+        self
+    }
+
+    /// Sets [`LintConfig::info`].
+    #[must_use]
+    pub fn with_info(mut self, info: Vec<String>) -> Self {
+        self.info = info;
+        self
+    }
+
+    /// Sets [`LintConfig::allowed_syscalls`].
+    #[must_use]
+    pub fn with_allowed_syscalls(mut self, allowed_syscalls: Vec<String>) -> Self {
+        self.allowed_syscalls = allowed_syscalls;
+        self
+    }
+
+    /// Sets [`LintConfig::allowed_seccomp_actions`].
+    #[must_use]
+    pub fn with_allowed_seccomp_actions(mut self, allowed_seccomp_actions: Vec<String>) -> Self {
+        self.allowed_seccomp_actions = allowed_seccomp_actions;
+        self
+    }
+
+    /// Sets [`LintConfig::allowed_system_profiles`].
+    #[must_use]
+    pub fn with_allowed_system_profiles(
+        mut self,
+        allowed_system_profiles: Option<Vec<String>>,
+    ) -> Self {
+        self.allowed_system_profiles = allowed_system_profiles;
+        self
+    }
 }
 
 impl LintConfig {

@@ -9,6 +9,7 @@ use crate::{DecodeError, Document, Kind, LegacyAlias, ObjectMeta, Version};
 /// What a recording produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub enum RecordingKind {
     /// A SeccompProfile.
     SeccompProfile,
@@ -21,6 +22,7 @@ pub enum RecordingKind {
 /// The data source of a recording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub enum Recorder {
     /// Audit/syslog records via the log enricher.
     Logs,
@@ -31,6 +33,7 @@ pub enum Recorder {
 /// How per-container recordings are combined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub enum MergeStrategy {
     /// One profile per container instance.
     #[default]

@@ -34,10 +34,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let opts = RegistryOptions {
-        plain_http: true,
-        ..RegistryOptions::default()
-    };
+    let opts = RegistryOptions::default().with_plain_http(true);
     let registry = Registry::new(opts).unwrap();
     let key = spo_oci::sign::generate_key().unwrap();
     rt.block_on(async {

@@ -17,6 +17,7 @@ const MAX_PAYLOAD: u64 = 64 * 1024;
 
 /// How pulled artifacts are verified (CLI-23, SC-18).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Verification {
     /// Not at all (`--disable-signature-verification`).
     Disabled,

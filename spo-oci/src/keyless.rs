@@ -56,6 +56,7 @@ const OID_ECDSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840
 
 /// Who may have signed, and which roots are trusted.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct KeylessPolicy {
     /// Trusted Fulcio roots.
     pub roots: Vec<Certificate>,

@@ -111,6 +111,7 @@ pub enum RegistryError {
 
 /// How to talk to registries.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RegistryOptions {
     /// Use plain HTTP for every registry (`--plain-http`).
     pub plain_http: bool,
@@ -130,6 +131,57 @@ pub struct RegistryOptions {
     /// files and credential helpers ([`crate::auth::credentials_for`]) the first time it is
     /// used — for clients that talk to several registries, such as `oci://` base chains.
     pub auth_files: bool,
+}
+
+impl RegistryOptions {
+    /// Sets [`RegistryOptions::plain_http`].
+    #[must_use]
+    pub fn with_plain_http(mut self, plain_http: bool) -> Self {
+        self.plain_http = plain_http;
+        self
+    }
+
+    /// Sets [`RegistryOptions::ca_pems`].
+    #[must_use]
+    pub fn with_ca_pems(mut self, ca_pems: Vec<Vec<u8>>) -> Self {
+        self.ca_pems = ca_pems;
+        self
+    }
+
+    /// Sets [`RegistryOptions::credentials`].
+    #[must_use]
+    pub fn with_credentials(mut self, credentials: Option<(String, String)>) -> Self {
+        self.credentials = credentials;
+        self
+    }
+
+    /// Sets [`RegistryOptions::timeout`].
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets [`RegistryOptions::retries`].
+    #[must_use]
+    pub fn with_retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
+    }
+
+    /// Sets [`RegistryOptions::backoff`].
+    #[must_use]
+    pub fn with_backoff(mut self, backoff: Duration) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Sets [`RegistryOptions::max_layer`].
+    #[must_use]
+    pub fn with_max_layer(mut self, max_layer: u64) -> Self {
+        self.max_layer = max_layer;
+        self
+    }
 }
 
 impl Default for RegistryOptions {

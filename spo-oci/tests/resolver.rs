@@ -31,11 +31,11 @@ fn chain_resolves_and_is_served_from_the_cache_after_the_registry_is_gone() {
         .enable_all()
         .build()
         .unwrap();
-    let registry = Registry::new(RegistryOptions {
-        plain_http: true,
-        retries: 0,
-        ..RegistryOptions::default()
-    })
+    let registry = Registry::new(
+        RegistryOptions::default()
+            .with_plain_http(true)
+            .with_retries(0),
+    )
     .unwrap();
     let key = spo_oci::sign::generate_key().unwrap();
     let names = ["a", "b", "c"];

@@ -134,10 +134,7 @@ pub fn spawn_log_source(
     print: bool,
     metrics: Option<spo_recorder::enricher::EnricherMetrics>,
 ) -> anyhow::Result<SharedEnricher> {
-    let opts = EnricherOptions {
-        node: node.to_string(),
-        ..EnricherOptions::default()
-    };
+    let opts = EnricherOptions::default().with_node(node.to_string());
     let enricher = Arc::new(Mutex::new(Enricher::new(
         opts,
         PodResolver::new(pods),
@@ -229,11 +226,9 @@ pub async fn run_json_enricher(opts: JsonEnricherOptions) -> anyhow::Result<()> 
         .context("connecting to the API server")?;
     let pods = node_pods(client, &opts.node_name).await?;
     let path = audit_source(&opts.audit_log);
-    let jo = J {
-        node: opts.node_name.clone(),
-        interval: Duration::from_secs(opts.interval),
-        ..J::default()
-    };
+    let jo = J::default()
+        .with_node(opts.node_name.clone())
+        .with_interval(Duration::from_secs(opts.interval));
     let mut j = JsonEnricher::new(jo, PodResolver::new(pods));
     let mut tailer = Tailer::open(&path, TailOptions::new(&path))
         .with_context(|| format!("opening {}", path.display()))?;

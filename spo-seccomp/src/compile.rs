@@ -92,6 +92,8 @@ pub fn scmp_arch(arch: Arch) -> ScmpArch {
         Arch::Parisc => ScmpArch::Parisc,
         Arch::Parisc64 => ScmpArch::Parisc64,
         Arch::Riscv64 => ScmpArch::Riscv64,
+        // An architecture newer than this match: let libseccomp pick the native one.
+        _ => ScmpArch::Native,
     }
 }
 

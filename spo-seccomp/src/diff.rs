@@ -38,6 +38,7 @@ pub struct Entry {
 /// How one syscall changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum ChangeKind {
     /// Only B has rules for it.
     Added,

@@ -28,6 +28,7 @@ pub type Insn = libc::sock_filter;
 /// libseccomp's rule layouts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Layout {
     /// One comparison per syscall, in priority order (libseccomp's default).
     Linear,

@@ -37,6 +37,7 @@ pub fn localhost_profile(name: &str) -> String {
 
 /// What [`install`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum InstallOutcome {
     /// The file was created or its content changed.
     Written(PathBuf),

@@ -11,8 +11,9 @@ pub use spo_core::Era;
 pub fn to_disk_json(spec: &SeccompSpec, era: Era) -> String {
     let mut spec = spec.clone();
     spec.state = match era {
-        Era::V1 => Some(spec.state.unwrap_or(ProfileState::Enabled)),
         Era::Legacy => None,
+        // V1 and any later era write the state.
+        _ => Some(spec.state.unwrap_or(ProfileState::Enabled)),
     };
     // Serialising plain data with string keys cannot fail.
     serde_json::to_string(&spec).unwrap_or_default()

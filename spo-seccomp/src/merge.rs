@@ -79,22 +79,19 @@ pub fn normalize(rules: &[Syscall]) -> Vec<Syscall> {
 
 /// The union of `left` (the base) and `right` (the derived profile).
 pub fn union(left: &[Syscall], right: &[Syscall], mode: UnionMode) -> Vec<Syscall> {
-    match mode {
-        UnionMode::V1 => {
-            let mut map = BTreeMap::new();
-            split(left, &mut map);
-            split(right, &mut map);
-            map.into_values().collect()
+    if mode == UnionMode::Legacy {
+        let mut out: Vec<Syscall> = left.iter().chain(right).cloned().collect();
+        for rule in &mut out {
+            rule.names.sort();
         }
-        UnionMode::Legacy => {
-            let mut out: Vec<Syscall> = left.iter().chain(right).cloned().collect();
-            for rule in &mut out {
-                rule.names.sort();
-            }
-            out.sort_by(|a, b| a.action.as_str().cmp(b.action.as_str()));
-            out
-        }
+        out.sort_by(|a, b| a.action.as_str().cmp(b.action.as_str()));
+        return out;
     }
+    // V1 and any later era.
+    let mut map = BTreeMap::new();
+    split(left, &mut map);
+    split(right, &mut map);
+    map.into_values().collect()
 }
 
 /// Merges profiles (CLI-15): metadata, default action, architectures, flags and listener

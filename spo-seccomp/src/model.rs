@@ -13,6 +13,7 @@ use crate::error::SeccompError;
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
 )]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub enum Action {
     /// Kill the thread (same as `KillThread`).
     #[serde(rename = "SCMP_ACT_KILL")]
@@ -115,6 +116,7 @@ impl std::str::FromStr for Action {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[allow(missing_docs)]
+#[non_exhaustive]
 pub enum ArgOp {
     #[serde(rename = "SCMP_CMP_NE")]
     NotEqual,
@@ -136,6 +138,7 @@ pub enum ArgOp {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[allow(missing_docs)]
+#[non_exhaustive]
 pub enum Flag {
     #[serde(rename = "SECCOMP_FILTER_FLAG_TSYNC")]
     Tsync,
@@ -150,6 +153,7 @@ pub enum Flag {
 /// `spec.state` (1.0+); `disabled: true` in legacy manifests maps to `Disabled`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub enum ProfileState {
     /// Installed on nodes (the default).
     #[default]

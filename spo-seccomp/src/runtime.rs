@@ -143,7 +143,7 @@ pub fn go_arch(arch: Arch) -> &'static str {
         Arch::Parisc => "parisc",
         Arch::Parisc64 => "parisc64",
         Arch::Riscv64 => "riscv64",
-        Arch::Native => "unknown",
+        _ => "unknown",
     }
 }
 

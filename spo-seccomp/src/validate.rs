@@ -4,6 +4,7 @@
 //! context: syscall names per architecture, counts, ranges, the listener path (SC-05),
 //! combinations the kernel or runtimes refuse, and the object name.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use spo_core::{name, Violations};
@@ -218,19 +219,30 @@ fn check_names<'a>(
     if rule.names.is_empty() {
         v.push(format!("{at}.names"), "must list at least one syscall");
     }
-    let mut seen = HashSet::with_capacity(rule.names.len());
+    // Name → (occurrences, position of its first repetition). Sized by the distinct names,
+    // not by the list: a million copies of one name cost one entry, and the repetitions are
+    // reported once per name with their count.
+    let mut seen: HashMap<&str, (usize, usize)> = HashMap::new();
+    let mut repeated: Vec<&str> = Vec::new();
     for (j, n) in rule.names.iter().enumerate() {
         if n.is_empty() {
             v.push(format!("{at}.names[{j}]"), "empty syscall name");
             continue;
         }
-        if !seen.insert(n.as_str()) {
-            // Known or not, it was judged at its first occurrence.
-            v.push(
-                format!("{at}.names[{j}]"),
-                format!("{n:?} is listed twice in this rule"),
-            );
-            continue;
+        match seen.entry(n.as_str()) {
+            Entry::Occupied(mut e) => {
+                // Known or not, it was judged at its first occurrence.
+                let (count, first_repeat) = e.get_mut();
+                if *count == 1 {
+                    *first_repeat = j;
+                    repeated.push(n.as_str());
+                }
+                *count += 1;
+                continue;
+            }
+            Entry::Vacant(e) => {
+                e.insert((1, 0));
+            }
         }
         let known = *known_names.entry(n.as_str()).or_insert_with(|| {
             arches.iter().any(|a| syscalls::exists(*a, n)) || syscalls::exists_anywhere(n)
@@ -241,6 +253,15 @@ fn check_names<'a>(
                 format!("unknown syscall {n:?} on {arch_list}"),
             );
         }
+    }
+    for n in repeated {
+        let (count, first_repeat) = seen[n];
+        let reason = if count == 2 {
+            format!("{n:?} is listed twice in this rule")
+        } else {
+            format!("{n:?} is listed {count} times in this rule")
+        };
+        v.push(format!("{at}.names[{first_repeat}]"), reason);
     }
 }
 
@@ -336,6 +357,44 @@ mod tests {
 
     fn paths(v: &Violations) -> Vec<&str> {
         v.as_slice().iter().map(|x| x.path.as_str()).collect()
+    }
+
+    // covers: SC-03 (issue 9: a million copies of one name gave a million violations and
+    // 365 MB of report; each repeated name is now reported once, with its count)
+    #[test]
+    fn repeated_names_are_reported_once_with_their_count() {
+        let mut names = vec!["read".to_string(); 1000];
+        names.extend(["write", "write", "opne", "opne", "opne"].map(String::from));
+        let mut spec = SeccompSpec::new(Action::Errno);
+        spec.architectures = vec![Arch::X86_64];
+        spec.syscalls = vec![Syscall::new(names, Action::Allow)];
+        let v = validate_spec(&spec);
+        let got: Vec<(&str, &str)> = v
+            .as_slice()
+            .iter()
+            .map(|x| (x.path.as_str(), x.reason.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "syscalls[0].names[1002]",
+                    "unknown syscall \"opne\" on SCMP_ARCH_X86_64"
+                ),
+                (
+                    "syscalls[0].names[1]",
+                    "\"read\" is listed 1000 times in this rule"
+                ),
+                (
+                    "syscalls[0].names[1001]",
+                    "\"write\" is listed twice in this rule"
+                ),
+                (
+                    "syscalls[0].names[1003]",
+                    "\"opne\" is listed 3 times in this rule"
+                ),
+            ]
+        );
     }
 
     #[test]

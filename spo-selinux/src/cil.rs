@@ -40,6 +40,7 @@ impl From<&PolicyName> for Name {
 
 /// The manifest field a statement came from (for mapping compiler errors back).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Origin {
     /// The implicit `(blockinherit container)` (`spec.inherit`).
     Inherit,
@@ -75,6 +76,7 @@ impl fmt::Display for Name {
 
 /// One statement inside a profile block.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Statement {
     /// `(blockinherit <name>)` (SE-09..SE-11).
     BlockInherit(Name),
@@ -139,6 +141,7 @@ pub struct RawBlock {
 
 /// A CIL module produced by spo.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Module {
     /// From a SelinuxProfile.
     Profile(Block),

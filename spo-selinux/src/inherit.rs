@@ -60,6 +60,7 @@ pub const MAX_INHERIT_DEPTH: usize = 32;
 
 /// Outcome of resolving one SelinuxProfile parent.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ParentStatus {
     /// Found; this is the policy name to inherit (`<parent>` or era A `<parent>_<ns>`).
     Found(PolicyName),

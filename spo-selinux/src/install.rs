@@ -16,6 +16,7 @@ pub const CIL_FILE_MODE: u32 = 0o600;
 
 /// What [`write_policy`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum WriteOutcome {
     /// The file was created or its content replaced.
     Written,

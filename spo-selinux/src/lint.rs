@@ -261,10 +261,8 @@ mod tests {
         assert_eq!(ids(&lint(&p, &cfg)), [PERMISSIVE.id]);
         let mut p = with("var_log_t", "file", &["read"]);
         p.spec.inherit = vec![PolicyRef::system("net_container")];
-        let cfg = LintConfig {
-            allowed_system_profiles: Some(vec!["container".into()]),
-            ..LintConfig::default()
-        };
+        let cfg =
+            LintConfig::default().with_allowed_system_profiles(Some(vec!["container".into()]));
         assert_eq!(ids(&lint(&p, &cfg)), [TEMPLATE_NOT_ALLOWED.id]);
         p.spec.inherit = vec![PolicyRef::system("container")];
         assert!(lint(&p, &cfg).is_empty());

@@ -40,6 +40,7 @@ pub const LEGACY_ALIASES: [LegacyAlias; 2] = [
 /// Whether a profile is installed (`spec.state`; `disabled` in era B).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub enum State {
     /// Installed on the nodes (default).
     #[default]
@@ -57,6 +58,7 @@ impl State {
 /// `spec.mode` (`permissive` in era B).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub enum Mode {
     /// Denials are enforced (default).
     #[default]
@@ -113,6 +115,7 @@ impl PolicyRef {
 
 /// What an inherit entry points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ParentKind<'a> {
     /// A template installed on the node (`container`, `net_container`...).
     System,

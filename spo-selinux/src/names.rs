@@ -7,6 +7,7 @@ use spo_core::{name, ObjectMeta, Violations};
 
 /// How a policy (module) name is derived from an object (spec §1.3).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Naming {
     /// Era B/C (0.9+, cluster-scoped): `<name>`.
     #[default]

@@ -27,6 +27,7 @@ pub const BUILTIN_DENIED_PERMISSIONS: [&str; 8] = [
 
 /// Which system templates profiles may inherit (SPOD `allowedSystemProfiles`, SE-04).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AllowedSystemProfiles {
     /// Only these (default: `["container"]`).
     List(Vec<String>),
@@ -53,6 +54,7 @@ impl AllowedSystemProfiles {
 /// The SPOD's deny-list settings (SE-15..SE-17). Effective denied set per category:
 /// (built-in − allowed) ∪ denied, so an entry both denied and allowed stays denied.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DenyOptions {
     /// `deniedTypes`: extra denied types (SE-16).
     pub denied_types: BTreeSet<String>,
@@ -66,6 +68,50 @@ pub struct DenyOptions {
     pub allowed_classes: BTreeSet<String>,
     /// `allowedPermissions` (SE-17).
     pub allowed_permissions: BTreeSet<String>,
+}
+
+impl DenyOptions {
+    /// Sets [`DenyOptions::denied_types`].
+    #[must_use]
+    pub fn with_denied_types(mut self, denied_types: BTreeSet<String>) -> Self {
+        self.denied_types = denied_types;
+        self
+    }
+
+    /// Sets [`DenyOptions::denied_classes`].
+    #[must_use]
+    pub fn with_denied_classes(mut self, denied_classes: BTreeSet<String>) -> Self {
+        self.denied_classes = denied_classes;
+        self
+    }
+
+    /// Sets [`DenyOptions::denied_permissions`].
+    #[must_use]
+    pub fn with_denied_permissions(mut self, denied_permissions: BTreeSet<String>) -> Self {
+        self.denied_permissions = denied_permissions;
+        self
+    }
+
+    /// Sets [`DenyOptions::allowed_types`].
+    #[must_use]
+    pub fn with_allowed_types(mut self, allowed_types: BTreeSet<String>) -> Self {
+        self.allowed_types = allowed_types;
+        self
+    }
+
+    /// Sets [`DenyOptions::allowed_classes`].
+    #[must_use]
+    pub fn with_allowed_classes(mut self, allowed_classes: BTreeSet<String>) -> Self {
+        self.allowed_classes = allowed_classes;
+        self
+    }
+
+    /// Sets [`DenyOptions::allowed_permissions`].
+    #[must_use]
+    pub fn with_allowed_permissions(mut self, allowed_permissions: BTreeSet<String>) -> Self {
+        self.allowed_permissions = allowed_permissions;
+        self
+    }
 }
 
 fn effective(
@@ -110,6 +156,7 @@ impl DenyOptions {
 
 /// What the node (SPOD) decides: naming era, allowed templates, deny list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Options {
     /// Policy naming (era B/C `<name>` by default; era A `<name>_<namespace>`).
     pub naming: Naming,
@@ -117,6 +164,32 @@ pub struct Options {
     pub allowed_system_profiles: AllowedSystemProfiles,
     /// Deny list settings.
     pub deny: DenyOptions,
+}
+
+impl Options {
+    /// Sets [`Options::naming`].
+    #[must_use]
+    pub fn with_naming(mut self, naming: Naming) -> Self {
+        self.naming = naming;
+        self
+    }
+
+    /// Sets [`Options::allowed_system_profiles`].
+    #[must_use]
+    pub fn with_allowed_system_profiles(
+        mut self,
+        allowed_system_profiles: AllowedSystemProfiles,
+    ) -> Self {
+        self.allowed_system_profiles = allowed_system_profiles;
+        self
+    }
+
+    /// Sets [`Options::deny`].
+    #[must_use]
+    pub fn with_deny(mut self, deny: DenyOptions) -> Self {
+        self.deny = deny;
+        self
+    }
 }
 
 impl Options {

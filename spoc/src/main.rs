@@ -2,6 +2,9 @@
 //! print. Exit codes: 0 success, 1 the input was understood but is invalid (or a checked
 //! condition failed), 2 the input could not be read or parsed / usage errors; a command run
 //! under `spoc run` passes its own exit status through.
+//!
+//! No `unsafe` here: what touches signals and processes lives in `spo_recorder::process`.
+#![forbid(unsafe_code)]
 
 mod cli;
 mod cmd;
@@ -40,11 +43,8 @@ fn use_colour(no_color: Option<&str>, force: Option<&str>, terminal: bool) -> bo
 fn main() -> ExitCode {
     // Like every Unix filter: a reader that goes away (`spoc ... | head`) ends spoc quietly
     // by SIGPIPE (status 141 in the shell) instead of a write error or a panic.
-    // SAFETY: restoring the default disposition of SIGPIPE has no preconditions; no other
-    // thread exists yet.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
+    // Registering a handler fails only for signals that cannot be caught; SIGPIPE can.
+    let _ = spo_recorder::process::die_on_sigpipe();
     let cli = Cli::parse();
     init_logging(&cli.global);
     if let Err(e) = input::configure(&cli.global) {

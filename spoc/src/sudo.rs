@@ -1,7 +1,6 @@
 //! Running a child as the user who invoked `sudo` (CLI-09): uid/gid from `SUDO_UID` /
-//! `SUDO_GID`, `HOME` and `USER` from the password database, `SUDO_*` removed.
+//! `SUDO_GID`, `HOME` from `/etc/passwd` and `USER`, `SUDO_*` removed.
 
-use std::ffi::CStr;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
@@ -24,21 +23,6 @@ pub fn invoking_user() -> Option<SudoUser> {
     Some(SudoUser { uid, gid, name })
 }
 
-fn home_of(uid: u32) -> Option<String> {
-    // SAFETY: getpwuid returns a pointer to static storage or NULL; we copy the string out
-    // immediately and spoc is single-threaded here.
-    unsafe {
-        let pw = libc::getpwuid(uid);
-        if pw.is_null() || (*pw).pw_dir.is_null() {
-            return None;
-        }
-        CStr::from_ptr((*pw).pw_dir)
-            .to_str()
-            .ok()
-            .map(str::to_owned)
-    }
-}
-
 /// Makes `cmd` run as the sudo-invoking user unless `privileged`; returns that user.
 pub fn drop_privileges(cmd: &mut Command, privileged: bool) -> Option<SudoUser> {
     if privileged {
@@ -47,7 +31,7 @@ pub fn drop_privileges(cmd: &mut Command, privileged: bool) -> Option<SudoUser> 
     let user = invoking_user()?;
     // std clears supplementary groups when it changes the uid as root.
     cmd.uid(user.uid).gid(user.gid);
-    if let Some(home) = home_of(user.uid) {
+    if let Some(home) = spo_recorder::process::home_of(user.uid) {
         cmd.env("HOME", home);
     }
     cmd.env("USER", &user.name);

@@ -9,4 +9,5 @@ mod injection;
 mod install;
 mod merge;
 mod record;
+mod sdk;
 mod support;

@@ -86,9 +86,7 @@ fn rc_21_a_realistic_recording_compiles() {
     ];
     let a = abstract_from_observations(
         &obs,
-        &RecordOptions {
-            program: Some("/usr/bin/nginx".into()),
-        },
+        &RecordOptions::default().with_program(Some("/usr/bin/nginx".into())),
     );
     let fs = a.filesystem.as_ref().unwrap();
     assert_eq!(

@@ -246,6 +246,7 @@ async fn apply(p: Arc<SeccompProfile>, s: &Seccomp) -> Result<Action, Error> {
                 InstallState::Disabled
             }
         }
+        Ok(_) => InstallState::Installed,
         Err(e) => {
             warn(
                 s,

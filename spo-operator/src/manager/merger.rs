@@ -181,6 +181,7 @@ async fn reconcile(r: Arc<ProfileRecording>, ctx: Arc<Ctx>) -> Result<Action, Me
             })
             .await
         }
+        _ => Ok(Action::await_change()),
     }
 }
 

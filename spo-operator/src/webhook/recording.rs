@@ -183,7 +183,7 @@ pub fn mutate_pod(
                     }
                     opts.type_ = Some(SELINUX_RECORDING_TYPE.into());
                 }
-                RecordingKind::AppArmorProfile => {}
+                _ => {}
             }
         }
     }

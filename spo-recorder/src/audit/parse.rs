@@ -26,6 +26,7 @@ pub type Event<'a> = AuditEvent<Cow<'a, str>>;
 
 /// The result of parsing one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Parsed<'a> {
     /// A seccomp, AVC or AppArmor record.
     Event(Event<'a>),
@@ -37,6 +38,7 @@ pub enum Parsed<'a> {
 
 /// Why a recognised record was rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Malformed {
     /// No readable `audit(<secs>.<millis>:<serial>)` stamp.
     Stamp,

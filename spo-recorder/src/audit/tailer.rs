@@ -33,6 +33,7 @@ pub fn default_source(root: &Path) -> PathBuf {
 
 /// How to tail.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct TailOptions {
     /// Start at the beginning of the current file instead of its end.
     pub from_start: bool,
@@ -43,6 +44,36 @@ pub struct TailOptions {
     /// Longest accepted line; longer lines are dropped (counted) — audit records are at most
     /// ~9 KB.
     pub max_line: usize,
+}
+
+impl TailOptions {
+    /// Sets [`TailOptions::from_start`].
+    #[must_use]
+    pub fn with_from_start(mut self, from_start: bool) -> Self {
+        self.from_start = from_start;
+        self
+    }
+
+    /// Sets [`TailOptions::rotated`].
+    #[must_use]
+    pub fn with_rotated(mut self, rotated: Vec<PathBuf>) -> Self {
+        self.rotated = rotated;
+        self
+    }
+
+    /// Sets [`TailOptions::buffer_size`].
+    #[must_use]
+    pub fn with_buffer_size(mut self, buffer_size: usize) -> Self {
+        self.buffer_size = buffer_size;
+        self
+    }
+
+    /// Sets [`TailOptions::max_line`].
+    #[must_use]
+    pub fn with_max_line(mut self, max_line: usize) -> Self {
+        self.max_line = max_line;
+        self
+    }
 }
 
 impl TailOptions {

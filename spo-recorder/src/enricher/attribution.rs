@@ -51,6 +51,7 @@ pub fn start_time_from_stat(text: &str) -> Option<u64> {
 
 /// What a PID belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Attribution {
     /// A container, by its 64-hex ID.
     Container(Arc<str>),
@@ -62,6 +63,7 @@ pub enum Attribution {
 
 /// Cache limits and timings.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct AttributorOptions {
     /// The /proc to read (`/proc`, or the host's /proc mounted elsewhere).
     pub proc_root: PathBuf,
@@ -73,6 +75,36 @@ pub struct AttributorOptions {
     /// within this window would be misattributed; reading `/proc` for every line is what
     /// makes upstream slow).
     pub revalidate: Duration,
+}
+
+impl AttributorOptions {
+    /// Sets [`AttributorOptions::proc_root`].
+    #[must_use]
+    pub fn with_proc_root(mut self, proc_root: PathBuf) -> Self {
+        self.proc_root = proc_root;
+        self
+    }
+
+    /// Sets [`AttributorOptions::max_entries`].
+    #[must_use]
+    pub fn with_max_entries(mut self, max_entries: usize) -> Self {
+        self.max_entries = max_entries;
+        self
+    }
+
+    /// Sets [`AttributorOptions::ttl`].
+    #[must_use]
+    pub fn with_ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
+    /// Sets [`AttributorOptions::revalidate`].
+    #[must_use]
+    pub fn with_revalidate(mut self, revalidate: Duration) -> Self {
+        self.revalidate = revalidate;
+        self
+    }
 }
 
 impl Default for AttributorOptions {

@@ -10,6 +10,7 @@ use super::attribution::PidMap;
 
 /// Backlog limits (upstream: 1000 PIDs, ~129 lines each, 1 h).
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct BacklogOptions {
     /// Most PIDs with a backlog.
     pub max_pids: usize,
@@ -17,6 +18,29 @@ pub struct BacklogOptions {
     pub max_lines_per_pid: usize,
     /// Lines older than this are dropped.
     pub ttl: Duration,
+}
+
+impl BacklogOptions {
+    /// Sets [`BacklogOptions::max_pids`].
+    #[must_use]
+    pub fn with_max_pids(mut self, max_pids: usize) -> Self {
+        self.max_pids = max_pids;
+        self
+    }
+
+    /// Sets [`BacklogOptions::max_lines_per_pid`].
+    #[must_use]
+    pub fn with_max_lines_per_pid(mut self, max_lines_per_pid: usize) -> Self {
+        self.max_lines_per_pid = max_lines_per_pid;
+        self
+    }
+
+    /// Sets [`BacklogOptions::ttl`].
+    #[must_use]
+    pub fn with_ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl;
+        self
+    }
 }
 
 impl Default for BacklogOptions {

@@ -7,6 +7,7 @@ use crate::audit::AuditError;
 
 /// What a matching rule does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub enum Level {
     /// Emit the record.
     Metadata,
@@ -36,6 +37,7 @@ struct Rule {
 
 /// A value a record exposes to the filters.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum FieldValue<'a> {
     /// A string.
     Str(&'a str),

@@ -12,12 +12,11 @@
 //! | [`aggregate`] | syscall / AVC sets per record profile | §4.4 |
 //! | [`json`] | the JSON enricher | RC-41..RC-44 |
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use spo_core::events::{AppArmorAuditEvent, AuditEvent, AvcEvent, SeccompEvent};
+use spo_core::events::AuditEvent;
 
 use crate::audit::{parse_line, Event, Parsed};
 
@@ -42,6 +41,7 @@ pub use syscalls::SyscallNames;
 
 /// What to do with events of processes that are not (yet) attributable to a container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Unattributed {
     /// Emit them at once with empty container fields (`spoc enrich`).
     Emit,
@@ -54,6 +54,7 @@ pub enum Unattributed {
 
 /// Enricher settings.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct EnricherOptions {
     /// Node name written into every event.
     pub node: String,
@@ -65,6 +66,43 @@ pub struct EnricherOptions {
     pub unattributed: Unattributed,
     /// Filter rules (RC-34).
     pub filters: Filters,
+}
+
+impl EnricherOptions {
+    /// Sets [`EnricherOptions::node`].
+    #[must_use]
+    pub fn with_node(mut self, node: String) -> Self {
+        self.node = node;
+        self
+    }
+
+    /// Sets [`EnricherOptions::attribution`].
+    #[must_use]
+    pub fn with_attribution(mut self, attribution: AttributorOptions) -> Self {
+        self.attribution = attribution;
+        self
+    }
+
+    /// Sets [`EnricherOptions::backlog`].
+    #[must_use]
+    pub fn with_backlog(mut self, backlog: BacklogOptions) -> Self {
+        self.backlog = backlog;
+        self
+    }
+
+    /// Sets [`EnricherOptions::unattributed`].
+    #[must_use]
+    pub fn with_unattributed(mut self, unattributed: Unattributed) -> Self {
+        self.unattributed = unattributed;
+        self
+    }
+
+    /// Sets [`EnricherOptions::filters`].
+    #[must_use]
+    pub fn with_filters(mut self, filters: Filters) -> Self {
+        self.filters = filters;
+        self
+    }
 }
 
 impl Default for EnricherOptions {
@@ -141,6 +179,7 @@ impl FilterRecord for Enriched<'_> {
                 AuditEvent::Seccomp(_) => "seccomp",
                 AuditEvent::Avc(_) => "selinux",
                 AuditEvent::AppArmor(_) => "apparmor",
+                _ => "unknown",
             })),
             _ => None,
         };
@@ -271,6 +310,7 @@ impl<R: ContainerResolver> Enricher<R> {
                     AuditEvent::Seccomp(_) => self.stats.seccomp += 1,
                     AuditEvent::Avc(_) => self.stats.avc += 1,
                     AuditEvent::AppArmor(_) => self.stats.apparmor += 1,
+                    _ => {}
                 }
                 self.handle(&ev, now, sink);
             }
@@ -381,7 +421,7 @@ impl<R: ContainerResolver> Enricher<R> {
                         }
                     }
                     AuditEvent::Avc(a) => self.aggregate.add_avc(profile, a),
-                    AuditEvent::AppArmor(_) => {}
+                    _ => {}
                 }
             }
         }
@@ -439,45 +479,11 @@ fn count(m: &EnricherMetrics, node: &str, info: &ContainerInfo, e: &Enriched<'_>
                     .inc();
             }
         }
+        _ => {}
     }
 }
 
 /// A borrowed view of an owned event (for backlog replay through the same path).
 pub fn borrow_event(e: &AuditEvent) -> Event<'_> {
-    fn b(s: &str) -> Cow<'_, str> {
-        Cow::Borrowed(s)
-    }
-    match e {
-        AuditEvent::Seccomp(s) => AuditEvent::Seccomp(SeccompEvent {
-            stamp: s.stamp,
-            pid: s.pid,
-            uid: s.uid,
-            gid: s.gid,
-            comm: s.comm.as_deref().map(b),
-            exe: b(&s.exe),
-            audit_arch: s.audit_arch,
-            syscall: s.syscall,
-            code: s.code,
-        }),
-        AuditEvent::Avc(a) => AuditEvent::Avc(AvcEvent {
-            stamp: a.stamp,
-            pid: a.pid,
-            denied: a.denied,
-            perms: a.perms.iter().map(|p| b(p)).collect(),
-            scontext: b(&a.scontext),
-            tcontext: b(&a.tcontext),
-            tclass: b(&a.tclass),
-            comm: a.comm.as_deref().map(b),
-        }),
-        AuditEvent::AppArmor(a) => AuditEvent::AppArmor(AppArmorAuditEvent {
-            stamp: a.stamp,
-            pid: a.pid,
-            apparmor: b(&a.apparmor),
-            operation: b(&a.operation),
-            profile: b(&a.profile),
-            name: b(&a.name),
-            comm: b(&a.comm),
-            extra: b(&a.extra),
-        }),
-    }
+    e.to_borrowed_event()
 }

@@ -10,22 +10,41 @@ use spo_core::events::AuditEvent;
 use super::Enriched;
 
 /// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum OutputFormat {
     /// `"audit" key="value" key=123 …`
+    #[default]
     Text,
     /// One JSON object per line.
     Json,
 }
 
-/// Output switches.
-#[derive(Debug, Clone, Copy)]
+/// Output switches (default: text, no container ID).
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
 pub struct OutputOptions {
     /// The format.
     pub format: OutputFormat,
     /// Append a `containerID` key (the 64-hex ID, empty when unattributed) after the
     /// spec's keys — useful outside Kubernetes, where pod fields stay empty.
     pub container_id: bool,
+}
+
+impl OutputOptions {
+    /// Sets [`OutputOptions::format`].
+    #[must_use]
+    pub fn with_format(mut self, format: OutputFormat) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// Sets [`OutputOptions::container_id`].
+    #[must_use]
+    pub fn with_container_id(mut self, container_id: bool) -> Self {
+        self.container_id = container_id;
+        self
+    }
 }
 
 /// The punctuation of a line format; values are written the same way in both (strings
@@ -219,6 +238,7 @@ fn fields(s: &mut Line<'_>, e: &Enriched<'_>, with_id: bool) {
                 s.str("extra_info", &ev.extra);
             }
         }
+        _ => s.str("type", "unknown"),
     }
     if with_id {
         s.str("containerID", e.container_id.unwrap_or_default());
@@ -263,6 +283,7 @@ pub fn trace_event(e: &Enriched<'_>) {
             operation = %ev.operation, profile = %ev.profile, name = %ev.name,
             extra_info = %ev.extra, "audit"
         ),
+        _ => tracing::info!(timestamp = ts, r#type = "unknown", node, "audit"),
     }
 }
 

@@ -93,15 +93,10 @@ pub fn resolver_for(place: [&str; 3], record_profile: &str) -> StaticResolver {
 /// Enricher options for node `n1` that read the fake `/proc` at `proc_root` and backlog
 /// lines of processes not visible yet.
 pub fn backlog_options(proc_root: &Path) -> EnricherOptions {
-    EnricherOptions {
-        node: "n1".into(),
-        attribution: AttributorOptions {
-            proc_root: proc_root.to_path_buf(),
-            ..AttributorOptions::default()
-        },
-        unattributed: Unattributed::Backlog,
-        ..EnricherOptions::default()
-    }
+    EnricherOptions::default()
+        .with_node("n1".into())
+        .with_attribution(AttributorOptions::default().with_proc_root(proc_root.to_path_buf()))
+        .with_unattributed(Unattributed::Backlog)
 }
 
 pub fn fake_proc(root: &Path, pid: u32, start: u64, cgroup: &str) {
@@ -125,10 +120,8 @@ fn rc_29_cache_is_keyed_by_pid_and_start_time() {
         1000,
         &format!("0::/kubepods/crio-{ID}.scope\n"),
     );
-    let mut a = Attributor::new(AttributorOptions {
-        proc_root: d.path().to_path_buf(),
-        ..AttributorOptions::default()
-    });
+    let mut a =
+        Attributor::new(AttributorOptions::default().with_proc_root(d.path().to_path_buf()));
     let t0 = Instant::now();
     assert_eq!(a.lookup(77, t0), Attribution::Container(Arc::from(ID)));
     // PID reused by another process (new start time) in another container.
@@ -159,11 +152,11 @@ fn rc_29_cache_is_bounded() {
     for pid in 1..=50 {
         fake_proc(d.path(), pid, 1, "0::/\n");
     }
-    let mut a = Attributor::new(AttributorOptions {
-        proc_root: d.path().to_path_buf(),
-        max_entries: 10,
-        ..AttributorOptions::default()
-    });
+    let mut a = Attributor::new(
+        AttributorOptions::default()
+            .with_proc_root(d.path().to_path_buf())
+            .with_max_entries(10),
+    );
     let now = Instant::now();
     for pid in 1..=50 {
         assert_eq!(a.lookup(pid, now), Attribution::Host);
@@ -228,19 +221,15 @@ fn rc_30_unattributable_lines_are_backlogged_and_replayed() {
 fn rc_30_backlog_is_bounded_and_drops_are_counted() {
     use spo_recorder::enricher::BacklogOptions;
     let d = tempfile::tempdir().unwrap();
-    let opts = EnricherOptions {
-        attribution: AttributorOptions {
-            proc_root: d.path().to_path_buf(),
-            ..AttributorOptions::default()
-        },
-        backlog: BacklogOptions {
-            max_pids: 3,
-            max_lines_per_pid: 4,
-            ttl: Duration::from_secs(3600),
-        },
-        unattributed: Unattributed::Backlog,
-        ..EnricherOptions::default()
-    };
+    let opts = EnricherOptions::default()
+        .with_attribution(AttributorOptions::default().with_proc_root(d.path().to_path_buf()))
+        .with_backlog(
+            BacklogOptions::default()
+                .with_max_pids(3)
+                .with_max_lines_per_pid(4)
+                .with_ttl(Duration::from_secs(3600)),
+        )
+        .with_unattributed(Unattributed::Backlog);
     let mut e = Enricher::new(opts, StaticResolver::new(), None);
     let now = Instant::now();
     for pid in 1..=5u32 {

@@ -27,19 +27,15 @@ fn setup(filters: &str) -> (tempfile::TempDir, Enricher<StaticResolver>, Registr
     let resolver = resolver_for(["default", "my-pod", "redis"], "rec_redis_abcde_1");
     let mut registry = Registry::default();
     let metrics = EnricherMetrics::register(&mut registry);
-    let opts = EnricherOptions {
-        filters: Filters::parse(filters).unwrap(),
-        ..backlog_options(d.path())
-    };
+    let opts = backlog_options(d.path()).with_filters(Filters::parse(filters).unwrap());
     (d, Enricher::new(opts, resolver, Some(metrics)), registry)
 }
 
 fn run(e: &mut Enricher<StaticResolver>, line: &str, format: OutputFormat) -> Vec<String> {
     let mut out = Vec::new();
-    let opts = OutputOptions {
-        format,
-        container_id: false,
-    };
+    let opts = OutputOptions::default()
+        .with_format(format)
+        .with_container_id(false);
     e.process_line(line.as_bytes(), Instant::now(), &mut |ev| {
         let mut b = Vec::new();
         write_event(&mut b, ev, &opts);
@@ -166,14 +162,11 @@ fn generator_counts_match_summary() {
     assert!(out.status.success());
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let empty_proc = tempfile::tempdir().unwrap();
-    let opts = EnricherOptions {
-        attribution: AttributorOptions {
-            proc_root: empty_proc.path().to_path_buf(),
-            ..AttributorOptions::default()
-        },
-        unattributed: Unattributed::Emit,
-        ..EnricherOptions::default()
-    };
+    let opts = EnricherOptions::default()
+        .with_attribution(
+            AttributorOptions::default().with_proc_root(empty_proc.path().to_path_buf()),
+        )
+        .with_unattributed(Unattributed::Emit);
     let mut e = Enricher::new(opts, StaticResolver::new(), None);
     let mut per_pid: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
     let text = std::fs::read(&log).unwrap();

@@ -22,12 +22,11 @@ impl Drop for Kill {
 
 fn enricher(interval: Duration, filters: &str) -> JsonEnricher<NoResolver> {
     JsonEnricher::new(
-        JsonEnricherOptions {
-            node: "node-1".into(),
-            interval,
-            attribution: AttributorOptions::default(),
-            filters: Filters::parse(filters).unwrap(),
-        },
+        JsonEnricherOptions::default()
+            .with_node("node-1".into())
+            .with_interval(interval)
+            .with_attribution(AttributorOptions::default())
+            .with_filters(Filters::parse(filters).unwrap()),
         NoResolver,
     )
 }
@@ -226,10 +225,7 @@ fn rc_44_rotation_by_size_loses_no_line() {
 fn rc_44_max_backups_and_negative_options() {
     let d = tempfile::tempdir().unwrap();
     let path = d.path().join("audit.json");
-    let opts = RotateOptions {
-        max_backups: 2,
-        ..RotateOptions::default()
-    };
+    let opts = RotateOptions::default().with_max_backups(2);
     let mut w = RotatingWriter::with_max_bytes(&path, opts, 100).unwrap();
     for i in 0..40 {
         w.write_line(format!("line {i:03} {}", "y".repeat(40)).as_bytes())
@@ -245,11 +241,10 @@ fn rc_44_max_backups_and_negative_options() {
     assert!(RotateOptions::from_raw(0, 0, -1).is_err());
     assert_eq!(
         RotateOptions::from_raw(5, 2, 7).unwrap(),
-        RotateOptions {
-            max_size_mb: 5,
-            max_backups: 2,
-            max_age_days: 7
-        }
+        RotateOptions::default()
+            .with_max_size_mb(5)
+            .with_max_backups(2)
+            .with_max_age_days(7)
     );
 }
 
@@ -311,10 +306,7 @@ fn rc_44_max_age_removes_old_backups() {
     assert!(st.success());
     let unrelated = d.path().join("other-2020-01-01T00-00-00.000.json");
     std::fs::write(&unrelated, "x\n").unwrap();
-    let opts = RotateOptions {
-        max_age_days: 7,
-        ..RotateOptions::default()
-    };
+    let opts = RotateOptions::default().with_max_age_days(7);
     let mut w = RotatingWriter::with_max_bytes(&path, opts, 10).unwrap();
     w.write_line(b"first line").unwrap();
     w.write_line(b"second line").unwrap(); // rotates, then prunes by age

@@ -830,10 +830,8 @@ mod tests {
     // covers: SC-37, SC-16 (allowedSyscalls policy; a missing base is a finding)
     #[test]
     fn policy_and_base_chain() {
-        let mut cfg = LintConfig {
-            allowed_syscalls: ["execve", "exit_group", "read"].map(String::from).to_vec(),
-            ..LintConfig::default()
-        };
+        let mut cfg = LintConfig::default()
+            .with_allowed_syscalls(["execve", "exit_group", "read"].map(String::from).to_vec());
         let p = profile(Action::Errno, vec![base_rules()]);
         let f = lint(&p, &cfg);
         assert_eq!(rules_of(&f), [DISALLOWED_SYSCALL.id]);

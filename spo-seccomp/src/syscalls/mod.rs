@@ -102,8 +102,6 @@ pub const BASE_SYSCALLS: [&str; 83] = [
 /// Little- and big-endian variants share their numbers.
 pub fn table_of(arch: Arch) -> &'static [(&'static str, u32)] {
     match arch.resolved() {
-        // `resolved` never answers Native except on a host spo has no table for.
-        Arch::Native => &[],
         Arch::X86 => table::X86,
         Arch::X86_64 => table::X86_64,
         Arch::X32 => table::X32,
@@ -119,6 +117,8 @@ pub fn table_of(arch: Arch) -> &'static [(&'static str, u32)] {
         Arch::Parisc => table::PARISC,
         Arch::Parisc64 => table::PARISC64,
         Arch::Riscv64 => table::RISCV64,
+        // `resolved` never answers Native except on a host spo has no table for.
+        _ => &[],
     }
 }
 

@@ -9,3 +9,4 @@ mod kernel;
 mod malformed;
 mod props;
 mod runtime;
+mod sdk;

@@ -250,13 +250,9 @@ fn example_5_compiles_against_udicas_real_net_container_template() {
         "container_file_t".into(),
         BTreeMap::from([("sock_file".into(), vec!["write".into()])]),
     );
-    let opts = Options {
-        allowed_system_profiles: spo_selinux::AllowedSystemProfiles::List(vec![
-            "container".into(),
-            "net_container".into(),
-        ]),
-        ..Options::default()
-    };
+    let opts = Options::default().with_allowed_system_profiles(
+        spo_selinux::AllowedSystemProfiles::List(vec!["container".into(), "net_container".into()]),
+    );
     let m = to_cil(&p, &opts, &Vec::new()).unwrap();
     assert!(m.render().starts_with(
         "(block net-container-policy\n(blockinherit container)\n(blockinherit net_container)\n"

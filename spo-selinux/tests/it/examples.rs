@@ -125,13 +125,10 @@ fn se_example_4_permissive_in_both_versions() {
 #[test]
 fn se_example_5_other_system_template() {
     let p = profile("metadata: {name: net-container-policy}\nspec:\n  inherit: [{name: net_container}]\n  allow: {var_run_t: {sock_file: [write]}}\n");
-    let opts = Options {
-        allowed_system_profiles: AllowedSystemProfiles::List(vec![
-            "container".into(),
-            "net_container".into(),
-        ]),
-        ..Options::default()
-    };
+    let opts = Options::default().with_allowed_system_profiles(AllowedSystemProfiles::List(vec![
+        "container".into(),
+        "net_container".into(),
+    ]));
     let m = render(&p, &opts, &[]);
     assert_eq!(
         m.render(),
@@ -174,10 +171,7 @@ fn se_example_6_empty_allow() {
 #[test]
 fn se_example_7_era_a_names() {
     let p = profile("metadata: {name: nginx-secure, namespace: web}\nspec:\n  inherit: [{kind: System, name: container}]\n  allow:\n    '@self': {tcp_socket: [listen]}\n    http_cache_port_t: {tcp_socket: [name_bind]}\n");
-    let opts = Options {
-        naming: Naming::Namespaced,
-        ..Options::default()
-    };
+    let opts = Options::default().with_naming(Naming::Namespaced);
     let m = render(&p, &opts, &[]);
     assert_eq!(m.name().usage(), "nginx-secure_web.process");
     assert_eq!(m.name().file_name(), "nginx-secure_web.cil");
@@ -197,10 +191,7 @@ fn se_example_7_era_a_names() {
 #[test]
 fn se_10_container_and_repeated_templates_are_emitted_once() {
     let p = profile("metadata: {name: dup}\nspec:\n  inherit: [{name: net_container}, {name: container}, {kind: System, name: net_container}]\n");
-    let opts = Options {
-        allowed_system_profiles: AllowedSystemProfiles::Any,
-        ..Options::default()
-    };
+    let opts = Options::default().with_allowed_system_profiles(AllowedSystemProfiles::Any);
     assert_eq!(
         render(&p, &opts, &[]).render(),
         "(block dup\n(blockinherit container)\n(blockinherit net_container)\n)\n"
@@ -251,10 +242,7 @@ fn se_24_raw_profile_wraps_with_a_block_matching_its_usage() {
     // Era A: `<name>_<namespace>` for block, file and usage alike.
     let mut raw_a = raw.clone();
     raw_a.metadata.namespace = Some("web".into());
-    let opts = Options {
-        naming: Naming::Namespaced,
-        ..Options::default()
-    };
+    let opts = Options::default().with_naming(Naming::Namespaced);
     let m = raw_to_cil(&raw_a, &opts).unwrap();
     assert!(m
         .render()

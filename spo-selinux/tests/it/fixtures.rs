@@ -61,13 +61,10 @@ fn pass_fixtures_render_their_snapshots_and_compile_together() {
     let files = yaml_files(&dir);
     assert!(files.len() >= 8);
     let parents = profiles_in(&files);
-    let opts = Options {
-        allowed_system_profiles: AllowedSystemProfiles::List(vec![
-            "container".into(),
-            "net_container".into(),
-        ]),
-        ..Options::default()
-    };
+    let opts = Options::default().with_allowed_system_profiles(AllowedSystemProfiles::List(vec![
+        "container".into(),
+        "net_container".into(),
+    ]));
     let mut texts = vec![(
         "decl.cil".to_string(),
         std::fs::read_to_string(dir.join("decl.cil")).unwrap(),

@@ -41,10 +41,8 @@ fn base() -> SelinuxProfile {
 }
 
 fn assert_rejected(p: &SelinuxProfile, what: &str, payload: &str) {
-    let opts = Options {
-        allowed_system_profiles: spo_selinux::AllowedSystemProfiles::Any,
-        ..Options::default()
-    };
+    let opts =
+        Options::default().with_allowed_system_profiles(spo_selinux::AllowedSystemProfiles::Any);
     let v = validate(p, &opts, &vec![base()]).unwrap();
     assert!(!v.is_empty(), "{what} {payload:?} passed validation");
     match to_cil(p, &opts, &vec![base()]) {

@@ -9,3 +9,4 @@ mod examples;
 mod fixtures;
 mod injection;
 mod install;
+mod sdk;

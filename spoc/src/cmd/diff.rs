@@ -131,6 +131,7 @@ pub fn cond_text(a: &spo_seccomp::Arg) -> String {
         ArgOp::MaskedEqual => {
             return format!("arg{} & {:#x} == {:#x}", a.index, a.value, a.value_two)
         }
+        _ => "?",
     };
     format!("arg{} {op} {:#x}", a.index, a.value)
 }
@@ -200,6 +201,7 @@ pub fn run(args: &DiffArgs, global: &Global) -> Result<Outcome> {
                             entries_text(&c.before),
                             entries_text(&c.after)
                         ),
+                        _ => println!("? {}{arches}", c.syscall),
                     }
                 }
             }

@@ -37,28 +37,24 @@ pub fn run(args: &EnrichArgs, global: &Global) -> Result<Outcome> {
         })?),
         None => Box::new(NoResolver),
     };
-    let opts = EnricherOptions {
-        node: args.node.clone().unwrap_or_else(hostname),
-        attribution: AttributorOptions {
-            proc_root: args.proc_root.clone(),
-            ..AttributorOptions::default()
-        },
-        unattributed: if args.containers_only {
+    let opts = EnricherOptions::default()
+        .with_node(args.node.clone().unwrap_or_else(hostname))
+        .with_attribution(AttributorOptions::default().with_proc_root(args.proc_root.clone()))
+        .with_unattributed(if args.containers_only {
             Unattributed::Skip
         } else {
             Unattributed::Emit
-        },
-        filters,
-        ..EnricherOptions::default()
-    };
-    let out_opts = OutputOptions {
-        format: if matches!(global.format, Some(Format::Json | Format::Jsonl)) {
-            OutputFormat::Json
-        } else {
-            OutputFormat::Text
-        },
-        container_id: true,
-    };
+        })
+        .with_filters(filters);
+    let out_opts = OutputOptions::default()
+        .with_format(
+            if matches!(global.format, Some(Format::Json | Format::Jsonl)) {
+                OutputFormat::Json
+            } else {
+                OutputFormat::Text
+            },
+        )
+        .with_container_id(true);
     let path = match &args.file {
         Some(p) => p.clone(),
         None => default_source(Path::new("/")),

@@ -85,6 +85,7 @@ pub fn run(args: &InspectArgs, global: &Global) -> Result<Outcome> {
     let used = match report.size.used {
         Layout::Linear => "linear",
         Layout::Tree => "binary tree",
+        _ => "other",
     };
     println!(
         "filter: {} instructions linear, {} binary tree (spoc run uses the {used} layout; kernel limit {})",

@@ -672,7 +672,7 @@ fn write_text(out: &mut impl Write, reports: &[FileReport], color: bool) -> Resu
             let (label, code) = match f.severity {
                 Severity::Error => ("error", "1;31"),
                 Severity::Warning => ("warning", "1;33"),
-                Severity::Info => ("note", "1;36"),
+                _ => ("note", "1;36"),
             };
             writeln!(
                 out,
@@ -789,7 +789,7 @@ fn write_sarif(out: &mut impl Write, reports: &[FileReport]) -> Result<()> {
     let level = |sev: Severity| match sev {
         Severity::Error => "error",
         Severity::Warning => "warning",
-        Severity::Info => "note",
+        _ => "note",
     };
     let descriptors: Vec<s::ReportingDescriptor> = rules
         .iter()
@@ -857,7 +857,7 @@ fn write_sarif(out: &mut impl Write, reports: &[FileReport]) -> Result<()> {
             result.level = Some(match f.severity {
                 Severity::Error => s::ResultLevel::Error,
                 Severity::Warning => s::ResultLevel::Warning,
-                Severity::Info => s::ResultLevel::Note,
+                _ => s::ResultLevel::Note,
             });
             result.rule_index = rules
                 .iter()
@@ -968,7 +968,7 @@ fn write_github(out: &mut impl Write, reports: &[FileReport]) -> Result<()> {
             let cmd = match f.severity {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
-                Severity::Info => "notice",
+                _ => "notice",
             };
             let mut props = format!("file={}", gh_escape(&r.file, true));
             if let Some(s) = f.span {

@@ -145,15 +145,13 @@ pub fn options(
         .iter()
         .map(|p| read_file(p))
         .collect::<Result<Vec<_>>>()?;
-    Ok(RegistryOptions {
-        plain_http: args.plain_http,
-        ca_pems,
-        credentials,
-        timeout: Duration::from_secs(args.timeout.max(1)),
-        retries: args.retries,
-        max_layer,
-        ..RegistryOptions::default()
-    })
+    Ok(RegistryOptions::default()
+        .with_plain_http(args.plain_http)
+        .with_ca_pems(ca_pems)
+        .with_credentials(credentials)
+        .with_timeout(Duration::from_secs(args.timeout.max(1)))
+        .with_retries(args.retries)
+        .with_max_layer(max_layer))
 }
 
 /// Keyless verification settings.

@@ -9,13 +9,13 @@ use std::ffi::OsString;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::time::Instant;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use spo_core::{Arch, Version};
 use spo_recorder::bpf::{LoadOptions, Recorded, Recorder};
-use spo_recorder::process::Watched;
+use spo_recorder::process::{Caught, Signals, Watched};
 use spo_seccomp::record::{name_from_command, profile_from_syscalls};
 use spo_seccomp::syscalls::{exists, BASE_SYSCALLS};
 
@@ -23,51 +23,38 @@ use crate::cli::{Global, RecordArgs, RecordType};
 use crate::input::Unreadable;
 use crate::Outcome;
 
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-static FORWARD: AtomicBool = AtomicBool::new(false);
-static SIGNAL: AtomicI32 = AtomicI32::new(0);
-
-extern "C" fn on_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
-    INTERRUPTED.store(true, Ordering::SeqCst);
-    SIGNAL.store(sig, Ordering::SeqCst);
-    // A Ctrl-C from the terminal (si_code SI_KERNEL) already reached the command, which is
-    // in the same foreground process group; a `kill` aimed at spoc alone must be passed on.
-    // SAFETY: the kernel hands a valid siginfo to an SA_SIGINFO handler.
-    let code = if info.is_null() {
-        0
-    } else {
-        unsafe { (*info).si_code }
-    };
-    if code != libc::SI_KERNEL {
-        FORWARD.store(true, Ordering::SeqCst);
-    }
-}
+/// SIGINT/SIGTERM caught by [`catch_signals`], read by [`wait_exit`].
+static SIGNALS: Mutex<Option<Signals>> = Mutex::new(None);
 
 /// Catches SIGINT/SIGTERM so spoc survives them and still writes the profile (CLI-10).
-fn catch_signals() {
-    for sig in [libc::SIGINT, libc::SIGTERM] {
-        // SAFETY: installs an async-signal-safe handler (atomic stores only); no SA_RESTART so
-        // a blocking poll() returns EINTR.
-        unsafe {
-            let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = on_signal as *const () as usize;
-            sa.sa_flags = libc::SA_SIGINFO;
-            libc::sigemptyset(&mut sa.sa_mask);
-            libc::sigaction(sig, &sa, std::ptr::null_mut());
-        }
-    }
+fn catch_signals() -> Result<()> {
+    let signals = Signals::catch(&[libc::SIGINT, libc::SIGTERM]).context("catching signals")?;
+    *SIGNALS.lock().unwrap_or_else(PoisonError::into_inner) = Some(signals);
+    Ok(())
 }
 
 /// Waits until the watched process exits, or a signal arrives and `stop_on_signal`.
 /// Calls `on_interrupt` for every signal.
-fn wait_exit(watched: &Watched, stop_on_signal: bool, mut on_interrupt: impl FnMut()) -> bool {
+fn wait_exit(
+    watched: &Watched,
+    stop_on_signal: bool,
+    mut on_interrupt: impl FnMut(Caught),
+) -> bool {
     loop {
+        // A signal interrupts the wait; the timeout covers one that came just before it.
         // A failing wait (should not happen with a valid pidfd) ends it like an exit.
-        if watched.wait().unwrap_or(true) {
+        if watched
+            .wait_timeout(Duration::from_millis(200))
+            .unwrap_or(true)
+        {
             return true;
         }
-        if INTERRUPTED.swap(false, Ordering::SeqCst) {
-            on_interrupt();
+        let caught = match SIGNALS.lock() {
+            Ok(mut s) => s.as_mut().map(Signals::pending).unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
+        for c in caught {
+            on_interrupt(c);
             if stop_on_signal {
                 return false;
             }
@@ -146,7 +133,7 @@ pub fn run(args: &RecordArgs, _global: &Global) -> Result<Outcome> {
     if apparmor {
         crate::cmd::record_apparmor::enable(&mut recorder)?;
     }
-    catch_signals();
+    catch_signals()?;
     let seen = match args.pid {
         Some(pid) => record_process(&mut recorder, args, pid)?,
         None => record_command(&mut recorder, args)?,
@@ -237,7 +224,7 @@ fn record_process(recorder: &mut Recorder, args: &RecordArgs, pid: u32) -> Resul
         .with_context(|| format!("cannot record process {pid}"))?;
     let watched = Watched::open(pid).with_context(|| format!("cannot watch process {pid}"))?;
     eprintln!("spoc: recording process {pid} ({comm}) and its descendants; Ctrl-C to stop");
-    let exited = wait_exit(&watched, true, || {});
+    let exited = wait_exit(&watched, true, |_| {});
     let left = session.remaining_processes();
     let elapsed = session.elapsed();
     let recorded = session.finish()?;
@@ -272,9 +259,11 @@ fn record_command(recorder: &mut Recorder, args: &RecordArgs) -> Result<Seen> {
     let pid = child.id();
     tracing::info!(pid, "recording command");
     let watched = Watched::open(pid).context("cannot watch the command")?;
-    wait_exit(&watched, false, || {
-        if FORWARD.swap(false, Ordering::SeqCst) {
-            let _ = watched.signal(SIGNAL.load(Ordering::SeqCst));
+    wait_exit(&watched, false, |c| {
+        // A Ctrl-C typed at the terminal already reached the command, which is in the same
+        // foreground process group; a `kill` aimed at spoc alone must be passed on.
+        if !c.from_kernel {
+            let _ = watched.signal(c.signal);
         }
     });
     let status = child.wait().context("waiting for the command")?;

@@ -101,9 +101,7 @@ pub fn render(
     seccomp: &SeccompProfile,
 ) -> Result<String> {
     let program = program.map(|p| p.to_string_lossy().into_owned());
-    let options = RecordOptions {
-        program: program.clone(),
-    };
+    let options = RecordOptions::default().with_program(program.clone());
     let observations = resolved(rec).observations();
     let profile = profile_from_observations(name, &observations, &options);
     Ok(match t {

@@ -7,8 +7,6 @@
 //! `/dev/kmsg`). Without auditd the kernel log is rate limited: set
 //! `/proc/sys/kernel/printk_ratelimit` to 0 while recording or records are lost (spoc warns).
 
-use std::ffi::CString;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -163,21 +161,7 @@ fn logged_command(
     // A fresh audit session for the child: its records (and its descendants') carry a
     // `ses=` of their own. Writing loginuid needs CAP_AUDIT_CONTROL; failure is tolerated
     // (descendants are then found by scanning /proc while the command runs).
-    let loginuid_path = CString::new("/proc/self/loginuid")?;
-    let uid = CString::new(unsafe { libc::getuid() }.to_string())?;
-    // SAFETY: only async-signal-safe calls (open/write/close) on memory owned by the
-    // closure; no allocation between fork and exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            let fd = libc::open(loginuid_path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
-            if fd >= 0 {
-                let bytes = uid.as_bytes();
-                let _ = libc::write(fd, bytes.as_ptr().cast(), bytes.len());
-                libc::close(fd);
-            }
-            Ok(())
-        });
-    }
+    spo_recorder::process::set_loginuid_before_exec(&mut cmd, spo_recorder::process::real_uid());
     crate::sudo::drop_privileges(&mut cmd, privileged);
     filter.apply_to_command(&mut cmd);
     Ok(cmd)
@@ -190,10 +174,8 @@ fn follow(
     rec: &mut LogRecording,
 ) -> Result<std::process::ExitStatus> {
     let mut known = vec![child.id()];
-    // SAFETY: setting a signal disposition to SIG_IGN has no preconditions.
-    unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
-    }
+    // Ctrl-C reaches the command too; spoc stays to read its last records.
+    spo_recorder::process::survive(libc::SIGINT).context("catching SIGINT")?;
     loop {
         scan_children(rec, &mut known);
         source.poll(rec)?;

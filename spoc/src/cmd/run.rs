@@ -16,6 +16,7 @@ use crate::input::{self, Item};
 use crate::kinds;
 use crate::Outcome;
 use spo_recorder::audit::watch::{action_name, AuditWatch};
+use spo_recorder::process::{Signals, Watched};
 
 /// Loads, resolves and validates the profile of `args`.
 fn load_profile(args: &RunArgs) -> Result<spo_seccomp::SeccompProfile> {
@@ -66,63 +67,10 @@ const CANNOT_EXECUTE: u8 = 126;
 /// Exit status when the command is not found.
 const NOT_FOUND: u8 = 127;
 
-/// Signals spoc passes on to the command instead of dying of them.
+/// Signals spoc passes on to the command instead of dying of them (CLI-12). One typed at
+/// the terminal reached the command already (same foreground process group) and is not
+/// sent twice.
 const FORWARDED: [libc::c_int; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
-
-fn forwarded_set() -> libc::sigset_t {
-    // SAFETY: sigemptyset/sigaddset initialise and fill a local set; no other state.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for s in FORWARDED {
-            libc::sigaddset(&mut set, s);
-        }
-        set
-    }
-}
-
-/// Blocks the forwarded signals in spoc (the child's mask is reset by `Command`), so they
-/// queue up for [`forward_signals`] instead of killing spoc and orphaning the command.
-fn block_forwarded() {
-    let set = forwarded_set();
-    // SAFETY: changes this thread's mask only; threads started later inherit it.
-    unsafe {
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-    }
-}
-
-/// The command starts with the forwarded signals unblocked (before its filter is loaded, so
-/// the profile cannot get in the way).
-fn unblock_in_child(cmd: &mut Command) {
-    use std::os::unix::process::CommandExt;
-    let set = forwarded_set();
-    // SAFETY: runs between fork and exec; pthread_sigmask is async-signal-safe and only
-    // reads the set copied into the closure.
-    unsafe {
-        cmd.pre_exec(move || {
-            libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
-            Ok(())
-        });
-    }
-}
-
-/// A thread that waits for the blocked signals and sends each to the process `pid`
-/// (through its pidfd: no PID-reuse race).
-fn forward_signals(pid: u32) {
-    let Ok(watched) = spo_recorder::process::Watched::open(pid) else {
-        return;
-    };
-    std::thread::spawn(move || loop {
-        let set = forwarded_set();
-        let mut sig: libc::c_int = 0;
-        // SAFETY: sigwait reads a valid set and writes one int.
-        if unsafe { libc::sigwait(&set, &mut sig) } != 0 {
-            return;
-        }
-        tracing::info!(signal = sig, pid, "forwarding a signal to the command");
-        let _ = watched.signal(sig);
-    });
-}
 
 /// Why the command could not be started, with the shell's exit status for it.
 fn exec_failure(program: &std::ffi::OsStr, e: &std::io::Error) -> (u8, String) {
@@ -158,10 +106,10 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     let mut cmd = Command::new(program);
     cmd.args(rest);
     crate::sudo::drop_privileges(&mut cmd, args.privileged);
-    unblock_in_child(&mut cmd);
     filter.apply_to_command(&mut cmd);
     let mut watch = report.then(AuditWatch::start);
-    block_forwarded();
+    // Caught from before the start, so none is lost while the command starts.
+    let signals = Signals::catch(&FORWARDED).context("catching signals")?;
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -177,7 +125,9 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     };
     let pid = child.id();
     tracing::info!(pid, "running command");
-    forward_signals(pid);
+    if let Ok(watched) = Watched::open(pid) {
+        signals.forward_to(watched, true);
+    }
     let status = child.wait().context("waiting for the command")?;
     let failed = !status.success();
     if let Some(w) = watch.as_mut().filter(|w| w.available()) {

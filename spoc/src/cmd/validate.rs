@@ -77,6 +77,7 @@ fn check(
             };
             Ok((spo_core::others::validate_other(doc), Vec::new()))
         }
+        other => anyhow::bail!("spoc cannot validate a {}", other.as_str()),
     }
 }
 

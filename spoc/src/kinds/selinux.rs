@@ -132,10 +132,7 @@ pub fn secilc_available() -> bool {
 
 /// The modules `module` needs besides the base: its SelinuxProfile parents, transitively.
 fn parent_modules(doc: &Document, parents: &dyn ParentResolver) -> Result<Vec<Module>> {
-    let lenient = Options {
-        allowed_system_profiles: AllowedSystemProfiles::Any,
-        ..Options::default()
-    };
+    let lenient = Options::default().with_allowed_system_profiles(AllowedSystemProfiles::Any);
     let mut out: Vec<Module> = Vec::new();
     let mut todo: Vec<String> = Vec::new();
     if doc.kind == Kind::SelinuxProfile {
@@ -191,10 +188,7 @@ fn compile_check(
 /// (no SPOD offline); SelinuxProfile parents are referenced by name. Invalid profiles are an
 /// error listing every violation.
 pub fn convert(doc: &Document) -> Result<String> {
-    let opts = Options {
-        allowed_system_profiles: AllowedSystemProfiles::Any,
-        ..Options::default()
-    };
+    let opts = Options::default().with_allowed_system_profiles(AllowedSystemProfiles::Any);
     let module = match doc.kind {
         Kind::SelinuxProfile => {
             let p = SelinuxProfile::from_document(doc).map_err(lib_err)?;

@@ -25,6 +25,7 @@ pub use rotate::{RotateOptions, RotatingWriter};
 
 /// Where JSON lines go (RC-44): stdout, or a size-rotated file.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum JsonOutput {
     /// Standard output, one line per write.
     Stdout,
@@ -67,6 +68,7 @@ pub const REQUEST_UID_ENV: &str = "SPO_EXEC_REQUEST_UID";
 
 /// JSON enricher settings.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct JsonEnricherOptions {
     /// Node name (`node.name`).
     pub node: String,
@@ -76,6 +78,36 @@ pub struct JsonEnricherOptions {
     pub attribution: AttributorOptions,
     /// `jsonEnricherFilters`, evaluated on the JSON object.
     pub filters: Filters,
+}
+
+impl JsonEnricherOptions {
+    /// Sets [`JsonEnricherOptions::node`].
+    #[must_use]
+    pub fn with_node(mut self, node: String) -> Self {
+        self.node = node;
+        self
+    }
+
+    /// Sets [`JsonEnricherOptions::interval`].
+    #[must_use]
+    pub fn with_interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// Sets [`JsonEnricherOptions::attribution`].
+    #[must_use]
+    pub fn with_attribution(mut self, attribution: AttributorOptions) -> Self {
+        self.attribution = attribution;
+        self
+    }
+
+    /// Sets [`JsonEnricherOptions::filters`].
+    #[must_use]
+    pub fn with_filters(mut self, filters: Filters) -> Self {
+        self.filters = filters;
+        self
+    }
 }
 
 impl Default for JsonEnricherOptions {

@@ -13,6 +13,7 @@ use crate::audit::AuditError;
 
 /// Rotation limits, as the operator passes them (`--audit-log-maxsize` …).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RotateOptions {
     /// Rotate before a line would make the file larger than this many MB (0 → 100).
     pub max_size_mb: u64,
@@ -20,6 +21,29 @@ pub struct RotateOptions {
     pub max_backups: u32,
     /// Delete rotated files older than this many days (0 → no age limit).
     pub max_age_days: u32,
+}
+
+impl RotateOptions {
+    /// Sets [`RotateOptions::max_size_mb`].
+    #[must_use]
+    pub fn with_max_size_mb(mut self, max_size_mb: u64) -> Self {
+        self.max_size_mb = max_size_mb;
+        self
+    }
+
+    /// Sets [`RotateOptions::max_backups`].
+    #[must_use]
+    pub fn with_max_backups(mut self, max_backups: u32) -> Self {
+        self.max_backups = max_backups;
+        self
+    }
+
+    /// Sets [`RotateOptions::max_age_days`].
+    #[must_use]
+    pub fn with_max_age_days(mut self, max_age_days: u32) -> Self {
+        self.max_age_days = max_age_days;
+        self
+    }
 }
 
 impl RotateOptions {
