@@ -148,11 +148,17 @@ const ALLOWED: &[&str] = &[
     "AppArmorProfile/* .spec.policy: extra",
     // One model for both versions: v1's podSelector is accepted on v1alpha1 too.
     "ProfileBinding/v1alpha1 .spec.podSelector*: extra",
-    // This issue types only the SPOD fields the node daemon reads (allowedSyscalls,
-    // allowedSeccompActions); the rest is preserved verbatim (x-kubernetes-preserve-unknown-
-    // fields) until the SPOD manager issue types the grouped spec and status.
-    "SecurityProfilesOperatorDaemon/* .spec.*: missing",
-    "SecurityProfilesOperatorDaemon/* .status.*: missing",
+    // One SPOD model for both versions: v1's newer fields (OCI signature identity regexps,
+    // the SELinux allow/deny lists) are accepted on v1alpha1 too. Every upstream SPOD path
+    // (spec and status, both versions) is typed with upstream's type.
+    "SecurityProfilesOperatorDaemon/v1alpha1 .spec.security.allowedIdentityRegexp: extra",
+    "SecurityProfilesOperatorDaemon/v1alpha1 .spec.security.allowedOidcIssuerRegexp: extra",
+    "SecurityProfilesOperatorDaemon/v1alpha1 .spec.selinux.options.allowedClasses*: extra",
+    "SecurityProfilesOperatorDaemon/v1alpha1 .spec.selinux.options.allowedPermissions*: extra",
+    "SecurityProfilesOperatorDaemon/v1alpha1 .spec.selinux.options.allowedTypes*: extra",
+    "SecurityProfilesOperatorDaemon/v1alpha1 .spec.selinux.options.deniedClasses*: extra",
+    "SecurityProfilesOperatorDaemon/v1alpha1 .spec.selinux.options.deniedPermissions*: extra",
+    "SecurityProfilesOperatorDaemon/v1alpha1 .spec.selinux.options.deniedTypes*: extra",
     // The guides' flat 0.10 SPOD fields, typed as deprecated aliases (manager/config.rs
     // FLAT_ALIASES); the manager folds them into the grouped fields.
     "SecurityProfilesOperatorDaemon/* .spec.enableSelinux*: extra",
