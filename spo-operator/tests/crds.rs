@@ -238,3 +238,42 @@ fn field_paths_match_upstream_except_listed_differences() {
         diffs.join("\n")
     );
 }
+
+// covers: VER-04 (typed flat aliases), OP-17 — the SPOD's whole spec is typed: the API server
+// prunes and refuses unknown fields like any typed CRD; no preserve-unknown-fields anywhere
+// (Kubernetes core types come with their own structural schemas).
+#[test]
+fn spod_schema_is_fully_typed() {
+    let (_, yaml) = spo_operator::crd::all_crds()
+        .into_iter()
+        .find(|(f, _)| f == "securityprofilesoperatordaemon.yaml")
+        .expect("SPOD CRD");
+    let crd = &load(&yaml)[0];
+    for v in crd["spec"]["versions"].as_array().expect("versions") {
+        let schema = &v["schema"]["openAPIV3Schema"];
+        assert!(
+            !schema
+                .to_string()
+                .contains("x-kubernetes-preserve-unknown-fields"),
+            "{}: preserve-unknown-fields left",
+            v["name"]
+        );
+        let spec = &schema["properties"]["spec"]["properties"];
+        assert_eq!(spec["hostProcVolumePath"]["pattern"], "^/proc(/.*)?$");
+        assert_eq!(
+            spec["scheduling"]["properties"]["tolerations"]["items"]["properties"]
+                ["tolerationSeconds"]["type"],
+            "integer"
+        );
+        assert_eq!(
+            spec["selinux"]["properties"]["enableRawSelinuxProfiles"]["type"],
+            "boolean"
+        );
+        assert!(
+            spec["enableLogEnricher"]["description"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("Deprecated")),
+            "flat alias kept, deprecated"
+        );
+    }
+}

@@ -39,48 +39,19 @@ pub const FLAT_ALIASES: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// The schema of one flat 0.10 field: its real type (as the 0.10 CRD had it) and a description
-/// saying it is a deprecated alias of the grouped path.
-fn flat_field_schema(flat: &str, path: &[&str]) -> Value {
-    let open = || json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true});
-    let mut s = match flat {
-        "enableSelinux"
-        | "enableLogEnricher"
-        | "enableJsonEnricher"
-        | "enableBpfRecorder"
-        | "staticWebhookConfig"
-        | "disableOciArtifactSignatureVerification" => json!({"type": "boolean"}),
-        "selinuxTypeTag" | "logEnricherFilters" | "jsonEnricherFilters" | "priorityClassName" => {
-            json!({"type": "string"})
+/// The schema of one flat 0.10 field: the schema of its grouped field (`grouped_spec` is
+/// the v1 `spec` schema, generated from the one model), with a description saying it is a
+/// deprecated alias, and 0.10's lower-case `logEnricherSource` values.
+fn flat_field_schema(flat: &str, path: &[&str], grouped_spec: &Value) -> Value {
+    let mut s = grouped_spec["properties"][path[0]]["properties"][path[1]].clone();
+    if !s.is_object() {
+        s = json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true});
+    }
+    if flat == "logEnricherSource" {
+        if let Some(Value::Array(e)) = s.get_mut("enum") {
+            e.extend([json!("auditd"), json!("bpf")]);
         }
-        "logEnricherSource" => {
-            json!({"type": "string", "enum": ["auditd", "bpf", "Auditd", "Bpf"]})
-        }
-        "selinuxOptions" => json!({"type": "object",
-            "properties": {"allowedSystemProfiles": {"type": "array", "items": {"type": "string"}}},
-            "x-kubernetes-preserve-unknown-fields": true}),
-        "jsonEnricherOptions" => json!({"type": "object", "properties": {
-            "auditLogIntervalSeconds": {"type": "integer", "format": "int64"},
-            "auditLogPath": {"type": "string"},
-            "auditLogMaxSize": {"type": "integer", "format": "int64"},
-            "auditLogMaxBackups": {"type": "integer", "format": "int64"},
-            "auditLogMaxAge": {"type": "integer", "format": "int64"}}}),
-        "webhookOptions" => json!({"type": "array", "items": {"type": "object",
-            "required": ["name"],
-            "properties": {
-                "name": {"type": "string"},
-                "failurePolicy": {"type": "string", "enum": ["Fail", "Ignore"]},
-                "namespaceSelector": open(),
-                "objectSelector": open()}}}),
-        "tolerations" => json!({"type": "array", "items": open()}),
-        "affinity" => open(),
-        "allowedSyscalls" => json!({"type": "array", "items": {"type": "string"}}),
-        "allowedSeccompActions" => json!({"type": "array", "items": {"type": "string", "enum": [
-            "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
-            "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW", "SCMP_ACT_LOG",
-            "SCMP_ACT_NOTIFY"]}}),
-        _ => open(),
-    };
+    }
     s["description"] = json!(format!(
         "Deprecated: the 0.10 name of `{}`. Accepted; the manager moves it there, rewrites \
          the object in the v1 layout and emits an Event.",
@@ -90,12 +61,14 @@ fn flat_field_schema(flat: &str, path: &[&str]) -> Value {
 }
 
 /// The schemas of every flat 0.10 field of [`FLAT_ALIASES`], by name, for the SPOD CRD's
-/// `spec.properties`: typed deprecated aliases, so a wrong type is refused at apply time and
-/// nothing is pruned.
+/// `spec.properties`: typed deprecated aliases with the schema of their grouped field, so a
+/// wrong type is refused at apply time and nothing is pruned.
 pub fn flat_alias_schemas() -> Map<String, Value> {
+    let grouped = crate::crd::open_api_schema::<crate::api::SecurityProfilesOperatorDaemon>();
+    let spec = &grouped["properties"]["spec"];
     FLAT_ALIASES
         .iter()
-        .map(|(flat, path)| ((*flat).to_string(), flat_field_schema(flat, path)))
+        .map(|(flat, path)| ((*flat).to_string(), flat_field_schema(flat, path, spec)))
         .collect()
 }
 
@@ -592,6 +565,22 @@ mod tests {
         assert_eq!(m["enableLogEnricher"]["type"], "boolean");
         assert_eq!(m["allowedSyscalls"]["items"]["type"], "string");
         assert_eq!(m["webhookOptions"]["items"]["required"], json!(["name"]));
-        assert_eq!(m["logEnricherSource"]["enum"][1], "bpf");
+        assert_eq!(
+            m["logEnricherSource"]["enum"],
+            json!(["Auditd", "Bpf", "auditd", "bpf"])
+        );
+        // The same schema as the grouped field: Kubernetes' own Toleration, not an open object.
+        assert_eq!(
+            m["tolerations"]["items"]["properties"]["tolerationSeconds"]["type"],
+            "integer"
+        );
+        assert!(m["affinity"]["properties"]["nodeAffinity"].is_object());
+        for (flat, s) in &m {
+            assert!(
+                !s.to_string()
+                    .contains("x-kubernetes-preserve-unknown-fields"),
+                "{flat} fully typed"
+            );
+        }
     }
 }
