@@ -309,3 +309,62 @@ spo_resource! {
         ],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    // covers: OP-17, OP-18, OP-21, OP-22, VER-04 — every grouped v1 field is typed: a full spec
+    // round-trips unchanged and nothing lands in `deprecated`; a flat 0.10 name does.
+    #[test]
+    fn the_whole_grouped_spec_is_typed_and_round_trips() {
+        let sel = json!({"matchLabels": {"a": "b"},
+            "matchExpressions": [{"key": "k", "operator": "In", "values": ["v"]}]});
+        let full = json!({
+            "verbosity": 1, "enableProfiling": true, "enableMemoryOptimization": true,
+            "enableInsecureMetricsAccess": false, "enableAppArmor": true,
+            "hostProcVolumePath": "/proc/host",
+            "imagePullSecrets": [{"name": "pull"}],
+            "daemonResourceRequirements": {"requests": {"cpu": "250m"}, "limits": {"memory": "512Mi"}},
+            "selinux": {"enable": true, "enableRawSelinuxProfiles": false, "typeTag": "my_t",
+                "customTemplatesConfigMap": "tpl",
+                "options": {"allowedSystemProfiles": ["container"], "deniedTypes": ["x_t"]}},
+            "enricher": {"enableLogEnricher": true, "logEnricherSource": "Bpf",
+                "logEnricherFilters": "[]", "enableJsonEnricher": true, "jsonEnricherFilters": "[]",
+                "jsonEnricherOptions": {"auditLogIntervalSeconds": 30, "auditLogPath": "/p",
+                    "auditLogMaxSize": 1, "auditLogMaxBackups": 2, "auditLogMaxAge": 3},
+                "enableBpfRecorder": true},
+            "webhook": {"staticConfig": false, "options": [{"name": "binding.spo.io",
+                "failurePolicy": "Ignore", "namespaceSelector": sel, "objectSelector": sel}]},
+            "scheduling": {"priorityClassName": "p", "tolerations": [{"key": "k",
+                "operator": "Exists", "effect": "NoSchedule", "tolerationSeconds": 5}],
+                "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":
+                    {"nodeSelectorTerms": [{"matchExpressions": [{"key": "k", "operator": "Exists"}]}]}}}},
+            "security": {"allowedSyscalls": ["read"], "allowedSeccompActions": ["SCMP_ACT_LOG"],
+                "allowedIdentityRegexp": ".*", "allowedOidcIssuerRegexp": ".*",
+                "disableOciArtifactSignatureVerification": true}
+        });
+        let spec: SpodSpec = serde_json::from_value(full.clone()).expect("typed");
+        assert!(spec.deprecated.is_empty(), "{:?}", spec.deprecated);
+        assert_eq!(serde_json::to_value(&spec).expect("json"), full);
+        assert_eq!(spec.allowed().0, vec!["read".to_string()]);
+
+        let flat: SpodSpec =
+            serde_json::from_value(json!({"allowedSyscalls": ["exit"], "verbosity": 0}))
+                .expect("flat");
+        assert_eq!(
+            flat.deprecated.keys().collect::<Vec<_>>(),
+            ["allowedSyscalls"]
+        );
+        assert_eq!(
+            flat.allowed().0,
+            vec!["exit".to_string()],
+            "SC-37 via VER-08 alias"
+        );
+        // 0.10's lower-case source is read too.
+        let e: SpodEnricher =
+            serde_json::from_value(json!({"logEnricherSource": "bpf"})).expect("alias");
+        assert_eq!(e.log_enricher_source, Some(LogEnricherSource::Bpf));
+    }
+}

@@ -193,7 +193,8 @@ pub enum CertProvider {
     /// The manager's own CA (no cert-manager needed; the default).
     #[default]
     Self_,
-    /// cert-manager: Issuer `selfsigned-issuer`, Certificates `webhook-cert`, `metrics-cert`.
+    /// cert-manager: Issuer `selfsigned-issuer`, Certificates `webhook-cert`, `metrics-cert`
+    /// (the manager's own CA while cert-manager's kinds are not installed, OP-39).
     CertManager,
     /// OpenShift's service CA (Service annotations).
     Openshift,
