@@ -148,11 +148,17 @@ const ALLOWED: &[&str] = &[
     "AppArmorProfile/* .spec.policy: extra",
     // One model for both versions: v1's podSelector is accepted on v1alpha1 too.
     "ProfileBinding/v1alpha1 .spec.podSelector*: extra",
-    // This issue types only the SPOD fields the node daemon reads (allowedSyscalls,
-    // allowedSeccompActions); the rest is preserved verbatim (x-kubernetes-preserve-unknown-
-    // fields) until the SPOD manager issue types the grouped spec and status.
-    "SecurityProfilesOperatorDaemon/* .spec.*: missing",
-    "SecurityProfilesOperatorDaemon/* .status.*: missing",
+    // One SPOD model for both versions: v1's newer fields (OCI signature identity regexps,
+    // the SELinux allow/deny lists) are accepted on v1alpha1 too. Every upstream SPOD path
+    // (spec and status, both versions) is typed with upstream's type.
+    "SecurityProfilesOperatorDaemon/v1alpha1 .spec.security.allowedIdentityRegexp: extra",
+    "SecurityProfilesOperatorDaemon/v1alpha1 .spec.security.allowedOidcIssuerRegexp: extra",
+    "SecurityProfilesOperatorDaemon/v1alpha1 .spec.selinux.options.allowedClasses*: extra",
+    "SecurityProfilesOperatorDaemon/v1alpha1 .spec.selinux.options.allowedPermissions*: extra",
+    "SecurityProfilesOperatorDaemon/v1alpha1 .spec.selinux.options.allowedTypes*: extra",
+    "SecurityProfilesOperatorDaemon/v1alpha1 .spec.selinux.options.deniedClasses*: extra",
+    "SecurityProfilesOperatorDaemon/v1alpha1 .spec.selinux.options.deniedPermissions*: extra",
+    "SecurityProfilesOperatorDaemon/v1alpha1 .spec.selinux.options.deniedTypes*: extra",
     // The guides' flat 0.10 SPOD fields, typed as deprecated aliases (manager/config.rs
     // FLAT_ALIASES); the manager folds them into the grouped fields.
     "SecurityProfilesOperatorDaemon/* .spec.enableSelinux*: extra",
@@ -231,4 +237,43 @@ fn field_paths_match_upstream_except_listed_differences() {
         diffs.len(),
         diffs.join("\n")
     );
+}
+
+// covers: VER-04 (typed flat aliases), OP-17 — the SPOD's whole spec is typed: the API server
+// prunes and refuses unknown fields like any typed CRD; no preserve-unknown-fields anywhere
+// (Kubernetes core types come with their own structural schemas).
+#[test]
+fn spod_schema_is_fully_typed() {
+    let (_, yaml) = spo_operator::crd::all_crds()
+        .into_iter()
+        .find(|(f, _)| f == "securityprofilesoperatordaemon.yaml")
+        .expect("SPOD CRD");
+    let crd = &load(&yaml)[0];
+    for v in crd["spec"]["versions"].as_array().expect("versions") {
+        let schema = &v["schema"]["openAPIV3Schema"];
+        assert!(
+            !schema
+                .to_string()
+                .contains("x-kubernetes-preserve-unknown-fields"),
+            "{}: preserve-unknown-fields left",
+            v["name"]
+        );
+        let spec = &schema["properties"]["spec"]["properties"];
+        assert_eq!(spec["hostProcVolumePath"]["pattern"], "^/proc(/.*)?$");
+        assert_eq!(
+            spec["scheduling"]["properties"]["tolerations"]["items"]["properties"]
+                ["tolerationSeconds"]["type"],
+            "integer"
+        );
+        assert_eq!(
+            spec["selinux"]["properties"]["enableRawSelinuxProfiles"]["type"],
+            "boolean"
+        );
+        assert!(
+            spec["enableLogEnricher"]["description"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("Deprecated")),
+            "flat alias kept, deprecated"
+        );
+    }
 }

@@ -821,8 +821,9 @@ fn manager_reconciles_spod_on_a_real_api_server() {
                 .contains("--with-insecure-metrics-access=true"))
         .then_some(())
     });
-    // A bad value is named in a Warning Event; the DaemonSet stays as it was.
-    c.ok(&[
+    // OP-17: a bad value is refused by the typed schema (pattern ^/proc(/.*)?$), naming the
+    // field; an unknown field is pruned, not stored (no spec-level preserve-unknown-fields).
+    let (ok, _, err) = c.kubectl(&[
         "-n",
         NS,
         "patch",
@@ -832,10 +833,24 @@ fn manager_reconciles_spod_on_a_real_api_server() {
         "-p",
         r#"{"spec":{"hostProcVolumePath":"/etc"}}"#,
     ]);
-    c.wait("InvalidSPOD event", || {
-        let ev = c.ok(&["get", "events", "-n", NS, "-o", "json"]);
-        (ev.contains("InvalidSPOD") && ev.contains("spec.hostProcVolumePath")).then_some(())
-    });
+    assert!(!ok, "OP-17: hostProcVolumePath /etc refused");
+    assert!(err.contains("spec.hostProcVolumePath"), "{err}");
+    c.ok(&[
+        "-n",
+        NS,
+        "patch",
+        "spod",
+        "spod",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"noSuchField":1,"scheduling":{"noSuchEither":true}}}"#,
+    ]);
+    let spod = c.get(&["spod", "spod", "-n", NS]).expect("spod");
+    assert!(spod["spec"].get("noSuchField").is_none(), "pruned: {spod}");
+    assert!(
+        spod["spec"]["scheduling"].get("noSuchEither").is_none(),
+        "pruned: {spod}"
+    );
     c.ok(&[
         "-n",
         NS,

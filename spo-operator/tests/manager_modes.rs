@@ -364,6 +364,53 @@ fn manager_modes_openshift_monitoring_cert_manager_selinuxd_image() {
         Some("registry.local/selinuxd:fallback"),
     );
 
+    // OP-39: cert-manager mode without cert-manager's kinds: the manager falls back to its
+    // own CA (the webhooks keep a CA bundle, no cert-manager annotation) and says so in a
+    // Warning Event.
+    c.start_manager(&[("SPO_CERT_PROVIDER", "cert-manager")]);
+    let mut v = 0;
+    let ev = c.wait("CertManagerMissing event", || {
+        let ev = c.ok(&["get", "events", "-n", NS, "-o", "json"]);
+        if ev.contains("CertManagerMissing") {
+            return Some(ev);
+        }
+        v = 1 - v;
+        c.patch_spod(&format!(r#"{{"spec":{{"verbosity":{v}}}}}"#));
+        std::thread::sleep(Duration::from_millis(400));
+        None
+    });
+    let events: Value = serde_json::from_str(&ev).expect("events json");
+    let note = events["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|e| e["reason"] == "CertManagerMissing")
+        .map(|e| {
+            e["message"]
+                .as_str()
+                .or(e["note"].as_str())
+                .unwrap_or("")
+                .to_string()
+        })
+        .expect("the event");
+    assert!(note.contains("own CA"), "OP-39: the Event says so: {note}");
+    let mwc = c.wait("configurations keep the own CA", || {
+        let m = c.get(&[
+            "mutatingwebhookconfiguration",
+            "spo-mutating-webhook-configuration",
+        ])?;
+        (m["webhooks"][0]["clientConfig"]["caBundle"].is_string()).then_some(m)
+    });
+    assert!(
+        mwc["metadata"]["annotations"]["cert-manager.io/inject-ca-from"].is_null(),
+        "OP-39: no cert-manager annotation without cert-manager"
+    );
+    assert!(
+        c.get(&["secret", "webhook-server-cert", "-n", NS])
+            .is_some(),
+        "own serving certificate"
+    );
+
     // OP-39: cert-manager mode with cert-manager's kinds installed: Issuer
     // `selfsigned-issuer`, Certificates `metrics-cert` and `webhook-cert`, and the
     // configurations ask cert-manager's CA injector for the CA.

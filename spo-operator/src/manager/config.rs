@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
+use crate::api::spod::{LogEnricherSource, SpodSpec, WebhookFailurePolicy};
+
 /// Flat (≤0.10) field → grouped (1.0+) path, `operator.md` §1.1. Fields whose path is the
 /// same in both shapes (`verbosity`, `enableProfiling`, …) are not aliases and not listed.
 pub const FLAT_ALIASES: &[(&str, &[&str])] = &[
@@ -37,48 +39,19 @@ pub const FLAT_ALIASES: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// The schema of one flat 0.10 field: its real type (as the 0.10 CRD had it) and a description
-/// saying it is a deprecated alias of the grouped path.
-fn flat_field_schema(flat: &str, path: &[&str]) -> Value {
-    let open = || json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true});
-    let mut s = match flat {
-        "enableSelinux"
-        | "enableLogEnricher"
-        | "enableJsonEnricher"
-        | "enableBpfRecorder"
-        | "staticWebhookConfig"
-        | "disableOciArtifactSignatureVerification" => json!({"type": "boolean"}),
-        "selinuxTypeTag" | "logEnricherFilters" | "jsonEnricherFilters" | "priorityClassName" => {
-            json!({"type": "string"})
+/// The schema of one flat 0.10 field: the schema of its grouped field (`grouped_spec` is
+/// the v1 `spec` schema, generated from the one model), with a description saying it is a
+/// deprecated alias, and 0.10's lower-case `logEnricherSource` values.
+fn flat_field_schema(flat: &str, path: &[&str], grouped_spec: &Value) -> Value {
+    let mut s = grouped_spec["properties"][path[0]]["properties"][path[1]].clone();
+    if !s.is_object() {
+        s = json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true});
+    }
+    if flat == "logEnricherSource" {
+        if let Some(Value::Array(e)) = s.get_mut("enum") {
+            e.extend([json!("auditd"), json!("bpf")]);
         }
-        "logEnricherSource" => {
-            json!({"type": "string", "enum": ["auditd", "bpf", "Auditd", "Bpf"]})
-        }
-        "selinuxOptions" => json!({"type": "object",
-            "properties": {"allowedSystemProfiles": {"type": "array", "items": {"type": "string"}}},
-            "x-kubernetes-preserve-unknown-fields": true}),
-        "jsonEnricherOptions" => json!({"type": "object", "properties": {
-            "auditLogIntervalSeconds": {"type": "integer", "format": "int64"},
-            "auditLogPath": {"type": "string"},
-            "auditLogMaxSize": {"type": "integer", "format": "int64"},
-            "auditLogMaxBackups": {"type": "integer", "format": "int64"},
-            "auditLogMaxAge": {"type": "integer", "format": "int64"}}}),
-        "webhookOptions" => json!({"type": "array", "items": {"type": "object",
-            "required": ["name"],
-            "properties": {
-                "name": {"type": "string"},
-                "failurePolicy": {"type": "string", "enum": ["Fail", "Ignore"]},
-                "namespaceSelector": open(),
-                "objectSelector": open()}}}),
-        "tolerations" => json!({"type": "array", "items": open()}),
-        "affinity" => open(),
-        "allowedSyscalls" => json!({"type": "array", "items": {"type": "string"}}),
-        "allowedSeccompActions" => json!({"type": "array", "items": {"type": "string", "enum": [
-            "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
-            "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW", "SCMP_ACT_LOG",
-            "SCMP_ACT_NOTIFY"]}}),
-        _ => open(),
-    };
+    }
     s["description"] = json!(format!(
         "Deprecated: the 0.10 name of `{}`. Accepted; the manager moves it there, rewrites \
          the object in the v1 layout and emits an Event.",
@@ -88,12 +61,14 @@ fn flat_field_schema(flat: &str, path: &[&str]) -> Value {
 }
 
 /// The schemas of every flat 0.10 field of [`FLAT_ALIASES`], by name, for the SPOD CRD's
-/// `spec.properties`: typed deprecated aliases, so a wrong type is refused at apply time and
-/// nothing is pruned.
+/// `spec.properties`: typed deprecated aliases with the schema of their grouped field, so a
+/// wrong type is refused at apply time and nothing is pruned.
 pub fn flat_alias_schemas() -> Map<String, Value> {
+    let grouped = crate::crd::open_api_schema::<crate::api::SecurityProfilesOperatorDaemon>();
+    let spec = &grouped["properties"]["spec"];
     FLAT_ALIASES
         .iter()
-        .map(|(flat, path)| ((*flat).to_string(), flat_field_schema(flat, path)))
+        .map(|(flat, path)| ((*flat).to_string(), flat_field_schema(flat, path, spec)))
         .collect()
 }
 
@@ -218,7 +193,8 @@ pub enum CertProvider {
     /// The manager's own CA (no cert-manager needed; the default).
     #[default]
     Self_,
-    /// cert-manager: Issuer `selfsigned-issuer`, Certificates `webhook-cert`, `metrics-cert`.
+    /// cert-manager: Issuer `selfsigned-issuer`, Certificates `webhook-cert`, `metrics-cert`
+    /// (the manager's own CA while cert-manager's kinds are not installed, OP-39).
     CertManager,
     /// OpenShift's service CA (Service annotations).
     Openshift,
@@ -356,7 +332,8 @@ pub struct SpodConfig {
     pub affinity: Option<Value>,
     /// `scheduling.priorityClassName`, default `system-node-critical`.
     pub priority_class: String,
-    /// Unknown fields (neither grouped nor a known alias): reported, never fatal.
+    /// Unknown fields (neither grouped nor a known alias; the CRD's schema prunes them, so
+    /// only objects from elsewhere have any): reported, never fatal.
     pub unknown: Vec<String>,
 }
 
@@ -377,182 +354,113 @@ fn err(path: &str, message: impl Into<String>) -> ConfigError {
     }
 }
 
-struct Reader<'a> {
-    spec: &'a Map<String, Value>,
+fn to_values<T: serde::Serialize>(items: &[T]) -> Vec<Value> {
+    items
+        .iter()
+        .filter_map(|i| serde_json::to_value(i).ok())
+        .collect()
 }
 
-impl Reader<'_> {
-    fn get(&self, path: &[&str]) -> Option<&Value> {
-        let mut v = self.spec.get(path[0])?;
-        for p in &path[1..] {
-            v = v.get(p)?;
-        }
-        (!v.is_null()).then_some(v)
-    }
-    fn bool(&self, path: &[&str]) -> Result<Option<bool>, ConfigError> {
-        match self.get(path) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(v) => Err(err(&path.join("."), format!("want a boolean, got {v}"))),
-        }
-    }
-    fn string(&self, path: &[&str]) -> Result<Option<String>, ConfigError> {
-        match self.get(path) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(v) => Err(err(&path.join("."), format!("want a string, got {v}"))),
-        }
-    }
-    fn int(&self, path: &[&str]) -> Result<Option<i64>, ConfigError> {
-        match self.get(path) {
-            None => Ok(None),
-            Some(v) => v
-                .as_i64()
-                .map(Some)
-                .ok_or_else(|| err(&path.join("."), format!("want an integer, got {v}"))),
-        }
-    }
-    fn list(&self, path: &[&str]) -> Result<Option<Vec<Value>>, ConfigError> {
-        match self.get(path) {
-            None => Ok(None),
-            Some(Value::Array(a)) => Ok(Some(a.clone())),
-            Some(v) => Err(err(&path.join("."), format!("want a list, got {v}"))),
-        }
-    }
+fn to_value<T: serde::Serialize>(item: Option<&T>) -> Option<Value> {
+    item.and_then(|i| serde_json::to_value(i).ok())
+        .filter(|v| !v.is_null())
 }
-
-const KNOWN_TOP: &[&str] = &[
-    "verbosity",
-    "enableProfiling",
-    "enableMemoryOptimization",
-    "enableInsecureMetricsAccess",
-    "enableAppArmor",
-    "hostProcVolumePath",
-    "imagePullSecrets",
-    "daemonResourceRequirements",
-    "selinux",
-    "enricher",
-    "webhook",
-    "scheduling",
-    "security",
-];
 
 impl SpodConfig {
-    /// The effective configuration of SPOD `name` with (already folded or not) `spec`.
+    /// The effective configuration of SPOD `name` with (already folded or not) `spec`, as
+    /// JSON: the flat aliases are folded, then the result is read as the typed [`SpodSpec`]
+    /// (a wrong type is named by its path).
     pub fn from_spec(name: &str, spec: &Value, env: &ManagerEnv) -> Result<Self, ConfigError> {
         let folded = fold_aliases(spec);
-        let map = folded.spec.as_object().cloned().unwrap_or_default();
-        let r = Reader { spec: &map };
-        let verbosity = r.int(&["verbosity"])?.unwrap_or(0);
+        let typed: SpodSpec = serde_path_to_error::deserialize(&folded.spec).map_err(|e| {
+            let path = e.path().to_string();
+            err(&path, e.into_inner().to_string())
+        })?;
+        Self::from_typed(name, &typed, env)
+    }
+
+    /// The effective configuration of SPOD `name` with the typed (canonical) `spec`. Flat
+    /// aliases still in [`SpodSpec::deprecated`] are not read here: fold them first
+    /// ([`fold_aliases`], as [`Self::from_spec`] does).
+    pub fn from_typed(name: &str, spec: &SpodSpec, env: &ManagerEnv) -> Result<Self, ConfigError> {
+        let verbosity = i64::from(spec.verbosity.unwrap_or(0));
         if verbosity < 0 {
             return Err(err("verbosity", "must be ≥ 0"));
         }
-        let host_proc = r
-            .string(&["hostProcVolumePath"])?
+        let host_proc = spec
+            .host_proc_volume_path
+            .clone()
             .unwrap_or_else(|| "/proc".into());
-        // OP-17 [1.0+]: only paths under /proc.
+        // OP-17 [1.0+]: only paths under /proc (the CRD's pattern says the same).
         if host_proc != "/proc" && !host_proc.starts_with("/proc/") {
             return Err(err(
                 "hostProcVolumePath",
                 format!("{host_proc:?} must match ^/proc(/.*)?$"),
             ));
         }
-        let source = r
-            .string(&["enricher", "logEnricherSource"])?
-            .unwrap_or_else(|| "Auditd".into());
-        let log_enricher_source = match source.to_ascii_lowercase().as_str() {
-            "auditd" => "auditd".to_string(),
-            "bpf" => "bpf".to_string(),
-            other => {
-                return Err(err(
-                    "enricher.logEnricherSource",
-                    format!("{other:?} is not Auditd or Bpf"),
-                ))
-            }
-        };
-        fn opt(k: &'static str) -> [&'static str; 3] {
-            ["enricher", "jsonEnricherOptions", k]
+        let enricher = spec.enricher.clone().unwrap_or_default();
+        let selinux = spec.selinux.clone().unwrap_or_default();
+        let webhook = spec.webhook.clone().unwrap_or_default();
+        let scheduling = spec.scheduling.clone().unwrap_or_default();
+        let log_enricher_source = match enricher.log_enricher_source {
+            None | Some(LogEnricherSource::Auditd) => "auditd",
+            Some(LogEnricherSource::Bpf) => "bpf",
         }
+        .to_string();
+        let jo = enricher.json_enricher_options.clone().unwrap_or_default();
         let json_options = JsonEnricherOptions {
-            interval_seconds: r.int(&opt("auditLogIntervalSeconds"))?,
-            path: r.string(&opt("auditLogPath"))?,
-            max_size: r.int(&opt("auditLogMaxSize"))?,
-            max_backups: r.int(&opt("auditLogMaxBackups"))?,
-            max_age: r.int(&opt("auditLogMaxAge"))?,
+            interval_seconds: jo.audit_log_interval_seconds.map(i64::from),
+            path: jo.audit_log_path,
+            max_size: jo.audit_log_max_size.map(i64::from),
+            max_backups: jo.audit_log_max_backups.map(i64::from),
+            max_age: jo.audit_log_max_age.map(i64::from),
         };
-        let mut webhook_options = Vec::new();
-        for (i, o) in r
-            .list(&["webhook", "options"])?
+        let webhook_options = webhook
+            .options
             .unwrap_or_default()
             .iter()
-            .enumerate()
-        {
-            let name = o
-                .get("name")
-                .and_then(Value::as_str)
-                .ok_or_else(|| err(&format!("webhook.options[{i}].name"), "required"))?;
-            let failure_policy = match o.get("failurePolicy") {
-                None | Some(Value::Null) => None,
-                Some(Value::String(s)) if s == "Fail" || s == "Ignore" => Some(s.clone()),
-                Some(v) => {
-                    return Err(err(
-                        &format!("webhook.options[{i}].failurePolicy"),
-                        format!("{v} is not Fail or Ignore"),
-                    ))
-                }
-            };
-            webhook_options.push(WebhookOption {
-                name: name.to_string(),
-                failure_policy,
-                namespace_selector: o.get("namespaceSelector").filter(|v| !v.is_null()).cloned(),
-                object_selector: o.get("objectSelector").filter(|v| !v.is_null()).cloned(),
-            });
-        }
-        let unknown = map
-            .keys()
-            .filter(|k| !KNOWN_TOP.contains(&k.as_str()))
-            .cloned()
+            .map(|o| WebhookOption {
+                name: o.name.clone(),
+                failure_policy: o.failure_policy.map(|p| {
+                    match p {
+                        WebhookFailurePolicy::Fail => "Fail",
+                        WebhookFailurePolicy::Ignore => "Ignore",
+                    }
+                    .to_string()
+                }),
+                namespace_selector: to_value(o.namespace_selector.as_ref()),
+                object_selector: to_value(o.object_selector.as_ref()),
+            })
             .collect();
+        let unknown = spec.deprecated.keys().cloned().collect();
         Ok(Self {
             name: name.to_string(),
             verbosity,
-            profiling: r.bool(&["enableProfiling"])?.unwrap_or(false),
-            mem_optim: r.bool(&["enableMemoryOptimization"])?.unwrap_or(false),
-            insecure_metrics: r.bool(&["enableInsecureMetricsAccess"])?.unwrap_or(false)
+            profiling: spec.enable_profiling.unwrap_or(false),
+            mem_optim: spec.enable_memory_optimization.unwrap_or(false),
+            insecure_metrics: spec.enable_insecure_metrics_access.unwrap_or(false)
                 || env.enable_insecure_metrics,
-            apparmor: r.bool(&["enableAppArmor"])?.unwrap_or(false),
+            apparmor: spec.enable_app_armor.unwrap_or(false),
             host_proc,
-            image_pull_secrets: r.list(&["imagePullSecrets"])?.unwrap_or_default(),
-            daemon_resources: r.get(&["daemonResourceRequirements"]).cloned(),
-            selinux: r.bool(&["selinux", "enable"])?.unwrap_or(env.openshift),
-            raw_selinux: r
-                .bool(&["selinux", "enableRawSelinuxProfiles"])?
-                .unwrap_or(true),
-            type_tag: r
-                .string(&["selinux", "typeTag"])?
-                .unwrap_or_else(|| "spc_t".into()),
-            log_enricher: r.bool(&["enricher", "enableLogEnricher"])?.unwrap_or(false)
-                || env.enable_log_enricher,
-            log_enricher_filters: r
-                .string(&["enricher", "logEnricherFilters"])?
-                .unwrap_or_default(),
+            image_pull_secrets: to_values(spec.image_pull_secrets.as_deref().unwrap_or_default()),
+            daemon_resources: to_value(spec.daemon_resource_requirements.as_ref()),
+            selinux: selinux.enable.unwrap_or(env.openshift),
+            raw_selinux: selinux.enable_raw_selinux_profiles.unwrap_or(true),
+            type_tag: selinux.type_tag.unwrap_or_else(|| "spc_t".into()),
+            log_enricher: enricher.enable_log_enricher.unwrap_or(false) || env.enable_log_enricher,
+            log_enricher_filters: enricher.log_enricher_filters.unwrap_or_default(),
             log_enricher_source,
-            json_enricher: r
-                .bool(&["enricher", "enableJsonEnricher"])?
-                .unwrap_or(false)
+            json_enricher: enricher.enable_json_enricher.unwrap_or(false)
                 || env.enable_json_enricher,
-            json_enricher_filters: r
-                .string(&["enricher", "jsonEnricherFilters"])?
-                .unwrap_or_default(),
+            json_enricher_filters: enricher.json_enricher_filters.unwrap_or_default(),
             json_options,
-            bpf_recorder: r.bool(&["enricher", "enableBpfRecorder"])?.unwrap_or(false)
-                || env.enable_bpf_recorder,
-            static_webhook: r.bool(&["webhook", "staticConfig"])?.unwrap_or(false),
+            bpf_recorder: enricher.enable_bpf_recorder.unwrap_or(false) || env.enable_bpf_recorder,
+            static_webhook: webhook.static_config.unwrap_or(false),
             webhook_options,
-            tolerations: r.list(&["scheduling", "tolerations"])?,
-            affinity: r.get(&["scheduling", "affinity"]).cloned(),
-            priority_class: r
-                .string(&["scheduling", "priorityClassName"])?
+            tolerations: scheduling.tolerations.as_deref().map(to_values),
+            affinity: to_value(scheduling.affinity.as_ref()),
+            priority_class: scheduling
+                .priority_class_name
                 .unwrap_or_else(|| "system-node-critical".into()),
             unknown,
         })
@@ -639,7 +547,7 @@ mod tests {
             .expect_err("rejected");
         assert_eq!(
             e.to_string(),
-            "spec.enricher.enableLogEnricher: want a boolean, got \"yes\""
+            "spec.enricher.enableLogEnricher: invalid type: string \"yes\", expected a boolean"
         );
     }
 
@@ -658,6 +566,22 @@ mod tests {
         assert_eq!(m["enableLogEnricher"]["type"], "boolean");
         assert_eq!(m["allowedSyscalls"]["items"]["type"], "string");
         assert_eq!(m["webhookOptions"]["items"]["required"], json!(["name"]));
-        assert_eq!(m["logEnricherSource"]["enum"][1], "bpf");
+        assert_eq!(
+            m["logEnricherSource"]["enum"],
+            json!(["Auditd", "Bpf", "auditd", "bpf"])
+        );
+        // The same schema as the grouped field: Kubernetes' own Toleration, not an open object.
+        assert_eq!(
+            m["tolerations"]["items"]["properties"]["tolerationSeconds"]["type"],
+            "integer"
+        );
+        assert!(m["affinity"]["properties"]["nodeAffinity"].is_object());
+        for (flat, s) in &m {
+            assert!(
+                !s.to_string()
+                    .contains("x-kubernetes-preserve-unknown-fields"),
+                "{flat} fully typed"
+            );
+        }
     }
 }

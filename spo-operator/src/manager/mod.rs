@@ -39,7 +39,8 @@ pub struct ManagerOptions {
     #[arg(long, env = "SPO_WEBHOOK_CA_FILE")]
     pub webhook_ca_file: Option<std::path::PathBuf>,
     /// Who issues the webhook and metrics serving certificates (`self`: the manager's own
-    /// CA, no cert-manager needed).
+    /// CA, no cert-manager needed; `cert-manager` falls back to `self`, with a Warning Event
+    /// `CertManagerMissing`, while cert-manager's kinds are not installed).
     #[arg(long, env = "SPO_CERT_PROVIDER", value_enum, default_value = "self")]
     pub cert_provider: config::CertProvider,
     /// Serve `/metrics` and `/metrics-spod` here (e.g. `0.0.0.0:9443`); off when unset.

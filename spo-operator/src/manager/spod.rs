@@ -223,6 +223,34 @@ fn pp() -> PatchParams {
     PatchParams::apply(FIELD_MANAGER).force()
 }
 
+/// Event reason when cert-manager mode finds no cert-manager kinds (OP-39).
+pub const CERT_MANAGER_MISSING: &str = "CertManagerMissing";
+
+/// The manager's own CA: ensures the CA and serving-certificate Secrets (an Event when it
+/// issued any), injects the CA into the CRDs' conversion config; the CA bundle (PEM).
+async fn own_ca(
+    ctx: &Ctx,
+    spod: &SecurityProfilesOperatorDaemon,
+    ns: &str,
+) -> Result<String, SpodError> {
+    let (bundle, issued) = super::certs::ensure(&ctx.client, ns)
+        .await
+        .map_err(|e| SpodError::Certs(e.to_string()))?;
+    if !issued.is_empty() {
+        publish(
+            ctx,
+            spod,
+            EventType::Normal,
+            "CertificatesIssued",
+            format!("issued {}", issued.join(", ")),
+        );
+    }
+    if let Err(e) = super::certs::inject_crd_ca(&ctx.client, &bundle).await {
+        tracing::warn!(error = %e, "CA injection into the CRDs");
+    }
+    Ok(bundle)
+}
+
 async fn apply_dynamic(client: &Client, obj: &Value, ns: Option<&str>) -> Result<(), kube::Error> {
     let api_version = obj["apiVersion"].as_str().unwrap_or_default();
     let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
@@ -433,34 +461,45 @@ async fn reconcile(
     let mut env = env_for(&ctx, cfg.selinux).await?;
     match env.cert_provider {
         CertProvider::Self_ => {
-            let (bundle, issued) = super::certs::ensure(&ctx.client, &ns)
-                .await
-                .map_err(|e| SpodError::Certs(e.to_string()))?;
-            if !issued.is_empty() {
-                publish(
-                    &ctx,
-                    &spod,
-                    EventType::Normal,
-                    "CertificatesIssued",
-                    format!("issued {}", issued.join(", ")),
-                );
-            }
-            if let Err(e) = super::certs::inject_crd_ca(&ctx.client, &bundle).await {
-                tracing::warn!(error = %e, "CA injection into the CRDs");
-            }
+            let bundle = own_ca(&ctx, &spod, &ns).await?;
             env.ca_bundle.get_or_insert(bundle);
         }
         CertProvider::CertManager => {
+            let mut missing = false;
             for o in webhook::cert_manager(&env) {
-                if let Err(e) = apply_dynamic(&ctx.client, &o, Some(&ns)).await {
-                    publish(
+                match apply_dynamic(&ctx.client, &o, Some(&ns)).await {
+                    Ok(()) => {}
+                    // OP-39: cert-manager's kinds are not served: its CRDs are absent.
+                    Err(kube::Error::Api(e)) if e.code == 404 => {
+                        missing = true;
+                        break;
+                    }
+                    Err(e) => publish(
                         &ctx,
                         &spod,
                         EventType::Warning,
                         "CannotCreateSPOD",
                         format!("cert-manager objects: {e}"),
-                    );
+                    ),
                 }
+            }
+            if missing {
+                // Webhooks without certificates would refuse every call: fall back to the
+                // manager's own CA (the default provider) and say so.
+                publish(
+                    &ctx,
+                    &spod,
+                    EventType::Warning,
+                    CERT_MANAGER_MISSING,
+                    "cert-manager mode, but cert-manager's kinds (cert-manager.io/v1 Issuer, \
+                     Certificate) are not installed: falling back to the manager's own CA for \
+                     the webhook and metrics certificates; install cert-manager to use it"
+                        .to_string(),
+                );
+                tracing::warn!("cert-manager not installed: using the manager's own CA");
+                env.cert_provider = CertProvider::Self_;
+                let bundle = own_ca(&ctx, &spod, &ns).await?;
+                env.ca_bundle.get_or_insert(bundle);
             }
         }
         CertProvider::Openshift => {}
