@@ -30,6 +30,7 @@ use spo_selinux::Module;
 use super::health::Health;
 use super::nodestatus;
 use crate::api::names::{node_finalizer, profile_id, FINALIZER_IN_USE, LABEL_PROFILE_ID};
+use crate::api::spod::SpodSelinuxOptions;
 use crate::api::{
     InstallState, RawSelinuxProfile, SecurityProfileNodeStatus, SecurityProfilesOperatorDaemon,
     SelinuxProfile,
@@ -139,40 +140,33 @@ impl spo_selinux::ParentResolver for Parents {
     }
 }
 
-fn string_set(v: &serde_json::Value) -> Option<std::collections::BTreeSet<String>> {
-    v.as_array().map(|a| {
-        a.iter()
-            .filter_map(|x| x.as_str().map(str::to_owned))
-            .collect()
-    })
-}
-
 /// The validation and translation options a SPOD asks for (`selinux.md` §2): system
 /// templates from `selinux.options.allowedSystemProfiles` (0.10: `selinuxOptions.…`; default
 /// `["container"]`), and the deny list settings `denied*` / `allowed*` (SE-15..SE-17).
 pub fn options_from_spod(spod: Option<&SecurityProfilesOperatorDaemon>) -> spo_selinux::Options {
     let mut o = spo_selinux::Options::default();
     let Some(spod) = spod else { return o };
-    let other = &spod.spec.other;
-    let grouped = other
-        .get("selinux")
-        .and_then(|s| s.get("options"))
-        .filter(|v| v.is_object());
-    let flat = other.get("selinuxOptions").filter(|v| v.is_object());
-    let Some(opts) = grouped.or(flat) else {
+    let grouped = spod.spec.selinux.as_ref().and_then(|s| s.options.clone());
+    // 0.10's flat `selinuxOptions`, until the manager folds it into `selinux.options`.
+    let flat = || {
+        spod.spec
+            .deprecated
+            .get("selinuxOptions")
+            .and_then(|v| serde_json::from_value::<SpodSelinuxOptions>(v.clone()).ok())
+    };
+    let Some(opts) = grouped.or_else(flat) else {
         return o;
     };
-    if let Some(list) = opts.get("allowedSystemProfiles").and_then(string_set) {
-        o.allowed_system_profiles =
-            spo_selinux::AllowedSystemProfiles::List(list.into_iter().collect());
+    if let Some(list) = opts.allowed_system_profiles {
+        o.allowed_system_profiles = spo_selinux::AllowedSystemProfiles::List(list);
     }
-    let set = |k: &str| opts.get(k).and_then(string_set).unwrap_or_default();
-    o.deny.denied_types = set("deniedTypes");
-    o.deny.denied_classes = set("deniedClasses");
-    o.deny.denied_permissions = set("deniedPermissions");
-    o.deny.allowed_types = set("allowedTypes");
-    o.deny.allowed_classes = set("allowedClasses");
-    o.deny.allowed_permissions = set("allowedPermissions");
+    let set = |v: Option<Vec<String>>| v.unwrap_or_default().into_iter().collect();
+    o.deny.denied_types = set(opts.denied_types);
+    o.deny.denied_classes = set(opts.denied_classes);
+    o.deny.denied_permissions = set(opts.denied_permissions);
+    o.deny.allowed_types = set(opts.allowed_types);
+    o.deny.allowed_classes = set(opts.allowed_classes);
+    o.deny.allowed_permissions = set(opts.allowed_permissions);
     o
 }
 
