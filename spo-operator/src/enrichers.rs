@@ -11,8 +11,10 @@
 //!   `bpf-recorder` sub-command is the node recorder alone (`daemon::recorder_run`), so the
 //!   process holding CAP_BPF is not the one installing profiles (least privilege per process).
 //!
-//! Metrics: the enricher's counters live in the process that runs it (in-process registry),
-//! because each service is its own process and a shared socket would add a second protocol.
+//! Metrics: each service keeps its counters in its own registry and, with `--metrics-socket`,
+//! serves them as OpenMetrics text over HTTP on a unix socket in the volume it shares with the
+//! daemon container (`/var/run/spo-metrics/<service>.sock`); the daemon's `/metrics-spod`
+//! fetches and merges every socket at scrape time ([`crate::metrics::Metrics::encode_spod`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -31,6 +33,7 @@ use spo_recorder::enricher::{
 };
 
 use crate::daemon::recorder::{container_id, PREFIX_TRACE_AVCS, PREFIX_TRACE_LOGS};
+use crate::metrics::Metrics;
 
 /// Container ID → pod identity from a pod store of this node.
 #[derive(Clone)]
@@ -185,6 +188,10 @@ pub struct LogEnricherOptions {
     /// The audit source (default: /var/log/audit/audit.log, else /var/log/syslog; RC-27).
     #[arg(long, env = "SPO_AUDIT_LOG")]
     pub audit_log: Option<PathBuf>,
+    /// Serve this process's counters on this unix socket for the daemon's `/metrics-spod`
+    /// (the DaemonSet: `/var/run/spo-metrics/log-enricher.sock`).
+    #[arg(long, env = "SPO_METRICS_SOCKET")]
+    pub metrics_socket: Option<PathBuf>,
 }
 
 fn audit_source(p: &Option<PathBuf>) -> PathBuf {
@@ -199,12 +206,110 @@ pub async fn run_log_enricher(opts: LogEnricherOptions) -> anyhow::Result<()> {
         .context("connecting to the API server")?;
     let pods = node_pods(client, &opts.node_name).await?;
     let path = audit_source(&opts.audit_log);
-    let _e = spawn_log_source(&path, &opts.node_name, pods, true, None)?;
+    let metrics = Arc::new(Metrics::new().with_collect_dir(None));
+    let enricher = spawn_log_source(
+        &path,
+        &opts.node_name,
+        pods,
+        true,
+        Some(metrics.enricher_metrics()),
+    )?;
+    let socket = match &opts.metrics_socket {
+        Some(sock) => {
+            // The line counters are brought up to date when they are read.
+            let seen = Arc::new(Mutex::new(spo_recorder::enricher::EnricherStats::default()));
+            let m = metrics.clone();
+            let render: crate::metrics_server::Render = Arc::new(move |p: &str| {
+                if p != "/metrics" {
+                    return None;
+                }
+                if let (Ok(e), Ok(mut before)) = (enricher.lock(), seen.lock()) {
+                    let now = e.stats();
+                    m.enricher_stats("log-enricher", &before, &now);
+                    *before = now;
+                }
+                Some(m.encode())
+            });
+            Some(serve_metrics(sock, render)?)
+        }
+        None => None,
+    };
     tracing::info!(source = %path.display(), "log enricher started");
-    tokio::signal::ctrl_c()
+    let r = until_stopped().await;
+    remove_socket(socket.as_deref());
+    r
+}
+
+/// Serves `render` on `sock` (see [`crate::metrics_server::serve_unix`]); returns the path to
+/// remove on exit.
+fn serve_metrics(sock: &Path, render: crate::metrics_server::Render) -> anyhow::Result<PathBuf> {
+    crate::metrics_server::serve_unix(sock, render)
+        .with_context(|| format!("serving metrics on {}", sock.display()))?;
+    tracing::info!(socket = %sock.display(), "metrics served");
+    Ok(sock.to_path_buf())
+}
+
+fn remove_socket(sock: Option<&Path>) {
+    if let Some(s) = sock {
+        let _ = std::fs::remove_file(s);
+    }
+}
+
+/// Waits for SIGTERM (the kubelet stopping the container) or SIGINT.
+async fn until_stopped() -> anyhow::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("installing the SIGTERM handler")?;
+    tokio::select! {
+        _ = term.recv() => Ok(()),
+        r = tokio::signal::ctrl_c() => r.context("waiting for a signal"),
+    }
+}
+
+/// Flags of `spo-operator bpf-recorder` (SPOD `enableBpfRecorder`): the daemon's flags for the
+/// node recorder, and the metrics socket.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BpfRecorderOptions {
+    /// The node recorder's options (as `spo-operator daemon`).
+    #[command(flatten)]
+    pub daemon: crate::daemon::DaemonOptions,
+    /// Serve this process's counters on this unix socket for the daemon's `/metrics-spod`
+    /// (the DaemonSet: `/var/run/spo-metrics/bpf-recorder.sock`).
+    #[arg(long, env = "SPO_METRICS_SOCKET")]
+    pub metrics_socket: Option<PathBuf>,
+}
+
+/// `spo-operator bpf-recorder`: the node recorder alone, without the profile installers (the
+/// process holding CAP_BPF is not the one writing into the kubelet directory); its counters
+/// (`seccomp_profile_bpf_total`, `bpf_recorder_events_total`) on `--metrics-socket`.
+pub async fn run_bpf_recorder(opts: BpfRecorderOptions) -> anyhow::Result<()> {
+    let client = Client::try_default()
         .await
-        .context("waiting for a signal")?;
-    Ok(())
+        .context("connecting to the API server")?;
+    let reporter = kube::runtime::events::Reporter {
+        controller: "spo-recorder".into(),
+        instance: Some(opts.daemon.node_name.clone()),
+    };
+    let events = kube::runtime::events::Recorder::new(client.clone(), reporter);
+    let metrics = Arc::new(Metrics::new().with_collect_dir(None));
+    let socket = match &opts.metrics_socket {
+        Some(sock) => {
+            let m = metrics.clone();
+            let render: crate::metrics_server::Render =
+                Arc::new(move |p: &str| (p == "/metrics").then(|| m.encode()));
+            Some(serve_metrics(sock, render)?)
+        }
+        None => None,
+    };
+    let r = crate::daemon::recorder_run::run(
+        client,
+        opts.daemon,
+        events,
+        crate::daemon::health::Health::default(),
+        metrics,
+    )
+    .await;
+    remove_socket(socket.as_deref());
+    r
 }
 
 /// Flags of `spo-operator json-enricher` (SPOD `enableJsonEnricher`, §7).
@@ -219,6 +324,10 @@ pub struct JsonEnricherOptions {
     /// Seconds a PID's bucket is kept before it is emitted (`auditLogIntervalSeconds`).
     #[arg(long, default_value_t = 60)]
     pub interval: u64,
+    /// Serve this process's counters on this unix socket for the daemon's `/metrics-spod`
+    /// (the DaemonSet: `/var/run/spo-metrics/json-enricher.sock`).
+    #[arg(long, env = "SPO_METRICS_SOCKET")]
+    pub metrics_socket: Option<PathBuf>,
 }
 
 /// `spo-operator json-enricher`: one JSON line per PID and interval on stdout (RC-41).
@@ -237,18 +346,56 @@ pub async fn run_json_enricher(opts: JsonEnricherOptions) -> anyhow::Result<()> 
     let mut j = JsonEnricher::new(jo, PodResolver::new(pods));
     let mut tailer = Tailer::open(&path, TailOptions::new(&path))
         .with_context(|| format!("opening {}", path.display()))?;
-    tracing::info!(source = %path.display(), "json enricher started");
-    tokio::task::spawn_blocking(move || loop {
-        let n = tailer
-            .poll(&mut |line| j.process_line(line, Instant::now()))
-            .unwrap_or(0);
-        j.flush_due(Instant::now(), &mut |l| println!("{l}"));
-        if n == 0 {
-            std::thread::sleep(Duration::from_millis(200));
+    let metrics = Arc::new(Metrics::new().with_collect_dir(None));
+    let socket = match &opts.metrics_socket {
+        Some(sock) => {
+            let m = metrics.clone();
+            let render: crate::metrics_server::Render =
+                Arc::new(move |p: &str| (p == "/metrics").then(|| m.encode()));
+            Some(serve_metrics(sock, render)?)
         }
-    })
-    .await
-    .context("json enricher thread")
+        None => None,
+    };
+    tracing::info!(source = %path.display(), "json enricher started");
+    let work = tokio::task::spawn_blocking(move || {
+        let mut seen = spo_recorder::enricher::json::JsonStats::default();
+        loop {
+            let n = tailer
+                .poll(&mut |line| j.process_line(line, Instant::now()))
+                .unwrap_or(0);
+            j.flush_due(Instant::now(), &mut |l| println!("{l}"));
+            let now = j.stats();
+            json_stats(&metrics, &seen, &now);
+            seen = now;
+            if n == 0 {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+    });
+    let r = tokio::select! {
+        r = work => r.context("json enricher thread"),
+        r = until_stopped() => r,
+    };
+    remove_socket(socket.as_deref());
+    r
+}
+
+/// Adds the growth of a JSON enricher's counters since `before` to
+/// `enricher_events_total{enricher="json-enricher"}`.
+fn json_stats(
+    m: &Metrics,
+    before: &spo_recorder::enricher::json::JsonStats,
+    now: &spo_recorder::enricher::json::JsonStats,
+) {
+    for (event, b, n) in [
+        ("seccomp", before.seccomp, now.seccomp),
+        ("emitted", before.emitted, now.emitted),
+        ("no_process", before.no_process, now.no_process),
+        ("filtered", before.filtered, now.filtered),
+        ("unknown_syscall", before.unknown_syscall, now.unknown_syscall),
+    ] {
+        m.enricher_event("json-enricher", event, n.saturating_sub(b));
+    }
 }
 
 #[cfg(test)]
