@@ -392,7 +392,11 @@ fn json_stats(
         ("emitted", before.emitted, now.emitted),
         ("no_process", before.no_process, now.no_process),
         ("filtered", before.filtered, now.filtered),
-        ("unknown_syscall", before.unknown_syscall, now.unknown_syscall),
+        (
+            "unknown_syscall",
+            before.unknown_syscall,
+            now.unknown_syscall,
+        ),
     ] {
         m.enricher_event("json-enricher", event, n.saturating_sub(b));
     }
