@@ -141,6 +141,17 @@ pub fn spawn_log_source(
         node: node.to_string(),
         ..EnricherOptions::default()
     };
+    spawn_log_source_with(path, opts, pods, print, metrics)
+}
+
+/// [`spawn_log_source`] with the enricher's options (filters, backlog, …) given.
+pub fn spawn_log_source_with(
+    path: &Path,
+    opts: EnricherOptions,
+    pods: Store<Pod>,
+    print: bool,
+    metrics: Option<spo_recorder::enricher::EnricherMetrics>,
+) -> anyhow::Result<SharedEnricher> {
     let enricher = Arc::new(Mutex::new(Enricher::new(
         opts,
         PodResolver::new(pods),
@@ -192,6 +203,13 @@ pub struct LogEnricherOptions {
     /// (the DaemonSet: `/var/run/spo-metrics/log-enricher.sock`).
     #[arg(long, env = "SPO_METRICS_SOCKET")]
     pub metrics_socket: Option<PathBuf>,
+    /// SPOD `logEnricherSource`: `auditd` reads the audit log; `bpf` (RC-35) is not
+    /// implemented and falls back to the audit log with a warning.
+    #[arg(long, default_value = "auditd", value_parser = ["auditd", "bpf"])]
+    pub enricher_log_source: String,
+    /// SPOD `logEnricherFilters`: JSON filter rules on the enriched records.
+    #[arg(long)]
+    pub enricher_filters_json: Option<String>,
 }
 
 fn audit_source(p: &Option<PathBuf>) -> PathBuf {
@@ -206,14 +224,21 @@ pub async fn run_log_enricher(opts: LogEnricherOptions) -> anyhow::Result<()> {
         .context("connecting to the API server")?;
     let pods = node_pods(client, &opts.node_name).await?;
     let path = audit_source(&opts.audit_log);
+    if opts.enricher_log_source == "bpf" {
+        tracing::warn!("logEnricherSource Bpf is not implemented (RC-35): reading the audit log");
+    }
+    let filters = match opts.enricher_filters_json.as_deref().map(str::trim) {
+        Some(j) if !j.is_empty() => spo_recorder::enricher::filter::Filters::parse(j)
+            .with_context(|| format!("--enricher-filters-json {j:?}"))?,
+        _ => Default::default(),
+    };
+    let eo = EnricherOptions {
+        node: opts.node_name.clone(),
+        filters,
+        ..EnricherOptions::default()
+    };
     let metrics = Arc::new(Metrics::new().with_collect_dir(None));
-    let enricher = spawn_log_source(
-        &path,
-        &opts.node_name,
-        pods,
-        true,
-        Some(metrics.enricher_metrics()),
-    )?;
+    let enricher = spawn_log_source_with(&path, eo, pods, true, Some(metrics.enricher_metrics()))?;
     let socket = match &opts.metrics_socket {
         Some(sock) => {
             // The line counters are brought up to date when they are read.
@@ -322,8 +347,23 @@ pub struct JsonEnricherOptions {
     #[arg(long, env = "SPO_AUDIT_LOG")]
     pub audit_log: Option<PathBuf>,
     /// Seconds a PID's bucket is kept before it is emitted (`auditLogIntervalSeconds`).
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, alias = "audit-log-interval-seconds", default_value_t = 60)]
     pub interval: u64,
+    /// SPOD `jsonEnricherFilters`: JSON filter rules on the emitted objects.
+    #[arg(long)]
+    pub enricher_filters_json: Option<String>,
+    /// `auditLogPath`: write the JSON lines to this file (rotated) instead of stdout.
+    #[arg(long)]
+    pub audit_log_path: Option<PathBuf>,
+    /// `auditLogMaxSize` (MB before rotation, 0: 100).
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    pub audit_log_maxsize: i64,
+    /// `auditLogMaxBackups` (0: all).
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    pub audit_log_maxbackup: i64,
+    /// `auditLogMaxAge` (days, 0: no limit).
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    pub audit_log_maxage: i64,
     /// Serve this process's counters on this unix socket for the daemon's `/metrics-spod`
     /// (the DaemonSet: `/var/run/spo-metrics/json-enricher.sock`).
     #[arg(long, env = "SPO_METRICS_SOCKET")]
@@ -338,9 +378,22 @@ pub async fn run_json_enricher(opts: JsonEnricherOptions) -> anyhow::Result<()> 
         .context("connecting to the API server")?;
     let pods = node_pods(client, &opts.node_name).await?;
     let path = audit_source(&opts.audit_log);
+    let filters = match opts.enricher_filters_json.as_deref().map(str::trim) {
+        Some(j) if !j.is_empty() => spo_recorder::enricher::filter::Filters::parse(j)
+            .with_context(|| format!("--enricher-filters-json {j:?}"))?,
+        _ => Default::default(),
+    };
+    let rotate = spo_recorder::enricher::json::rotate::RotateOptions::from_raw(
+        opts.audit_log_maxsize,
+        opts.audit_log_maxbackup,
+        opts.audit_log_maxage,
+    )?;
+    let mut output =
+        spo_recorder::enricher::json::JsonOutput::open(opts.audit_log_path.as_deref(), rotate)?;
     let jo = J {
         node: opts.node_name.clone(),
         interval: Duration::from_secs(opts.interval),
+        filters,
         ..J::default()
     };
     let mut j = JsonEnricher::new(jo, PodResolver::new(pods));
@@ -363,7 +416,11 @@ pub async fn run_json_enricher(opts: JsonEnricherOptions) -> anyhow::Result<()> 
             let n = tailer
                 .poll(&mut |line| j.process_line(line, Instant::now()))
                 .unwrap_or(0);
-            j.flush_due(Instant::now(), &mut |l| println!("{l}"));
+            j.flush_due(Instant::now(), &mut |l| {
+                if let Err(e) = output.write_line(l) {
+                    tracing::warn!(error = %e, "writing a JSON line");
+                }
+            });
             let now = j.stats();
             json_stats(&metrics, &seen, &now);
             seen = now;
@@ -405,6 +462,68 @@ fn json_stats(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(clap::Parser)]
+    struct Log {
+        #[command(flatten)]
+        o: LogEnricherOptions,
+    }
+
+    #[derive(clap::Parser)]
+    struct Json {
+        #[command(flatten)]
+        o: JsonEnricherOptions,
+    }
+
+    #[derive(clap::Parser)]
+    struct Bpf {
+        #[command(flatten)]
+        o: BpfRecorderOptions,
+    }
+
+    // covers: OP-12 (the args the manager's DaemonSet passes — tests/golden/manager — are
+    // accepted by the sub-commands, including the metrics socket)
+    #[test]
+    fn op_12_daemonset_args_parse() {
+        use clap::Parser as _;
+        let l = Log::try_parse_from([
+            "log-enricher",
+            "--node-name=n1",
+            r#"--enricher-filters-json=[{"level":"Metadata","matchKeys":["version"]}]"#,
+            "--enricher-log-source=bpf",
+            "--metrics-socket=/var/run/spo-metrics/log-enricher.sock",
+        ])
+        .expect("log-enricher args");
+        assert_eq!(l.o.enricher_log_source, "bpf");
+        assert_eq!(
+            l.o.metrics_socket.as_deref(),
+            Some(Path::new("/var/run/spo-metrics/log-enricher.sock"))
+        );
+        let j = Json::try_parse_from([
+            "json-enricher",
+            "--node-name=n1",
+            "--enricher-filters-json=[]",
+            "--audit-log-interval-seconds=30",
+            "--audit-log-path=/var/log/spo/audit.log",
+            "--audit-log-maxsize=10",
+            "--audit-log-maxbackup=3",
+            "--audit-log-maxage=7",
+            "--metrics-socket=/var/run/spo-metrics/json-enricher.sock",
+        ])
+        .expect("json-enricher args");
+        assert_eq!(
+            (j.o.interval, j.o.audit_log_maxsize, j.o.audit_log_maxbackup),
+            (30, 10, 3)
+        );
+        let b = Bpf::try_parse_from([
+            "bpf-recorder",
+            "--node-name=n1",
+            "--metrics-socket=/var/run/spo-metrics/bpf-recorder.sock",
+        ])
+        .expect("bpf-recorder args");
+        assert_eq!(b.o.daemon.node_name, "n1");
+        assert!(Log::try_parse_from(["x", "--node-name=n", "--enricher-log-source=x"]).is_err());
+    }
 
     // covers: RC-45 (memory optimisation: only labelled pods), weak point 11 (one watch)
     #[test]
