@@ -11,8 +11,10 @@
 //!   `bpf-recorder` sub-command is the node recorder alone (`daemon::recorder_run`), so the
 //!   process holding CAP_BPF is not the one installing profiles (least privilege per process).
 //!
-//! Metrics: the enricher's counters live in the process that runs it (in-process registry),
-//! because each service is its own process and a shared socket would add a second protocol.
+//! Metrics: each service keeps its counters in its own registry and, with `--metrics-socket`,
+//! serves them as OpenMetrics text over HTTP on a unix socket in the volume it shares with the
+//! daemon container (`/var/run/spo-metrics/<service>.sock`); the daemon's `/metrics-spod`
+//! fetches and merges every socket at scrape time ([`crate::metrics::Metrics::encode_spod`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -31,6 +33,7 @@ use spo_recorder::enricher::{
 };
 
 use crate::daemon::recorder::{container_id, PREFIX_TRACE_AVCS, PREFIX_TRACE_LOGS};
+use crate::metrics::Metrics;
 
 /// Container ID → pod identity from a pod store of this node.
 #[derive(Clone)]
@@ -135,6 +138,17 @@ pub fn spawn_log_source(
     metrics: Option<spo_recorder::enricher::EnricherMetrics>,
 ) -> anyhow::Result<SharedEnricher> {
     let opts = EnricherOptions::default().with_node(node.to_string());
+    spawn_log_source_with(path, opts, pods, print, metrics)
+}
+
+/// [`spawn_log_source`] with the enricher's options (filters, backlog, …) given.
+pub fn spawn_log_source_with(
+    path: &Path,
+    opts: EnricherOptions,
+    pods: Store<Pod>,
+    print: bool,
+    metrics: Option<spo_recorder::enricher::EnricherMetrics>,
+) -> anyhow::Result<SharedEnricher> {
     let enricher = Arc::new(Mutex::new(Enricher::new(
         opts,
         PodResolver::new(pods),
@@ -182,6 +196,17 @@ pub struct LogEnricherOptions {
     /// The audit source (default: /var/log/audit/audit.log, else /var/log/syslog; RC-27).
     #[arg(long, env = "SPO_AUDIT_LOG")]
     pub audit_log: Option<PathBuf>,
+    /// Serve this process's counters on this unix socket for the daemon's `/metrics-spod`
+    /// (the DaemonSet: `/var/run/spo-metrics/log-enricher.sock`).
+    #[arg(long, env = "SPO_METRICS_SOCKET")]
+    pub metrics_socket: Option<PathBuf>,
+    /// SPOD `logEnricherSource`: `auditd` reads the audit log; `bpf` (RC-35) is not
+    /// implemented and falls back to the audit log with a warning.
+    #[arg(long, default_value = "auditd", value_parser = ["auditd", "bpf"])]
+    pub enricher_log_source: String,
+    /// SPOD `logEnricherFilters`: JSON filter rules on the enriched records.
+    #[arg(long)]
+    pub enricher_filters_json: Option<String>,
 }
 
 fn audit_source(p: &Option<PathBuf>) -> PathBuf {
@@ -196,12 +221,115 @@ pub async fn run_log_enricher(opts: LogEnricherOptions) -> anyhow::Result<()> {
         .context("connecting to the API server")?;
     let pods = node_pods(client, &opts.node_name).await?;
     let path = audit_source(&opts.audit_log);
-    let _e = spawn_log_source(&path, &opts.node_name, pods, true, None)?;
+    if opts.enricher_log_source == "bpf" {
+        tracing::warn!("logEnricherSource Bpf is not implemented (RC-35): reading the audit log");
+    }
+    let filters = match opts.enricher_filters_json.as_deref().map(str::trim) {
+        Some(j) if !j.is_empty() => spo_recorder::enricher::filter::Filters::parse(j)
+            .with_context(|| format!("--enricher-filters-json {j:?}"))?,
+        _ => Default::default(),
+    };
+    let eo = EnricherOptions::default()
+        .with_node(opts.node_name.clone())
+        .with_filters(filters);
+    let metrics = Arc::new(Metrics::new().with_collect_dir(None));
+    let enricher = spawn_log_source_with(&path, eo, pods, true, Some(metrics.enricher_metrics()))?;
+    let socket = match &opts.metrics_socket {
+        Some(sock) => {
+            // The line counters are brought up to date when they are read.
+            let seen = Arc::new(Mutex::new(spo_recorder::enricher::EnricherStats::default()));
+            let m = metrics.clone();
+            let render: crate::metrics_server::Render = Arc::new(move |p: &str| {
+                if p != "/metrics" {
+                    return None;
+                }
+                if let (Ok(e), Ok(mut before)) = (enricher.lock(), seen.lock()) {
+                    let now = e.stats();
+                    m.enricher_stats("log-enricher", &before, &now);
+                    *before = now;
+                }
+                Some(m.encode())
+            });
+            Some(serve_metrics(sock, render)?)
+        }
+        None => None,
+    };
     tracing::info!(source = %path.display(), "log enricher started");
-    tokio::signal::ctrl_c()
+    let r = until_stopped().await;
+    remove_socket(socket.as_deref());
+    r
+}
+
+/// Serves `render` on `sock` (see [`crate::metrics_server::serve_unix`]); returns the path to
+/// remove on exit.
+fn serve_metrics(sock: &Path, render: crate::metrics_server::Render) -> anyhow::Result<PathBuf> {
+    crate::metrics_server::serve_unix(sock, render)
+        .with_context(|| format!("serving metrics on {}", sock.display()))?;
+    tracing::info!(socket = %sock.display(), "metrics served");
+    Ok(sock.to_path_buf())
+}
+
+fn remove_socket(sock: Option<&Path>) {
+    if let Some(s) = sock {
+        let _ = std::fs::remove_file(s);
+    }
+}
+
+/// Waits for SIGTERM (the kubelet stopping the container) or SIGINT.
+async fn until_stopped() -> anyhow::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("installing the SIGTERM handler")?;
+    tokio::select! {
+        _ = term.recv() => Ok(()),
+        r = tokio::signal::ctrl_c() => r.context("waiting for a signal"),
+    }
+}
+
+/// Flags of `spo-operator bpf-recorder` (SPOD `enableBpfRecorder`): the daemon's flags for the
+/// node recorder, and the metrics socket.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BpfRecorderOptions {
+    /// The node recorder's options (as `spo-operator daemon`).
+    #[command(flatten)]
+    pub daemon: crate::daemon::DaemonOptions,
+    /// Serve this process's counters on this unix socket for the daemon's `/metrics-spod`
+    /// (the DaemonSet: `/var/run/spo-metrics/bpf-recorder.sock`).
+    #[arg(long, env = "SPO_METRICS_SOCKET")]
+    pub metrics_socket: Option<PathBuf>,
+}
+
+/// `spo-operator bpf-recorder`: the node recorder alone, without the profile installers (the
+/// process holding CAP_BPF is not the one writing into the kubelet directory); its counters
+/// (`seccomp_profile_bpf_total`, `bpf_recorder_events_total`) on `--metrics-socket`.
+pub async fn run_bpf_recorder(opts: BpfRecorderOptions) -> anyhow::Result<()> {
+    let client = Client::try_default()
         .await
-        .context("waiting for a signal")?;
-    Ok(())
+        .context("connecting to the API server")?;
+    let reporter = kube::runtime::events::Reporter {
+        controller: "spo-recorder".into(),
+        instance: Some(opts.daemon.node_name.clone()),
+    };
+    let events = kube::runtime::events::Recorder::new(client.clone(), reporter);
+    let metrics = Arc::new(Metrics::new().with_collect_dir(None));
+    let socket = match &opts.metrics_socket {
+        Some(sock) => {
+            let m = metrics.clone();
+            let render: crate::metrics_server::Render =
+                Arc::new(move |p: &str| (p == "/metrics").then(|| m.encode()));
+            Some(serve_metrics(sock, render)?)
+        }
+        None => None,
+    };
+    let r = crate::daemon::recorder_run::run(
+        client,
+        opts.daemon,
+        events,
+        crate::daemon::health::Health::default(),
+        metrics,
+    )
+    .await;
+    remove_socket(socket.as_deref());
+    r
 }
 
 /// Flags of `spo-operator json-enricher` (SPOD `enableJsonEnricher`, §7).
@@ -214,8 +342,27 @@ pub struct JsonEnricherOptions {
     #[arg(long, env = "SPO_AUDIT_LOG")]
     pub audit_log: Option<PathBuf>,
     /// Seconds a PID's bucket is kept before it is emitted (`auditLogIntervalSeconds`).
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, alias = "audit-log-interval-seconds", default_value_t = 60)]
     pub interval: u64,
+    /// SPOD `jsonEnricherFilters`: JSON filter rules on the emitted objects.
+    #[arg(long)]
+    pub enricher_filters_json: Option<String>,
+    /// `auditLogPath`: write the JSON lines to this file (rotated) instead of stdout.
+    #[arg(long)]
+    pub audit_log_path: Option<PathBuf>,
+    /// `auditLogMaxSize` (MB before rotation, 0: 100).
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    pub audit_log_maxsize: i64,
+    /// `auditLogMaxBackups` (0: all).
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    pub audit_log_maxbackup: i64,
+    /// `auditLogMaxAge` (days, 0: no limit).
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    pub audit_log_maxage: i64,
+    /// Serve this process's counters on this unix socket for the daemon's `/metrics-spod`
+    /// (the DaemonSet: `/var/run/spo-metrics/json-enricher.sock`).
+    #[arg(long, env = "SPO_METRICS_SOCKET")]
+    pub metrics_socket: Option<PathBuf>,
 }
 
 /// `spo-operator json-enricher`: one JSON line per PID and interval on stdout (RC-41).
@@ -226,29 +373,150 @@ pub async fn run_json_enricher(opts: JsonEnricherOptions) -> anyhow::Result<()> 
         .context("connecting to the API server")?;
     let pods = node_pods(client, &opts.node_name).await?;
     let path = audit_source(&opts.audit_log);
+    let filters = match opts.enricher_filters_json.as_deref().map(str::trim) {
+        Some(j) if !j.is_empty() => spo_recorder::enricher::filter::Filters::parse(j)
+            .with_context(|| format!("--enricher-filters-json {j:?}"))?,
+        _ => Default::default(),
+    };
+    let rotate = spo_recorder::enricher::json::rotate::RotateOptions::from_raw(
+        opts.audit_log_maxsize,
+        opts.audit_log_maxbackup,
+        opts.audit_log_maxage,
+    )?;
+    let mut output =
+        spo_recorder::enricher::json::JsonOutput::open(opts.audit_log_path.as_deref(), rotate)?;
     let jo = J::default()
         .with_node(opts.node_name.clone())
-        .with_interval(Duration::from_secs(opts.interval));
+        .with_interval(Duration::from_secs(opts.interval))
+        .with_filters(filters);
     let mut j = JsonEnricher::new(jo, PodResolver::new(pods));
     let mut tailer = Tailer::open(&path, TailOptions::new(&path))
         .with_context(|| format!("opening {}", path.display()))?;
-    tracing::info!(source = %path.display(), "json enricher started");
-    tokio::task::spawn_blocking(move || loop {
-        let n = tailer
-            .poll(&mut |line| j.process_line(line, Instant::now()))
-            .unwrap_or(0);
-        j.flush_due(Instant::now(), &mut |l| println!("{l}"));
-        if n == 0 {
-            std::thread::sleep(Duration::from_millis(200));
+    let metrics = Arc::new(Metrics::new().with_collect_dir(None));
+    let socket = match &opts.metrics_socket {
+        Some(sock) => {
+            let m = metrics.clone();
+            let render: crate::metrics_server::Render =
+                Arc::new(move |p: &str| (p == "/metrics").then(|| m.encode()));
+            Some(serve_metrics(sock, render)?)
         }
-    })
-    .await
-    .context("json enricher thread")
+        None => None,
+    };
+    tracing::info!(source = %path.display(), "json enricher started");
+    let work = tokio::task::spawn_blocking(move || {
+        let mut seen = spo_recorder::enricher::json::JsonStats::default();
+        loop {
+            let n = tailer
+                .poll(&mut |line| j.process_line(line, Instant::now()))
+                .unwrap_or(0);
+            j.flush_due(Instant::now(), &mut |l| {
+                if let Err(e) = output.write_line(l) {
+                    tracing::warn!(error = %e, "writing a JSON line");
+                }
+            });
+            let now = j.stats();
+            json_stats(&metrics, &seen, &now);
+            seen = now;
+            if n == 0 {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+    });
+    let r = tokio::select! {
+        r = work => r.context("json enricher thread"),
+        r = until_stopped() => r,
+    };
+    remove_socket(socket.as_deref());
+    r
+}
+
+/// Adds the growth of a JSON enricher's counters since `before` to
+/// `enricher_events_total{enricher="json-enricher"}`.
+fn json_stats(
+    m: &Metrics,
+    before: &spo_recorder::enricher::json::JsonStats,
+    now: &spo_recorder::enricher::json::JsonStats,
+) {
+    for (event, b, n) in [
+        ("seccomp", before.seccomp, now.seccomp),
+        ("emitted", before.emitted, now.emitted),
+        ("no_process", before.no_process, now.no_process),
+        ("filtered", before.filtered, now.filtered),
+        (
+            "unknown_syscall",
+            before.unknown_syscall,
+            now.unknown_syscall,
+        ),
+    ] {
+        m.enricher_event("json-enricher", event, n.saturating_sub(b));
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(clap::Parser)]
+    struct Log {
+        #[command(flatten)]
+        o: LogEnricherOptions,
+    }
+
+    #[derive(clap::Parser)]
+    struct Json {
+        #[command(flatten)]
+        o: JsonEnricherOptions,
+    }
+
+    #[derive(clap::Parser)]
+    struct Bpf {
+        #[command(flatten)]
+        o: BpfRecorderOptions,
+    }
+
+    // covers: OP-12 (the args the manager's DaemonSet passes — tests/golden/manager — are
+    // accepted by the sub-commands, including the metrics socket)
+    #[test]
+    fn op_12_daemonset_args_parse() {
+        use clap::Parser as _;
+        let l = Log::try_parse_from([
+            "log-enricher",
+            "--node-name=n1",
+            r#"--enricher-filters-json=[{"level":"Metadata","matchKeys":["version"]}]"#,
+            "--enricher-log-source=bpf",
+            "--metrics-socket=/var/run/spo-metrics/log-enricher.sock",
+        ])
+        .expect("log-enricher args");
+        assert_eq!(l.o.enricher_log_source, "bpf");
+        assert_eq!(
+            l.o.metrics_socket.as_deref(),
+            Some(Path::new("/var/run/spo-metrics/log-enricher.sock"))
+        );
+        let j = Json::try_parse_from([
+            "json-enricher",
+            "--node-name=n1",
+            "--enricher-filters-json=[]",
+            "--audit-log-interval-seconds=30",
+            "--audit-log-path=/var/log/spo/audit.log",
+            "--audit-log-maxsize=10",
+            "--audit-log-maxbackup=3",
+            "--audit-log-maxage=7",
+            "--metrics-socket=/var/run/spo-metrics/json-enricher.sock",
+        ])
+        .expect("json-enricher args");
+        assert_eq!(
+            (j.o.interval, j.o.audit_log_maxsize, j.o.audit_log_maxbackup),
+            (30, 10, 3)
+        );
+        let b = Bpf::try_parse_from([
+            "bpf-recorder",
+            "--node-name=n1",
+            "--metrics-socket=/var/run/spo-metrics/bpf-recorder.sock",
+        ])
+        .expect("bpf-recorder args");
+        assert_eq!(b.o.daemon.node_name, "n1");
+        assert!(Log::try_parse_from(["x", "--node-name=n", "--enricher-log-source=x"]).is_err());
+    }
 
     // covers: RC-45 (memory optimisation: only labelled pods), weak point 11 (one watch)
     #[test]

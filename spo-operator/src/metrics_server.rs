@@ -313,6 +313,139 @@ pub async fn serve(
     }
 }
 
+/// Errors of fetching a metrics source over its unix socket.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// Connecting, writing or reading failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The socket.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The HTTP exchange failed.
+    #[error("{path}: {message}")]
+    Http {
+        /// The socket.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// No answer within the timeout.
+    #[error("{path}: no answer within {timeout:?}")]
+    Timeout {
+        /// The socket.
+        path: PathBuf,
+        /// The limit.
+        timeout: Duration,
+    },
+}
+
+/// Largest exposition accepted from one source.
+pub const MAX_SOURCE_BYTES: usize = 16 << 20;
+
+/// GET `/metrics` over the unix socket `path` (a standalone enricher's, see [`serve_unix`]);
+/// the whole exchange is bounded by `timeout`.
+pub async fn fetch_unix(path: &std::path::Path, timeout: Duration) -> Result<String, FetchError> {
+    match tokio::time::timeout(timeout, fetch_unix_inner(path)).await {
+        Ok(r) => r,
+        Err(_) => Err(FetchError::Timeout {
+            path: path.to_path_buf(),
+            timeout,
+        }),
+    }
+}
+
+async fn fetch_unix_inner(path: &std::path::Path) -> Result<String, FetchError> {
+    use http_body_util::BodyExt as _;
+    let http = |message: String| FetchError::Http {
+        path: path.to_path_buf(),
+        message,
+    };
+    let stream = tokio::net::UnixStream::connect(path)
+        .await
+        .map_err(|source| FetchError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| http(e.to_string()))?;
+    let driver = tokio::spawn(conn);
+    let req = Request::get("/metrics")
+        .header(hyper::header::HOST, "localhost")
+        .body(http_body_util::Empty::<Bytes>::new())
+        .map_err(|e| http(e.to_string()))?;
+    let resp = send
+        .send_request(req)
+        .await
+        .map_err(|e| http(e.to_string()))?;
+    if !resp.status().is_success() {
+        driver.abort();
+        return Err(http(format!("HTTP {}", resp.status())));
+    }
+    let body = http_body_util::Limited::new(resp.into_body(), MAX_SOURCE_BYTES)
+        .collect()
+        .await
+        .map_err(|e| http(e.to_string()))?
+        .to_bytes();
+    driver.abort();
+    String::from_utf8(body.to_vec()).map_err(|e| http(format!("not UTF-8: {e}")))
+}
+
+/// Serves `render("/metrics")` as HTTP/1.1 on the unix socket `path` (a standalone
+/// enricher's registry for the daemon's `/metrics-spod`; `curl --unix-socket` reads it too).
+/// A stale socket file is replaced; the socket is made `0660` and given the group of its
+/// directory (the pod's `fsGroup` on an emptyDir), so a non-root daemon container of the same
+/// pod can connect. Returns the accept loop's task.
+pub fn serve_unix(
+    path: &std::path::Path,
+    render: Render,
+) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _, PermissionsExt as _};
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket()) {
+        std::fs::remove_file(path)?;
+    }
+    let listener = tokio::net::UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
+    if let Some(gid) = path
+        .parent()
+        .and_then(|d| std::fs::metadata(d).ok())
+        .map(|m| m.gid())
+    {
+        if let Err(e) = std::os::unix::fs::chown(path, None, Some(gid)) {
+            tracing::debug!(error = %e, socket = %path.display(), "metrics socket group");
+        }
+    }
+    Ok(tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let render = render.clone();
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                    let render = render.clone();
+                    async move {
+                        let resp = match render(req.uri().path()) {
+                            Some(body) => respond(200, body),
+                            None => respond(404, "not found\n".into()),
+                        };
+                        Ok::<_, Infallible>(resp)
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -321,10 +321,28 @@ fn json_enricher_options_and_exec_webhooks() {
             "--audit-log-path=/var/log/spo/audit.log",
             "--audit-log-maxsize=10",
             "--audit-log-maxbackup=3",
-            "--audit-log-maxage=7"
+            "--audit-log-maxage=7",
+            "--metrics-socket=/var/run/spo-metrics/json-enricher.sock"
         ],
         "OP-12"
     );
+    // operator.md §7: the enricher's counters reach the daemon over a socket in a shared
+    // emptyDir, mounted read-only in the daemon container.
+    let vols = d.daemonset["spec"]["template"]["spec"]["volumes"]
+        .as_array()
+        .expect("volumes");
+    assert!(vols
+        .iter()
+        .any(|v| v["name"] == "spo-metrics-volume" && v["emptyDir"].is_object()));
+    let daemon = container(&d.daemonset, "security-profiles-operator").expect("daemon");
+    let shared = |c: &Value| {
+        c["volumeMounts"]
+            .as_array()
+            .expect("mounts")
+            .iter()
+            .any(|m| m["name"] == "spo-metrics-volume" && m["mountPath"] == "/var/run/spo-metrics")
+    };
+    assert!(shared(daemon) && shared(je), "{daemon}\n{je}");
     let hooks = d.webhook[2]["webhooks"].as_array().expect("hooks");
     let ignore: Vec<&str> = hooks
         .iter()

@@ -45,7 +45,7 @@ enum Cmd {
     /// Prints the version.
     Version,
     /// The node recorder alone: eBPF recording of annotated containers (recording.md §3, §6).
-    BpfRecorder(spo_operator::daemon::DaemonOptions),
+    BpfRecorder(spo_operator::enrichers::BpfRecorderOptions),
     /// Attributed `audit` lines of this node's containers (recording.md §4).
     LogEnricher(spo_operator::enrichers::LogEnricherOptions),
     /// One JSON line per process and interval (recording.md §7).
@@ -100,7 +100,7 @@ fn main() -> anyhow::Result<()> {
         Cmd::Daemon(opts) => runtime()?.block_on(spo_operator::daemon::run(opts)),
         Cmd::Manager(opts) => runtime()?.block_on(spo_operator::manager::run(opts)),
         Cmd::BpfRecorder(opts) => {
-            runtime()?.block_on(spo_operator::daemon::recorder_run::run_standalone(opts))
+            runtime()?.block_on(spo_operator::enrichers::run_bpf_recorder(opts))
         }
         Cmd::LogEnricher(opts) => {
             runtime()?.block_on(spo_operator::enrichers::run_log_enricher(opts))

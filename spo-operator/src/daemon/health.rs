@@ -80,7 +80,7 @@ pub async fn serve(
                                 let (ok, text) = health.report();
                                 respond(if ok { 200 } else { 500 }, text)
                             }
-                            "/metrics-spod" => respond(200, metrics.encode()),
+                            "/metrics-spod" => respond(200, metrics.encode_spod().await),
                             _ => respond(404, "not found\n".into()),
                         };
                         Ok::<_, Infallible>(resp)

@@ -608,22 +608,6 @@ impl Node {
     }
 }
 
-/// `spo-operator bpf-recorder`: the node recorder alone, without the profile installers (the
-/// process holding CAP_BPF is not the one writing into the kubelet directory).
-pub async fn run_standalone(opts: DaemonOptions) -> anyhow::Result<()> {
-    let client = Client::try_default()
-        .await
-        .context("connecting to the API server")?;
-    let reporter = kube::runtime::events::Reporter {
-        controller: "spo-recorder".into(),
-        instance: Some(opts.node_name.clone()),
-    };
-    let events = Recorder::new(client.clone(), reporter);
-    // No metrics listener in this process: the counters are kept but not served.
-    let metrics = std::sync::Arc::new(Metrics::new());
-    run(client, opts, events, Health::default(), metrics).await
-}
-
 /// Runs the node recorder until the process ends (state flushed on SIGTERM).
 pub async fn run(
     client: Client,

@@ -6,6 +6,11 @@ use super::super::config::{ManagerEnv, SpodConfig};
 
 const DAEMON: &str = "security-profiles-operator";
 
+/// Where the standalone node services serve their counters (`<service>.sock`) and the daemon
+/// collects them for `/metrics-spod` (an emptyDir the daemon container shares with them).
+const METRICS_DIR: &str = "/var/run/spo-metrics";
+const METRICS_VOLUME: &str = "spo-metrics-volume";
+
 fn resources(req_mem: &str, req_cpu: &str, req_eph: &str, lim_mem: &str, lim_eph: &str) -> Value {
     json!({
         "requests": {"memory": req_mem, "cpu": req_cpu, "ephemeral-storage": req_eph},
@@ -143,6 +148,32 @@ pub fn daemonset(cfg: &SpodConfig, env_: &ManagerEnv) -> Value {
             None => vol["emptyDir"] = json!({}),
         }
         volumes.push(vol);
+    }
+    // The standalone services' counters reach the daemon's /metrics-spod over unix sockets
+    // in a shared emptyDir (operator.md §7; docs/src/recording-cluster.md).
+    if cfg.recording() {
+        volumes.push(json!({"name": METRICS_VOLUME, "emptyDir": {}}));
+        for c in containers.iter_mut() {
+            let name = c["name"].as_str().unwrap_or_default().to_string();
+            if name == DAEMON {
+                push(
+                    &mut c["volumeMounts"],
+                    mount(METRICS_VOLUME, METRICS_DIR, true),
+                );
+            } else if matches!(
+                name.as_str(),
+                "log-enricher" | "bpf-recorder" | "json-enricher"
+            ) {
+                push(
+                    &mut c["args"],
+                    json!(format!("--metrics-socket={METRICS_DIR}/{name}.sock")),
+                );
+                push(
+                    &mut c["volumeMounts"],
+                    mount(METRICS_VOLUME, METRICS_DIR, false),
+                );
+            }
+        }
     }
     // §2.3: overrides on every container; §2.4: profiling on the regular ones.
     for c in init.iter_mut().chain(containers.iter_mut()) {
