@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
+use crate::Context as _;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::Api;
@@ -105,12 +105,12 @@ pub fn pod_watch_config(node: &str, memory_optimized: bool) -> watcher::Config {
 }
 
 /// Starts the pod watch of `node`; the store is ready when this returns.
-pub async fn node_pods(client: Client, node: &str) -> anyhow::Result<Store<Pod>> {
+pub async fn node_pods(client: Client, node: &str) -> crate::Result<Store<Pod>> {
     node_pods_with(client, pod_watch_config(node, false)).await
 }
 
 /// Starts a pod watch with `cfg`; the store is ready when this returns.
-pub async fn node_pods_with(client: Client, cfg: watcher::Config) -> anyhow::Result<Store<Pod>> {
+pub async fn node_pods_with(client: Client, cfg: watcher::Config) -> crate::Result<Store<Pod>> {
     let pods: Api<Pod> = Api::all(client);
     let (store, writer) = reflector::store();
     let stream = reflector::reflector(writer, watcher(pods, cfg))
@@ -136,7 +136,7 @@ pub fn spawn_log_source(
     pods: Store<Pod>,
     print: bool,
     metrics: Option<spo_recorder::enricher::EnricherMetrics>,
-) -> anyhow::Result<SharedEnricher> {
+) -> crate::Result<SharedEnricher> {
     let opts = EnricherOptions::default().with_node(node.to_string());
     spawn_log_source_with(path, opts, pods, print, metrics)
 }
@@ -148,7 +148,7 @@ pub fn spawn_log_source_with(
     pods: Store<Pod>,
     print: bool,
     metrics: Option<spo_recorder::enricher::EnricherMetrics>,
-) -> anyhow::Result<SharedEnricher> {
+) -> crate::Result<SharedEnricher> {
     let enricher = Arc::new(Mutex::new(Enricher::new(
         opts,
         PodResolver::new(pods),
@@ -215,7 +215,7 @@ fn audit_source(p: &Option<PathBuf>) -> PathBuf {
 }
 
 /// `spo-operator log-enricher`: attributed `audit` lines of this node's containers.
-pub async fn run_log_enricher(opts: LogEnricherOptions) -> anyhow::Result<()> {
+pub async fn run_log_enricher(opts: LogEnricherOptions) -> crate::Result<()> {
     let client = Client::try_default()
         .await
         .context("connecting to the API server")?;
@@ -262,7 +262,7 @@ pub async fn run_log_enricher(opts: LogEnricherOptions) -> anyhow::Result<()> {
 
 /// Serves `render` on `sock` (see [`crate::metrics_server::serve_unix`]); returns the path to
 /// remove on exit.
-fn serve_metrics(sock: &Path, render: crate::metrics_server::Render) -> anyhow::Result<PathBuf> {
+fn serve_metrics(sock: &Path, render: crate::metrics_server::Render) -> crate::Result<PathBuf> {
     crate::metrics_server::serve_unix(sock, render)
         .with_context(|| format!("serving metrics on {}", sock.display()))?;
     tracing::info!(socket = %sock.display(), "metrics served");
@@ -276,7 +276,7 @@ fn remove_socket(sock: Option<&Path>) {
 }
 
 /// Waits for SIGTERM (the kubelet stopping the container) or SIGINT.
-async fn until_stopped() -> anyhow::Result<()> {
+async fn until_stopped() -> crate::Result<()> {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("installing the SIGTERM handler")?;
     tokio::select! {
@@ -301,7 +301,7 @@ pub struct BpfRecorderOptions {
 /// `spo-operator bpf-recorder`: the node recorder alone, without the profile installers (the
 /// process holding CAP_BPF is not the one writing into the kubelet directory); its counters
 /// (`seccomp_profile_bpf_total`, `bpf_recorder_events_total`) on `--metrics-socket`.
-pub async fn run_bpf_recorder(opts: BpfRecorderOptions) -> anyhow::Result<()> {
+pub async fn run_bpf_recorder(opts: BpfRecorderOptions) -> crate::Result<()> {
     let client = Client::try_default()
         .await
         .context("connecting to the API server")?;
@@ -366,7 +366,7 @@ pub struct JsonEnricherOptions {
 }
 
 /// `spo-operator json-enricher`: one JSON line per PID and interval on stdout (RC-41).
-pub async fn run_json_enricher(opts: JsonEnricherOptions) -> anyhow::Result<()> {
+pub async fn run_json_enricher(opts: JsonEnricherOptions) -> crate::Result<()> {
     use spo_recorder::enricher::json::{JsonEnricher, JsonEnricherOptions as J};
     let client = Client::try_default()
         .await

@@ -24,6 +24,8 @@ pub mod daemon;
 #[cfg(feature = "kube")]
 pub mod enrichers;
 #[cfg(feature = "kube")]
+pub mod error;
+#[cfg(feature = "kube")]
 pub mod manager;
 #[cfg(feature = "kube")]
 pub mod metrics;
@@ -31,3 +33,6 @@ pub mod metrics;
 pub mod metrics_server;
 #[cfg(feature = "kube")]
 pub mod webhook;
+
+#[cfg(feature = "kube")]
+pub use error::{Context, Error, Result};

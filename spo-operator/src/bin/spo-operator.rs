@@ -97,18 +97,18 @@ fn main() -> anyhow::Result<()> {
         Cmd::NonRootEnabler(opts) => {
             spo_operator::daemon::non_root_enabler(&opts).context("non-root-enabler")
         }
-        Cmd::Daemon(opts) => runtime()?.block_on(spo_operator::daemon::run(opts)),
-        Cmd::Manager(opts) => runtime()?.block_on(spo_operator::manager::run(opts)),
+        Cmd::Daemon(opts) => Ok(runtime()?.block_on(spo_operator::daemon::run(opts))?),
+        Cmd::Manager(opts) => Ok(runtime()?.block_on(spo_operator::manager::run(opts))?),
         Cmd::BpfRecorder(opts) => {
-            runtime()?.block_on(spo_operator::enrichers::run_bpf_recorder(opts))
+            Ok(runtime()?.block_on(spo_operator::enrichers::run_bpf_recorder(opts))?)
         }
         Cmd::LogEnricher(opts) => {
-            runtime()?.block_on(spo_operator::enrichers::run_log_enricher(opts))
+            Ok(runtime()?.block_on(spo_operator::enrichers::run_log_enricher(opts))?)
         }
         Cmd::JsonEnricher(opts) => {
-            runtime()?.block_on(spo_operator::enrichers::run_json_enricher(opts))
+            Ok(runtime()?.block_on(spo_operator::enrichers::run_json_enricher(opts))?)
         }
-        Cmd::Webhook(opts) => runtime()?.block_on(spo_operator::webhook::server::run(opts)),
+        Cmd::Webhook(opts) => Ok(runtime()?.block_on(spo_operator::webhook::server::run(opts))?),
     }
 }
 

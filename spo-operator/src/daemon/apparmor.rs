@@ -219,10 +219,10 @@ pub async fn run(
     recorder: Recorder,
     metrics: Arc<Metrics>,
     health: Health,
-) -> anyhow::Result<()> {
+) -> crate::Result<()> {
     std::fs::create_dir_all(&opts.apparmor_dir)?;
-    let parser =
-        ApparmorParser::find().ok_or_else(|| anyhow::anyhow!("apparmor_parser not found"))?;
+    let parser = ApparmorParser::find()
+        .ok_or_else(|| crate::Error::Config("apparmor_parser not found".into()))?;
     let host = Host::system();
     health.set(
         "apparmor",

@@ -14,7 +14,7 @@ pub mod selinux;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::Context as _;
+use crate::Context as _;
 use k8s_openapi::api::core::v1::Pod;
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::Store;
@@ -158,7 +158,7 @@ pub fn seccomp_root(kubelet_dir: &std::path::Path) -> PathBuf {
 
 /// Prepares the node's directories (ARCH-07): `<kubelet>/seccomp`, the operator root (0744)
 /// and the symlink `<kubelet>/seccomp/operator → <operator root>` when absent.
-pub fn non_root_enabler(opts: &EnablerOptions) -> anyhow::Result<()> {
+pub fn non_root_enabler(opts: &EnablerOptions) -> crate::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let seccomp = opts.kubelet_dir.join("seccomp");
     std::fs::create_dir_all(&seccomp).with_context(|| format!("creating {}", seccomp.display()))?;
@@ -178,11 +178,11 @@ pub fn non_root_enabler(opts: &EnablerOptions) -> anyhow::Result<()> {
 }
 
 /// Runs the daemon until SIGTERM/SIGINT.
-pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
+pub async fn run(opts: DaemonOptions) -> crate::Result<()> {
     if !(opts.with_seccomp || opts.with_selinux || opts.with_apparmor) {
-        anyhow::bail!(
-            "no controller enabled: pass --with-seccomp, --with-selinux or --with-apparmor"
-        );
+        return Err(crate::Error::Config(
+            "no controller enabled: pass --with-seccomp, --with-selinux or --with-apparmor".into(),
+        ));
     }
     let seccomp_dir = opts.kubelet_dir.join("seccomp");
     std::fs::create_dir_all(&seccomp_dir)

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Context as _;
+use crate::Context as _;
 use k8s_openapi::api::core::v1::{ObjectReference, Pod};
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::events::{Event, EventType, Recorder};
@@ -448,7 +448,7 @@ impl Node {
         changed
     }
 
-    async fn write_selinux(&self, e: &Entry) -> anyhow::Result<ObjectReference> {
+    async fn write_selinux(&self, e: &Entry) -> crate::Result<ObjectReference> {
         if e.partial {
             self.hold_recording(e).await?;
         }
@@ -482,7 +482,7 @@ impl Node {
         .with_context(|| format!("applying SelinuxProfile {}", e.profile))
     }
 
-    async fn write_profile(&self, e: &Entry) -> anyhow::Result<ObjectReference> {
+    async fn write_profile(&self, e: &Entry) -> crate::Result<ObjectReference> {
         if e.partial {
             self.hold_recording(e).await?;
         }
@@ -505,7 +505,7 @@ impl Node {
         .with_context(|| format!("applying SeccompProfile {}", e.profile))
     }
 
-    async fn write_apparmor(&self, e: &Entry) -> anyhow::Result<ObjectReference> {
+    async fn write_apparmor(&self, e: &Entry) -> crate::Result<ObjectReference> {
         if e.partial {
             self.hold_recording(e).await?;
         }
@@ -529,7 +529,7 @@ impl Node {
     }
 
     /// Adds `has-unmerged-profiles` to the recording before a partial profile is written.
-    async fn hold_recording(&self, e: &Entry) -> anyhow::Result<()> {
+    async fn hold_recording(&self, e: &Entry) -> crate::Result<()> {
         let api: Api<ProfileRecording> = Api::namespaced(self.client.clone(), &e.namespace);
         for _ in 0..5 {
             let Some(r) = api.get_opt(&e.recording).await? else {
@@ -553,10 +553,10 @@ impl Node {
                 Err(err) => return Err(err.into()),
             }
         }
-        anyhow::bail!(
+        Err(crate::Error::Config(format!(
             "conflicts adding the finalizer to recording {}",
             e.recording
-        )
+        )))
     }
 
     /// Adds the growth of the log enricher's counters to the metrics.
@@ -573,7 +573,7 @@ impl Node {
         self.enricher_seen = now;
     }
 
-    async fn tick(&mut self, store: &Store<Pod>) -> anyhow::Result<()> {
+    async fn tick(&mut self, store: &Store<Pod>) -> crate::Result<()> {
         self.enricher_metrics();
         let pods = store.state();
         let mut dirty = self.track(&pods).await;
@@ -615,7 +615,7 @@ pub async fn run(
     events: Recorder,
     health: Health,
     metrics: std::sync::Arc<Metrics>,
-) -> anyhow::Result<()> {
+) -> crate::Result<()> {
     let mut state = State::load(&opts.recording_state)?;
     state.version = 1;
     let bpf = if opts.recording_bpf {
@@ -626,7 +626,7 @@ pub async fn run(
             }
             Err(e) => {
                 health.set("recorder", Err(e.to_string()));
-                return Err(anyhow::anyhow!(e).context("loading the eBPF recorder"));
+                return Err(crate::Error::step("loading the eBPF recorder", e));
             }
         }
     } else {

@@ -475,7 +475,7 @@ pub async fn run(
     recorder: Recorder,
     metrics: Arc<Metrics>,
     health: Health,
-) -> anyhow::Result<()> {
+) -> crate::Result<()> {
     health.set("seccomp", kernel_has_seccomp());
     let node = opts.node_name.clone();
     let profiles: Api<SeccompProfile> = Api::all(client.clone());

@@ -651,7 +651,7 @@ pub async fn run(
     recorder: Recorder,
     metrics: Arc<Metrics>,
     health: Health,
-) -> anyhow::Result<()> {
+) -> crate::Result<()> {
     std::fs::create_dir_all(&opts.selinux_dir)?;
     let spods: Api<SecurityProfilesOperatorDaemon> =
         Api::namespaced(client.clone(), &opts.operator_namespace);

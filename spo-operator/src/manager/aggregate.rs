@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
+use crate::Context as _;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Node;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
@@ -270,7 +270,7 @@ fn error_policy<K>(_p: Arc<K>, e: &Error, _ctx: Arc<Ctx>) -> Action {
 }
 
 /// Runs the aggregation controller until a signal.
-pub async fn run(opts: ManagerOptions) -> anyhow::Result<()> {
+pub async fn run(opts: ManagerOptions) -> crate::Result<()> {
     let client = Client::try_default()
         .await
         .context("connecting to the API server")?;

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
+use crate::Context as _;
 use futures::StreamExt;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
@@ -93,8 +93,8 @@ struct Ctx {
 
 /// Errors of a merge reconcile (retried).
 #[derive(Debug, thiserror::Error)]
-#[error("{0:#}")]
-pub struct MergeError(anyhow::Error);
+#[error(transparent)]
+pub struct MergeError(crate::Error);
 
 fn publish(ctx: &Ctx, r: &ProfileRecording, type_: EventType, reason: &str, note: String) {
     let ev = Event {
@@ -113,7 +113,7 @@ fn publish(ctx: &Ctx, r: &ProfileRecording, type_: EventType, reason: &str, note
     });
 }
 
-async fn release(api: &Api<ProfileRecording>, r: &ProfileRecording) -> anyhow::Result<()> {
+async fn release(api: &Api<ProfileRecording>, r: &ProfileRecording) -> crate::Result<()> {
     let fins: Vec<String> = r
         .finalizers()
         .iter()
@@ -409,7 +409,7 @@ async fn merge_kind<K: Mergeable>(
                 "CannotCreateUpdateMergedProfile",
                 format!("{merged_name}: {e}"),
             );
-            return Err(MergeError(anyhow::anyhow!(e)));
+            return Err(MergeError(e.into()));
         }
         tracing::info!(profile = %merged_name, partials = group.len(), "merged profile written");
     }
@@ -418,18 +418,14 @@ async fn merge_kind<K: Mergeable>(
         match profiles.delete(&n, &DeleteParams::default()).await {
             Ok(_) => {}
             Err(kube::Error::Api(s)) if s.code == 404 => {}
-            Err(e) => {
-                return Err(MergeError(
-                    anyhow::anyhow!(e).context(format!("deleting {n}")),
-                ))
-            }
+            Err(e) => return Err(MergeError(crate::Error::step(format!("deleting {n}"), e))),
         }
     }
     Ok(Action::requeue(Duration::from_secs(1)))
 }
 
 /// Runs the merger until the stream ends.
-pub async fn run() -> anyhow::Result<()> {
+pub async fn run() -> crate::Result<()> {
     let client = Client::try_default()
         .await
         .context("connecting to the API server")?;

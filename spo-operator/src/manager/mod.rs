@@ -61,8 +61,8 @@ pub struct ManagerOptions {
 }
 
 /// Runs the manager until a signal.
-pub async fn run(opts: ManagerOptions) -> anyhow::Result<()> {
-    use anyhow::Context as _;
+pub async fn run(opts: ManagerOptions) -> crate::Result<()> {
+    use crate::Context as _;
     let client = kube::Client::try_default()
         .await
         .context("connecting to the API server")?;
@@ -140,7 +140,7 @@ pub async fn run(opts: ManagerOptions) -> anyhow::Result<()> {
             // Disabled: never ends the select below.
             futures::future::pending::<()>().await;
         }
-        Ok::<(), anyhow::Error>(())
+        Ok::<(), crate::Error>(())
     };
     let lost = async {
         match &lock {
@@ -153,7 +153,7 @@ pub async fn run(opts: ManagerOptions) -> anyhow::Result<()> {
             if opts.with_nodestatus_controller {
                 aggregate::run(opts.clone()).await
             } else {
-                futures::future::pending::<anyhow::Result<()>>().await
+                futures::future::pending::<crate::Result<()>>().await
             }
         } => r,
         r = spod_task => r,
@@ -161,11 +161,11 @@ pub async fn run(opts: ManagerOptions) -> anyhow::Result<()> {
             if opts.with_workload_annotator {
                 workloads::run(client.clone()).await
             } else {
-                futures::future::pending::<anyhow::Result<()>>().await
+                futures::future::pending::<crate::Result<()>>().await
             }
         } => r,
         // The recording merger (mergeStrategy: Containers, recording.md §5).
         r = merger::run() => r,
-        () = lost => anyhow::bail!("lost the leader lease {}", leader::MANAGER_LOCK),
+        () = lost => Err(crate::Error::Config(format!("lost the leader lease {}", leader::MANAGER_LOCK))),
     }
 }

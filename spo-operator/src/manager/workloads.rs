@@ -159,7 +159,7 @@ fn error_policy(p: Arc<SelinuxProfile>, e: &Error, _ctx: Arc<Ctx>) -> Action {
 }
 
 /// Runs the SelinuxProfile workload annotator until a signal.
-pub async fn run(client: Client) -> anyhow::Result<()> {
+pub async fn run(client: Client) -> crate::Result<()> {
     let pods_api: Api<Pod> = Api::all(client.clone());
     let (pods, writer) = reflector::store();
     let pod_events = reflector::reflector(writer, watcher(pods_api, watcher::Config::default()))

@@ -364,7 +364,7 @@ async fn shutdown_signal() {
 }
 
 /// Serves until SIGTERM/SIGINT, then finishes in-flight reviews (at most 10 s).
-pub async fn run(opts: WebhookOptions) -> anyhow::Result<()> {
+pub async fn run(opts: WebhookOptions) -> crate::Result<()> {
     if let (Some(url), Some(ca)) = (&opts.print_configurations, &opts.ca_file) {
         use base64::Engine as _;
         let pem = std::fs::read(ca).map_err(|source| Error::Read {
