@@ -91,6 +91,55 @@ pub struct DaemonOptions {
     /// `spo.x-k8s.io/enable-recording=true` (RC-45).
     #[arg(long, env = "SPO_RECORDING_MEMORY_OPTIMIZED", default_value_t = false, action = clap::ArgAction::Set)]
     pub recording_memory_optimized: bool,
+    /// Restrict the namespaced caches (the pods of this node) to these namespaces,
+    /// comma-separated, plus always the operator namespace (ARCH-13). Empty = all.
+    /// Falls back to `WATCH_NAMESPACE`.
+    #[arg(long, env = "RESTRICT_TO_NAMESPACE")]
+    pub restrict_to_namespace: Option<String>,
+    /// `oci://` base profiles: talk plain HTTP to registries (test and air-gapped
+    /// registries; default HTTPS).
+    #[arg(long, env = "SPO_OCI_PLAIN_HTTP", default_value_t = false, action = clap::ArgAction::Set)]
+    pub oci_plain_http: bool,
+    /// `oci://` base profiles: an extra trusted CA certificate (PEM) besides the system roots.
+    #[arg(long, env = "SPO_OCI_CA_FILE")]
+    pub oci_ca_file: Option<PathBuf>,
+    /// `oci://` base profiles: verify cosign signatures with this public key (PEM) instead
+    /// of keyless (Fulcio) verification. The SPOD's
+    /// `disableOciArtifactSignatureVerification: true` still turns verification off (SC-18).
+    #[arg(long, env = "SPO_OCI_VERIFY_KEY")]
+    pub oci_verify_key: Option<PathBuf>,
+}
+
+impl DaemonOptions {
+    /// The namespaces the namespaced caches watch (ARCH-13): `None` for all; otherwise the
+    /// listed ones plus the operator namespace, sorted, without duplicates.
+    /// `RESTRICT_TO_NAMESPACE` wins over `WATCH_NAMESPACE`.
+    pub fn watched_namespaces(&self) -> Option<Vec<String>> {
+        let raw = self
+            .restrict_to_namespace
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .or_else(|| std::env::var("WATCH_NAMESPACE").ok())?;
+        restricted_namespaces(&raw, &self.operator_namespace)
+    }
+}
+
+/// Parses a `RESTRICT_TO_NAMESPACE` value (ARCH-13): comma-separated namespaces plus the
+/// operator namespace; `None` (all namespaces) when it names none.
+pub fn restricted_namespaces(raw: &str, operator_namespace: &str) -> Option<Vec<String>> {
+    let mut list: Vec<String> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if list.is_empty() {
+        return None;
+    }
+    list.push(operator_namespace.to_owned());
+    list.sort();
+    list.dedup();
+    Some(list)
 }
 
 /// Flags of `spo-operator non-root-enabler` (ARCH-07).
@@ -122,10 +171,32 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     /// The SPOD (policy).
     pub spod: Store<SecurityProfilesOperatorDaemon>,
-    /// Pods on this node.
-    pub pods: Store<Pod>,
+    /// Pods on this node (of the watched namespaces, ARCH-13).
+    pub pods: PodCache,
     /// Operator namespace and SPOD name.
     pub spod_ref: (String, String),
+}
+
+/// The pods of this node: one watch cache for all namespaces, or one per watched namespace
+/// when the daemon is restricted (ARCH-13).
+#[derive(Clone, Default)]
+pub struct PodCache(pub Vec<Store<Pod>>);
+
+impl PodCache {
+    /// Every cached pod.
+    pub fn state(&self) -> Vec<Arc<Pod>> {
+        self.0.iter().flat_map(Store::state).collect()
+    }
+
+    /// Waits until every cache has its first listing; `false` when a cache is gone.
+    pub async fn wait_until_ready(&self) -> bool {
+        for s in &self.0 {
+            if s.wait_until_ready().await.is_err() {
+                return false;
+            }
+        }
+        true
+    }
 }
 
 impl Context {
