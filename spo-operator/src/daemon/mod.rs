@@ -108,6 +108,11 @@ pub struct DaemonOptions {
     /// `disableOciArtifactSignatureVerification: true` still turns verification off (SC-18).
     #[arg(long, env = "SPO_OCI_VERIFY_KEY")]
     pub oci_verify_key: Option<PathBuf>,
+    /// Most API requests the profile controllers have in flight at once (reconciles and
+    /// events). Each request in flight holds a connection with its TLS buffers; without a
+    /// bound, 1,000 new profiles open ~1,000 connections at once.
+    #[arg(long, env = "SPO_API_CONCURRENCY", default_value_t = 16)]
+    pub api_concurrency: usize,
 }
 
 impl DaemonOptions {
@@ -175,6 +180,8 @@ pub struct Context {
     pub pods: PodCache,
     /// Operator namespace and SPOD name.
     pub spod_ref: (String, String),
+    /// Bounds the API requests in flight (`--api-concurrency`).
+    pub api_slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// The pods of this node: one watch cache for all namespaces, or one per watched namespace

@@ -263,7 +263,9 @@ async fn publish(ctx: &Context, p: &SeccompProfile, type_: EventType, reason: &s
     reference.namespace.get_or_insert_with(|| "default".into());
     let recorder = ctx.recorder.clone();
     let name = p.name_any();
+    let slots = ctx.api_slots.clone();
     tokio::spawn(async move {
+        let _permit = slots.acquire_owned().await;
         if let Err(e) = recorder.publish(&ev, &reference).await {
             tracing::warn!(profile = %name, error = %e, "cannot publish event");
         }
@@ -589,6 +591,13 @@ pub async fn reconcile(p: Arc<SeccompProfile>, s: Arc<Seccomp>) -> Result<Action
         && !p.finalizers().iter().any(|f| f == &fin)
         && install_early(&p, &s).await;
     let name = p.name_any();
+    // The file is on disk; the API round trips below take one of the bounded slots.
+    let _permit = s
+        .ctx
+        .api_slots
+        .acquire()
+        .await
+        .map_err(|_| Error::CacheClosed)?;
     let r = finalizer(&s.profiles, &fin, p, |ev| async {
         match ev {
             FinalizerEvent::Apply(p) => apply(p, &s).await,
@@ -770,6 +779,7 @@ pub async fn run(
             spod: spod_store.clone(),
             pods: super::PodCache(pod_stores),
             spod_ref: spod_ref.clone(),
+            api_slots: Arc::new(tokio::sync::Semaphore::new(opts.api_concurrency.max(1))),
         },
         resolver: ApiResolver {
             store,
