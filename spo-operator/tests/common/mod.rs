@@ -45,6 +45,11 @@ pub struct Kube {
 
 impl Drop for Kube {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            // A failed test keeps the cluster's logs (the directory itself goes below).
+            let kept = keep_dir(&self.dir, "spo-kube-failure");
+            eprintln!("test cluster logs kept in {}", kept.display());
+        }
         let _ = Command::new("bash")
             .arg(repo().join("scripts/kube-down.sh"))
             .arg(self.dir.path())
