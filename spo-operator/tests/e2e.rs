@@ -40,6 +40,10 @@ impl Drop for Cluster {
             let _ = p.kill();
             let _ = p.wait();
         }
+        if std::env::var_os("SPO_TEST_KEEP_LOGS").is_some() && !std::thread::panicking() {
+            let keep = common::keep_dir(&self.kube.dir, "spo-e2e-logs");
+            eprintln!("logs kept in {} (SPO_TEST_KEEP_LOGS)", keep.display());
+        }
         if std::thread::panicking() {
             // A failed run prints the tails of the component logs and keeps every log
             // (daemon, manager, webhook, API server, etcd) for a look afterwards.

@@ -610,7 +610,37 @@ pub async fn reconcile(p: Arc<SeccompProfile>, s: Arc<Seccomp>) -> Result<Action
             forget_if_gone(&s, &name, &fin).await;
         }
     }
-    r.map_err(|e| Error::Finalizer(Box::new(e)))
+    match r {
+        Err(e) => match stale_finalizer_patch(&e) {
+            Some(action) => {
+                tracing::debug!(profile = %name, error = %e, "finalizer patch on a stale copy");
+                Ok(action)
+            }
+            None => Err(Error::Finalizer(Box::new(e))),
+        },
+        Ok(a) => Ok(a),
+    }
+}
+
+/// The finalizer helper patches `metadata.finalizers` with a JSON-patch `test` of the list
+/// (or of this node's index in it) as the watch cache last saw it. A reconcile that runs
+/// on a copy older than the server's — common while a policy sweep deletes many profiles
+/// and the objects' finalizer lists change under it — gets 422 (the `test` failed, or no
+/// finalizer may be added to an object being deleted) or 409; once its finalizer is
+/// removed, a reconcile still queued for the object gets 404. None of these is a failure:
+/// 404 means the deletion finished; 409/422 are retried shortly against the fresh copy the
+/// watch is about to deliver. Any other error is returned (`None`).
+pub fn stale_finalizer_patch(e: &kube::runtime::finalizer::Error<Error>) -> Option<Action> {
+    use kube::runtime::finalizer::Error as F;
+    let (F::AddFinalizer(kube::Error::Api(api)) | F::RemoveFinalizer(kube::Error::Api(api))) = e
+    else {
+        return None;
+    };
+    match api.code {
+        404 => Some(Action::await_change()),
+        409 | 422 => Some(Action::requeue(Duration::from_millis(500))),
+        _ => None,
+    }
 }
 
 /// After an early write whose finalizer could not be added: when the profile is gone or
@@ -828,4 +858,63 @@ pub async fn run(
         })
         .await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::runtime::finalizer::Error as F;
+
+    fn api(code: u16) -> kube::Error {
+        let status: kube::core::Status =
+            serde_json::from_value(serde_json::json!({"code": code})).expect("status");
+        kube::Error::Api(Box::new(status))
+    }
+
+    // The 422/409/404 of finalizer patches on a stale copy are not failures.
+    #[test]
+    fn finalizer_patches_on_stale_copies_are_retried_quietly() {
+        let gone = stale_finalizer_patch(&F::RemoveFinalizer(api(404)));
+        assert_eq!(gone, Some(Action::await_change()));
+        for code in [409, 422] {
+            let r = stale_finalizer_patch(&F::RemoveFinalizer(api(code)));
+            assert_eq!(r, Some(Action::requeue(Duration::from_millis(500))));
+            let r = stale_finalizer_patch(&F::AddFinalizer(api(code)));
+            assert_eq!(r, Some(Action::requeue(Duration::from_millis(500))));
+        }
+        assert_eq!(stale_finalizer_patch(&F::RemoveFinalizer(api(500))), None);
+        assert_eq!(stale_finalizer_patch(&F::AddFinalizer(api(403))), None);
+    }
+
+    // covers: SC-18 (the SPOD's switch and patterns choose the verification)
+    #[test]
+    fn oci_verification_follows_the_spod() {
+        let spod = |spec: serde_json::Value| -> SecurityProfilesOperatorDaemon {
+            serde_json::from_value(serde_json::json!({
+                "apiVersion": "security-profiles-operator.x-k8s.io/v1alpha1",
+                "kind": "SecurityProfilesOperatorDaemon",
+                "metadata": {"name": "spod", "namespace": "spo"},
+                "spec": spec,
+            }))
+            .expect("spod")
+        };
+        assert_eq!(
+            oci_policy(None, false),
+            OciPolicy::Keyless(".*".into(), ".*".into())
+        );
+        assert_eq!(oci_policy(None, true), OciPolicy::Key);
+        let off = spod(
+            serde_json::json!({"security": {"disableOciArtifactSignatureVerification": true}}),
+        );
+        assert_eq!(oci_policy(Some(&off), true), OciPolicy::Disabled);
+        // 0.10's flat field name (VER-08).
+        let flat = spod(serde_json::json!({"disableOciArtifactSignatureVerification": true}));
+        assert_eq!(oci_policy(Some(&flat), false), OciPolicy::Disabled);
+        let ids = spod(serde_json::json!({"security": {
+            "allowedIdentityRegexp": "^me@example.com$", "allowedOidcIssuerRegexp": "^https://issuer$"}}));
+        assert_eq!(
+            oci_policy(Some(&ids), false),
+            OciPolicy::Keyless("^me@example.com$".into(), "^https://issuer$".into())
+        );
+    }
 }
