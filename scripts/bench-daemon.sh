@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-200}; RUNS=${2:-3}
-cargo build --release -p spo-operator --bin spo-operator --example bench_install >/dev/null
+[ -n "${SPO_BENCH_NO_BUILD:-}" ] || cargo build --release -p spo-operator --bin spo-operator --example bench_install >/dev/null
 D=$(mktemp -d /tmp/spo-bench-daemon.XXXXXX)
 port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 export API_PORT=$(port) ETCD_PORT=$(port) ETCD_PEER_PORT=$(port) WITH_KCM=0 WITH_SCHEDULER=0

@@ -266,7 +266,7 @@ async fn publish(ctx: &Context, p: &SeccompProfile, type_: EventType, reason: &s
     let slots = ctx.api_slots.clone();
     tokio::spawn(async move {
         let _permit = slots.acquire_owned().await;
-        if let Err(e) = recorder.publish(&ev, &reference).await {
+        if let Err(e) = Box::pin(recorder.publish(&ev, &reference)).await {
             tracing::warn!(profile = %name, error = %e, "cannot publish event");
         }
     });
@@ -309,6 +309,13 @@ async fn install_file(
     root: &Path,
     resolved: spo_seccomp::SeccompProfile,
 ) -> Result<spo_seccomp::install::InstallOutcome, Error> {
+    // A few writers at a time: each blocking task may start a thread (and glibc gives busy
+    // threads their own malloc arenas), so 1,000 new profiles must not mean 500 threads.
+    static WRITERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+    let _slot = WRITERS
+        .acquire()
+        .await
+        .map_err(|e| Error::Blocking(e.to_string()))?;
     let root = root.to_path_buf();
     tokio::task::spawn_blocking(move || spo_seccomp::install::install(&root, &resolved))
         .await
@@ -324,8 +331,12 @@ async fn install_early(p: &SeccompProfile, s: &Seccomp) -> bool {
     if kernel_has_seccomp().is_err() {
         return false;
     }
-    let Ok(resolved) =
-        resolve_async(&to_core(p), &s.resolver, spo_seccomp::merge::UnionMode::V1).await
+    let Ok(resolved) = Box::pin(resolve_async(
+        &to_core(p),
+        &s.resolver,
+        spo_seccomp::merge::UnionMode::V1,
+    ))
+    .await
     else {
         return false;
     };
@@ -587,9 +598,11 @@ async fn cleanup(p: Arc<SeccompProfile>, s: &Seccomp) -> Result<Action, Error> {
 /// Reconciles one profile on this node.
 pub async fn reconcile(p: Arc<SeccompProfile>, s: Arc<Seccomp>) -> Result<Action, Error> {
     let fin = node_finalizer(&s.ctx.node);
+    // Futures that wait are kept small: with 1,000 new profiles, 1,000 reconciles wait for a
+    // slot at once, and an unboxed reconcile future is as large as its deepest API call.
     let early = p.meta().deletion_timestamp.is_none()
         && !p.finalizers().iter().any(|f| f == &fin)
-        && install_early(&p, &s).await;
+        && Box::pin(install_early(&p, &s)).await;
     let name = p.name_any();
     // The file is on disk; the API round trips below take one of the bounded slots.
     let _permit = s
@@ -598,12 +611,12 @@ pub async fn reconcile(p: Arc<SeccompProfile>, s: Arc<Seccomp>) -> Result<Action
         .acquire()
         .await
         .map_err(|_| Error::CacheClosed)?;
-    let r = finalizer(&s.profiles, &fin, p, |ev| async {
+    let r = Box::pin(finalizer(&s.profiles, &fin, p, |ev| async {
         match ev {
             FinalizerEvent::Apply(p) => apply(p, &s).await,
             FinalizerEvent::Cleanup(p) => cleanup(p, &s).await,
         }
-    })
+    }))
     .await;
     if early {
         if let Err(kube::runtime::finalizer::Error::AddFinalizer(_)) = &r {
