@@ -182,6 +182,13 @@ impl RegistryOptions {
         self.max_layer = max_layer;
         self
     }
+
+    /// Sets [`RegistryOptions::auth_files`].
+    #[must_use]
+    pub fn with_auth_files(mut self, auth_files: bool) -> Self {
+        self.auth_files = auth_files;
+        self
+    }
 }
 
 impl Default for RegistryOptions {

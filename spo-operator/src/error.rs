@@ -81,6 +81,9 @@ step_from! {
     spo_recorder::audit::AuditError => "audit log",
     crate::manager::spod::SpodError => "SPOD controller",
     crate::webhook::server::Error => "webhook server",
+    spo_apparmor::Error => "AppArmor",
+    spo_selinux::Error => "SELinux",
+    spo_seccomp::Error => "seccomp",
 }
 
 impl Error {
@@ -114,6 +117,15 @@ impl<T, E: Into<Source>> Context<T> for std::result::Result<T, E> {
     }
     fn with_context<S: Into<String>, F: FnOnce() -> S>(self, f: F) -> Result<T> {
         self.map_err(|e| Error::step(f(), e))
+    }
+}
+
+impl<T> Context<T> for Option<T> {
+    fn context(self, what: impl Into<String>) -> Result<T> {
+        self.ok_or_else(|| Error::Config(what.into()))
+    }
+    fn with_context<S: Into<String>, F: FnOnce() -> S>(self, f: F) -> Result<T> {
+        self.ok_or_else(|| Error::Config(f().into()))
     }
 }
 

@@ -36,18 +36,24 @@ impl std::ops::Deref for Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        if std::thread::panicking() {
-            // Keep the logs of a failed run for a look afterwards.
-            let keep = std::env::temp_dir().join("spo-e2e-last-failure");
-            let _ = std::fs::create_dir_all(&keep);
-            for f in ["daemon.log", "manager.log", "apiserver.log"] {
-                let _ = std::fs::copy(self.kube.dir.path().join(f), keep.join(f));
-            }
-            eprintln!("logs of the failed run kept in {}", keep.display());
-        }
         for p in &mut self.procs {
             let _ = p.kill();
             let _ = p.wait();
+        }
+        if std::env::var_os("SPO_TEST_KEEP_LOGS").is_some() && !std::thread::panicking() {
+            let keep = common::keep_dir(&self.kube.dir, "spo-e2e-logs");
+            eprintln!("logs kept in {} (SPO_TEST_KEEP_LOGS)", keep.display());
+        }
+        if std::thread::panicking() {
+            // A failed run prints the tails of the component logs and keeps every log
+            // (daemon, manager, webhook, API server, etcd) for a look afterwards.
+            for f in ["daemon.log", "manager.log", "apiserver.log"] {
+                let text =
+                    std::fs::read_to_string(self.kube.dir.path().join(f)).unwrap_or_default();
+                eprintln!("--- {f} (tail) ---\n{}", common::tail(&text, 30));
+            }
+            let keep = common::keep_dir(&self.kube.dir, "spo-e2e-failure");
+            eprintln!("logs of the failed run kept in {}", keep.display());
         }
     }
 }
@@ -205,7 +211,7 @@ fn http_get(port: u16, path: &str) -> String {
 
 // covers: SC-06, SC-07, SC-08, SC-12, SC-26, SC-27, SC-28, SC-29, SC-30, SC-31, SC-16, SC-21,
 // SC-33, SC-34, SC-36, SC-37, SC-40, SC-42, VER-09, ARCH-10, AA-12, AA-15, AA-17, SE-19, SE-21, SE-22,
-// VER-02, VER-03, VER-08, SC-13, ARCH-06
+// VER-02, VER-03, VER-08, SC-13, ARCH-06, OP-43
 #[test]
 fn operator_end_to_end_on_a_real_api_server() {
     let Some(c) = start() else { return };
@@ -278,7 +284,10 @@ fn operator_end_to_end_on_a_real_api_server() {
             sp["status"]["localhostProfile"],
             format!("operator/{name}.json")
         );
-        let ready = &sp["status"]["conditions"][0];
+        // OP-43: exactly one condition, `Ready`, with one of the documented reasons.
+        let conditions = sp["status"]["conditions"].as_array().expect("conditions");
+        assert_eq!(conditions.len(), 1, "{conditions:?}");
+        let ready = &conditions[0];
         assert_eq!(
             (
                 ready["type"].as_str(),
@@ -495,6 +504,23 @@ spec:
     assert_eq!(
         node_status(&c, "profile-denied-syscalls").as_deref(),
         Some("Error")
+    );
+    // OP-43: a refused profile still has exactly one Ready condition, False, Unavailable.
+    let denied = wait_for("Error status of the refused profile", &c, || {
+        let v = c.get(&["sp", "profile-denied-syscalls"])?;
+        (v["status"]["status"] == "Error").then_some(v)
+    });
+    let conditions = denied["status"]["conditions"]
+        .as_array()
+        .expect("conditions");
+    assert_eq!(conditions.len(), 1, "{conditions:?}");
+    assert_eq!(
+        (
+            conditions[0]["type"].as_str(),
+            conditions[0]["status"].as_str(),
+            conditions[0]["reason"].as_str()
+        ),
+        (Some("Ready"), Some("False"), Some("Unavailable"))
     );
 
     // --- AppArmor (AA-12, AA-15, AA-17): rendered, compiled offline (`apparmor_parser -Q -K`),

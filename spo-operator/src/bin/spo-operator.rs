@@ -94,9 +94,10 @@ fn main() -> anyhow::Result<()> {
             println!("{}", path.display());
             Ok(())
         }
-        Cmd::NonRootEnabler(opts) => {
-            spo_operator::daemon::non_root_enabler(&opts).context("non-root-enabler")
-        }
+        Cmd::NonRootEnabler(opts) => runtime()?
+            .block_on(spo_operator::daemon::run_non_root_enabler(opts))
+            .map(|_| ())
+            .context("non-root-enabler"),
         Cmd::Daemon(opts) => Ok(runtime()?.block_on(spo_operator::daemon::run(opts))?),
         Cmd::Manager(opts) => Ok(runtime()?.block_on(spo_operator::manager::run(opts))?),
         Cmd::BpfRecorder(opts) => {

@@ -75,12 +75,151 @@ pub enum Error {
     /// The pod cache is gone.
     #[error("pod cache closed")]
     CacheClosed,
+    /// The blocking file task did not finish.
+    #[error("file task failed: {0}")]
+    Blocking(String),
 }
 
-/// Base profiles: other SeccompProfile objects, from the watch cache first, else a GET.
+/// Base profiles: other SeccompProfile objects, from the watch cache first, else a GET;
+/// `oci://` references through spo-oci's resolver (SC-17..SC-20).
 struct ApiResolver {
     store: Store<SeccompProfile>,
     api: Api<SeccompProfile>,
+    oci: OciBases,
+    spod: Store<SecurityProfilesOperatorDaemon>,
+    spod_ref: (String, String),
+}
+
+/// How `oci://` base profiles are verified, from the SPOD (SC-18): off when
+/// `disableOciArtifactSignatureVerification` is true, else the daemon's key
+/// (`--oci-verify-key`) or keyless with the SPOD's identity and issuer patterns.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum OciPolicy {
+    /// No verification.
+    Disabled,
+    /// The daemon's public key.
+    Key,
+    /// Keyless: (identity regexp, OIDC issuer regexp).
+    Keyless(String, String),
+}
+
+/// 0.10's flat `spec.<key>` of a SPOD the manager has not folded yet (VER-08).
+fn flat_setting<'a>(
+    spod: Option<&'a SecurityProfilesOperatorDaemon>,
+    key: &str,
+) -> Option<&'a serde_json::Value> {
+    spod?.spec.deprecated.get(key)
+}
+
+/// The verification policy of `oci://` bases under `spod` (SC-18): `spec.security.*`, else
+/// the flat 0.10 names.
+pub fn oci_policy(spod: Option<&SecurityProfilesOperatorDaemon>, have_key: bool) -> OciPolicy {
+    let security = spod.and_then(|s| s.spec.security.as_ref());
+    let disabled = security
+        .and_then(|s| s.disable_oci_artifact_signature_verification)
+        .or_else(|| {
+            flat_setting(spod, "disableOciArtifactSignatureVerification")
+                .and_then(serde_json::Value::as_bool)
+        })
+        .unwrap_or(false);
+    if disabled {
+        return OciPolicy::Disabled;
+    }
+    if have_key {
+        return OciPolicy::Key;
+    }
+    let re = |grouped: Option<&String>, k: &str| {
+        grouped
+            .map(String::as_str)
+            .or_else(|| flat_setting(spod, k).and_then(serde_json::Value::as_str))
+            .filter(|s| !s.is_empty())
+            .unwrap_or(".*")
+            .to_owned()
+    };
+    OciPolicy::Keyless(
+        re(
+            security.and_then(|s| s.allowed_identity_regexp.as_ref()),
+            "allowedIdentityRegexp",
+        ),
+        re(
+            security.and_then(|s| s.allowed_oidc_issuer_regexp.as_ref()),
+            "allowedOidcIssuerRegexp",
+        ),
+    )
+}
+
+/// `oci://` bases: one registry client made on first use (nothing is loaded while no
+/// profile names an `oci://` base), one spo-oci resolver — with its 24 h cache — per
+/// verification policy.
+pub struct OciBases {
+    options: spo_oci::RegistryOptions,
+    key: Option<spo_oci::Verification>,
+    registry: std::sync::OnceLock<Result<spo_oci::Registry, String>>,
+    resolvers:
+        std::sync::Mutex<std::collections::HashMap<OciPolicy, Arc<spo_oci::resolver::OciResolver>>>,
+}
+
+impl OciBases {
+    /// From the daemon's flags: plain HTTP, an extra CA, a verification key. Anonymous pulls
+    /// (SC-17); a bad CA or key file is an error at start-up.
+    pub fn from_options(opts: &DaemonOptions) -> crate::Result<Self> {
+        use crate::Context as _;
+        let mut options = spo_oci::RegistryOptions::default().with_plain_http(opts.oci_plain_http);
+        if let Some(ca) = &opts.oci_ca_file {
+            options.ca_pems.push(
+                std::fs::read(ca).with_context(|| format!("--oci-ca-file {}", ca.display()))?,
+            );
+        }
+        let key = match &opts.oci_verify_key {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("--oci-verify-key {}", p.display()))?;
+                let k = spo_oci::sign::parse_public_key(&text)
+                    .with_context(|| format!("--oci-verify-key {}", p.display()))?;
+                Some(spo_oci::Verification::Key(k))
+            }
+            None => None,
+        };
+        Ok(OciBases {
+            options,
+            key,
+            registry: std::sync::OnceLock::new(),
+            resolvers: std::sync::Mutex::new(std::collections::HashMap::new()),
+        })
+    }
+
+    /// The resolver for `policy`.
+    fn resolver(
+        &self,
+        policy: &OciPolicy,
+    ) -> Result<Arc<spo_oci::resolver::OciResolver>, BoxError> {
+        if let Some(r) = self
+            .resolvers
+            .lock()
+            .ok()
+            .and_then(|m| m.get(policy).cloned())
+        {
+            return Ok(r);
+        }
+        let registry = self
+            .registry
+            .get_or_init(|| spo_oci::Registry::new(self.options.clone()).map_err(|e| e.to_string()))
+            .clone()
+            .map_err(|e| format!("registry client: {e}"))?;
+        let verification = match policy {
+            OciPolicy::Disabled => spo_oci::Verification::Disabled,
+            OciPolicy::Key => self.key.clone().ok_or("no verification key configured")?,
+            OciPolicy::Keyless(id, iss) => spo_oci::Verification::Keyless(
+                spo_oci::keyless::KeylessPolicy::new(None, id, iss)
+                    .map_err(|e| format!("SPOD signature policy: {e}"))?,
+            ),
+        };
+        let r = Arc::new(spo_oci::resolver::OciResolver::new(registry, verification));
+        if let Ok(mut m) = self.resolvers.lock() {
+            m.insert(policy.clone(), r.clone());
+        }
+        Ok(r)
+    }
 }
 
 /// Converts a resource to the LSM crate's profile (same spec; name, labels, annotations).
@@ -94,10 +233,13 @@ pub fn to_core(p: &SeccompProfile) -> spo_seccomp::SeccompProfile {
 impl AsyncBaseProfileResolver for ApiResolver {
     async fn fetch(&self, name: &str) -> Result<Option<spo_seccomp::SeccompProfile>, BoxError> {
         if name.starts_with("oci://") {
-            return Err(format!(
-                "oci:// base profiles need the OCI resolver, which this build does not have ({name})"
-            )
-            .into());
+            let spod = self.spod.state().into_iter().find(|s| {
+                s.metadata.name.as_deref() == Some(self.spod_ref.1.as_str())
+                    && s.metadata.namespace.as_deref() == Some(self.spod_ref.0.as_str())
+            });
+            let policy = oci_policy(spod.as_deref(), self.oci.key.is_some());
+            let resolver = self.oci.resolver(&policy)?;
+            return resolver.pull(name).await.map(Some);
         }
         if let Some(p) = self.store.get(&ObjectRef::new(name)) {
             return Ok(Some(to_core(&p)));
@@ -130,8 +272,10 @@ async fn publish(ctx: &Context, p: &SeccompProfile, type_: EventType, reason: &s
     reference.namespace.get_or_insert_with(|| "default".into());
     let recorder = ctx.recorder.clone();
     let name = p.name_any();
+    let slots = ctx.api_slots.clone();
     tokio::spawn(async move {
-        if let Err(e) = recorder.publish(&ev, &reference).await {
+        let _permit = slots.acquire_owned().await;
+        if let Err(e) = Box::pin(recorder.publish(&ev, &reference)).await {
             tracing::warn!(profile = %name, error = %e, "cannot publish event");
         }
     });
@@ -166,6 +310,71 @@ fn policy(
         return None;
     }
     Some((syscalls, actions))
+}
+
+/// Writes the resolved profile with spo-seccomp's installer on the blocking pool (the
+/// write is `fsync`ed; it must not stall the reconciles sharing a runtime thread).
+async fn install_file(
+    root: &Path,
+    resolved: spo_seccomp::SeccompProfile,
+) -> Result<spo_seccomp::install::InstallOutcome, Error> {
+    // A few writers at a time: each blocking task may start a thread (and glibc gives busy
+    // threads their own malloc arenas), so 1,000 new profiles must not mean 500 threads.
+    static WRITERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+    let _slot = WRITERS
+        .acquire()
+        .await
+        .map_err(|e| Error::Blocking(e.to_string()))?;
+    let root = root.to_path_buf();
+    tokio::task::spawn_blocking(move || spo_seccomp::install::install(&root, &resolved))
+        .await
+        .map_err(|e| Error::Blocking(e.to_string()))?
+        .map_err(Error::from)
+}
+
+/// The fast path of a new profile (before this node's finalizer is on it): resolve, check
+/// the policy and write the file at once, so a pod waiting for the file does not wait for the
+/// finalizer's round trip and watch event. Silent on failure — the reconcile after the
+/// finalizer is added reports it. Returns true when a file was written.
+async fn install_early(p: &SeccompProfile, s: &Seccomp) -> bool {
+    if kernel_has_seccomp().is_err() {
+        return false;
+    }
+    let Ok(resolved) = Box::pin(resolve_async(
+        &to_core(p),
+        &s.resolver,
+        spo_seccomp::merge::UnionMode::V1,
+    ))
+    .await
+    else {
+        return false;
+    };
+    if s.ctx.spod.wait_until_ready().await.is_err() {
+        return false;
+    }
+    if let Some((syscalls, actions)) = policy(s.ctx.spod().as_deref()) {
+        if !spo_seccomp::allowed::check_allowed(&resolved.spec, &syscalls, &actions).is_empty() {
+            return false;
+        }
+    }
+    match install_file(&s.ctx.seccomp_root, resolved).await {
+        Ok(spo_seccomp::install::InstallOutcome::Written(path)) => {
+            saved(s, p, &path).await;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Counts and announces a written file (SC-42, `SavedSeccompProfile`).
+async fn saved(s: &Seccomp, p: &SeccompProfile, path: &Path) {
+    s.ctx.metrics.seccomp_op("update");
+    let note = format!(
+        "Successfully saved profile to disk on {}: {}",
+        s.ctx.node,
+        path.display()
+    );
+    publish(&s.ctx, p, EventType::Normal, reason::SAVED, note).await;
 }
 
 async fn apply(p: Arc<SeccompProfile>, s: &Seccomp) -> Result<Action, Error> {
@@ -221,26 +430,21 @@ async fn apply(p: Arc<SeccompProfile>, s: &Seccomp) -> Result<Action, Error> {
         }
     }
     // §3 steps 6–8: the file.
-    let outcome = spo_seccomp::install::install(&s.ctx.seccomp_root, &resolved);
+    let labels_partial = resolved
+        .metadata
+        .labels
+        .get(spo_core::LABEL_PARTIAL)
+        .is_some_and(|v| v == "true");
+    let annotation = syscalls_annotation(&resolved);
+    let outcome = install_file(&s.ctx.seccomp_root, resolved).await;
     let state = match outcome {
         Ok(spo_seccomp::install::InstallOutcome::Written(path)) => {
-            s.ctx.metrics.seccomp_op("update");
-            let note = format!(
-                "Successfully saved profile to disk on {}: {}",
-                s.ctx.node,
-                path.display()
-            );
-            publish(&s.ctx, &p, EventType::Normal, reason::SAVED, note).await;
+            saved(s, &p, &path).await;
             InstallState::Installed
         }
         Ok(spo_seccomp::install::InstallOutcome::Unchanged(_)) => InstallState::Installed,
         Ok(spo_seccomp::install::InstallOutcome::NotInstalled { .. }) => {
-            if resolved
-                .metadata
-                .labels
-                .get(spo_core::LABEL_PARTIAL)
-                .is_some_and(|v| v == "true")
-            {
+            if labels_partial {
                 InstallState::Partial
             } else {
                 InstallState::Disabled
@@ -256,7 +460,7 @@ async fn apply(p: Arc<SeccompProfile>, s: &Seccomp) -> Result<Action, Error> {
             )
             .await;
             set_state(s, &p, InstallState::Error).await?;
-            return Err(e.into());
+            return Err(e);
         }
     };
     if state == InstallState::Installed {
@@ -264,7 +468,6 @@ async fn apply(p: Arc<SeccompProfile>, s: &Seccomp) -> Result<Action, Error> {
     }
     // The file is on disk first (what pods wait for); then SC-26 / SC-28: the syscalls annotation and the profile-id label, one apply shared by
     // every node (same field manager, same values: no conflicts), only when they differ.
-    let annotation = syscalls_annotation(&resolved);
     let id = profile_id("SeccompProfile", &name);
     if p.annotations().get(ANNOTATION_SYSCALLS) != Some(&annotation)
         || p.labels().get(LABEL_PROFILE_ID) != Some(&id)
@@ -353,11 +556,9 @@ async fn cleanup(p: Arc<SeccompProfile>, s: &Seccomp) -> Result<Action, Error> {
     // §6.5 step 1.
     set_state(s, &p, InstallState::Terminating).await?;
     // §6.5 step 2 / SC-34: the file stays while a pod on this node uses it.
-    s.ctx
-        .pods
-        .wait_until_ready()
-        .await
-        .map_err(|_| Error::CacheClosed)?;
+    if !s.ctx.pods.wait_until_ready().await {
+        return Err(Error::CacheClosed);
+    }
     let file = spo_seccomp::install::file_name(&name);
     if let Some(pod) = s
         .ctx
@@ -407,14 +608,81 @@ async fn cleanup(p: Arc<SeccompProfile>, s: &Seccomp) -> Result<Action, Error> {
 /// Reconciles one profile on this node.
 pub async fn reconcile(p: Arc<SeccompProfile>, s: Arc<Seccomp>) -> Result<Action, Error> {
     let fin = node_finalizer(&s.ctx.node);
-    finalizer(&s.profiles, &fin, p, |ev| async {
+    // Futures that wait are kept small: with 1,000 new profiles, 1,000 reconciles wait for a
+    // slot at once, and an unboxed reconcile future is as large as its deepest API call.
+    let early = p.meta().deletion_timestamp.is_none()
+        && !p.finalizers().iter().any(|f| f == &fin)
+        && Box::pin(install_early(&p, &s)).await;
+    let name = p.name_any();
+    // The file is on disk; the API round trips below take one of the bounded slots.
+    let _permit = s
+        .ctx
+        .api_slots
+        .acquire()
+        .await
+        .map_err(|_| Error::CacheClosed)?;
+    let r = Box::pin(finalizer(&s.profiles, &fin, p, |ev| async {
         match ev {
             FinalizerEvent::Apply(p) => apply(p, &s).await,
             FinalizerEvent::Cleanup(p) => cleanup(p, &s).await,
         }
-    })
-    .await
-    .map_err(|e| Error::Finalizer(Box::new(e)))
+    }))
+    .await;
+    if early {
+        if let Err(kube::runtime::finalizer::Error::AddFinalizer(_)) = &r {
+            forget_if_gone(&s, &name, &fin).await;
+        }
+    }
+    match r {
+        Err(e) => match stale_finalizer_patch(&e) {
+            Some(action) => {
+                tracing::debug!(profile = %name, error = %e, "finalizer patch on a stale copy");
+                Ok(action)
+            }
+            None => Err(Error::Finalizer(Box::new(e))),
+        },
+        Ok(a) => Ok(a),
+    }
+}
+
+/// The finalizer helper patches `metadata.finalizers` with a JSON-patch `test` of the list
+/// (or of this node's index in it) as the watch cache last saw it. A reconcile that runs
+/// on a copy older than the server's — common while a policy sweep deletes many profiles
+/// and the objects' finalizer lists change under it — gets 422 (the `test` failed, or no
+/// finalizer may be added to an object being deleted) or 409; once its finalizer is
+/// removed, a reconcile still queued for the object gets 404. None of these is a failure:
+/// 404 means the deletion finished; 409/422 are retried shortly against the fresh copy the
+/// watch is about to deliver. Any other error is returned (`None`).
+pub fn stale_finalizer_patch(e: &kube::runtime::finalizer::Error<Error>) -> Option<Action> {
+    use kube::runtime::finalizer::Error as F;
+    let (F::AddFinalizer(kube::Error::Api(api)) | F::RemoveFinalizer(kube::Error::Api(api))) = e
+    else {
+        return None;
+    };
+    match api.code {
+        404 => Some(Action::await_change()),
+        409 | 422 => Some(Action::requeue(Duration::from_millis(500))),
+        _ => None,
+    }
+}
+
+/// After an early write whose finalizer could not be added: when the profile is gone or
+/// being deleted without this node's finalizer, no cleanup will run, so the file goes now.
+async fn forget_if_gone(s: &Seccomp, name: &str, fin: &str) {
+    let gone = match s.profiles.get_opt(name).await {
+        Ok(None) => true,
+        Ok(Some(p)) => {
+            p.meta().deletion_timestamp.is_some() && !p.finalizers().iter().any(|f| f == fin)
+        }
+        Err(_) => false,
+    };
+    if gone {
+        let file = spo_seccomp::install::file_name(name);
+        remove_links(&s.ctx.seccomp_root, &file);
+        if let Err(e) = spo_seccomp::install::uninstall(&s.ctx.seccomp_root, name) {
+            tracing::warn!(profile = name, error = %e, "cannot remove the file of a deleted profile");
+        }
+    }
 }
 
 fn error_policy(p: Arc<SeccompProfile>, e: &Error, _s: Arc<Seccomp>) -> Action {
@@ -468,6 +736,20 @@ async fn sweep(s: &Seccomp, spod: &SecurityProfilesOperatorDaemon) {
     }
 }
 
+/// What the pod cache keeps of a pod: in-use protection and VER-09 read the name,
+/// namespace, seccomp annotations, the containers' security contexts and the phase.
+fn slim_pod(pod: &mut Pod) {
+    pod.managed_fields_mut().clear();
+    pod.annotations_mut()
+        .remove("kubectl.kubernetes.io/last-applied-configuration");
+    if let Some(st) = pod.status.as_mut() {
+        *st = k8s_openapi::api::core::v1::PodStatus {
+            phase: st.phase.take(),
+            ..Default::default()
+        };
+    }
+}
+
 /// Starts the controller and runs it until a signal.
 pub async fn run(
     client: Client,
@@ -478,21 +760,42 @@ pub async fn run(
 ) -> crate::Result<()> {
     health.set("seccomp", kernel_has_seccomp());
     let node = opts.node_name.clone();
+    let oci = OciBases::from_options(&opts)?;
     let profiles: Api<SeccompProfile> = Api::all(client.clone());
-    let pods: Api<Pod> = Api::all(client.clone());
     let spods: Api<SecurityProfilesOperatorDaemon> =
         Api::namespaced(client.clone(), &opts.operator_namespace);
 
-    let (pod_store, pod_writer) = reflector::store();
-    let pod_stream = reflector::reflector(
-        pod_writer,
-        watcher(
-            pods,
-            watcher::Config::default().fields(&format!("spec.nodeName={node}")),
-        ),
-    )
-    .touched_objects()
-    .default_backoff();
+    // The pods of this node — of the watched namespaces only (ARCH-13). Only what in-use
+    // protection and VER-09 read is kept (no managedFields, no status but the phase).
+    let pod_apis: Vec<Api<Pod>> = match opts.watched_namespaces() {
+        None => vec![Api::all(client.clone())],
+        Some(list) => {
+            tracing::info!(namespaces = ?list, "restricted to namespaces");
+            list.iter()
+                .map(|ns| Api::namespaced(client.clone(), ns))
+                .collect()
+        }
+    };
+    let mut pod_stores = Vec::new();
+    let mut pod_streams = Vec::new();
+    for api in pod_apis {
+        let (store, writer) = reflector::store();
+        pod_stores.push(store);
+        pod_streams.push(
+            reflector::reflector(
+                writer,
+                watcher(
+                    api,
+                    watcher::Config::default().fields(&format!("spec.nodeName={node}")),
+                )
+                .modify(slim_pod),
+            )
+            .touched_objects()
+            .default_backoff()
+            .boxed(),
+        );
+    }
+    let pod_stream = futures::stream::select_all(pod_streams);
     let (spod_store, spod_writer) = reflector::store();
     let spod_stream = reflector::reflector(
         spod_writer,
@@ -518,6 +821,7 @@ pub async fn run(
     .applied_objects()
     .default_backoff();
     let controller = Controller::for_stream(profile_stream, store.clone());
+    let spod_ref = (opts.operator_namespace.clone(), opts.spod_name.clone());
     let s = Arc::new(Seccomp {
         ctx: Context {
             client: client.clone(),
@@ -525,13 +829,17 @@ pub async fn run(
             seccomp_root: super::seccomp_root(&opts.kubelet_dir),
             recorder,
             metrics,
-            spod: spod_store,
-            pods: pod_store,
-            spod_ref: (opts.operator_namespace.clone(), opts.spod_name.clone()),
+            spod: spod_store.clone(),
+            pods: super::PodCache(pod_stores),
+            spod_ref: spod_ref.clone(),
+            api_slots: Arc::new(tokio::sync::Semaphore::new(opts.api_concurrency.max(1))),
         },
         resolver: ApiResolver {
             store,
             api: profiles.clone(),
+            oci,
+            spod: spod_store,
+            spod_ref,
         },
         profiles,
         statuses: Api::all(client),
@@ -573,4 +881,63 @@ pub async fn run(
         })
         .await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::runtime::finalizer::Error as F;
+
+    fn api(code: u16) -> kube::Error {
+        let status: kube::core::Status =
+            serde_json::from_value(serde_json::json!({"code": code})).expect("status");
+        kube::Error::Api(Box::new(status))
+    }
+
+    // The 422/409/404 of finalizer patches on a stale copy are not failures.
+    #[test]
+    fn finalizer_patches_on_stale_copies_are_retried_quietly() {
+        let gone = stale_finalizer_patch(&F::RemoveFinalizer(api(404)));
+        assert_eq!(gone, Some(Action::await_change()));
+        for code in [409, 422] {
+            let r = stale_finalizer_patch(&F::RemoveFinalizer(api(code)));
+            assert_eq!(r, Some(Action::requeue(Duration::from_millis(500))));
+            let r = stale_finalizer_patch(&F::AddFinalizer(api(code)));
+            assert_eq!(r, Some(Action::requeue(Duration::from_millis(500))));
+        }
+        assert_eq!(stale_finalizer_patch(&F::RemoveFinalizer(api(500))), None);
+        assert_eq!(stale_finalizer_patch(&F::AddFinalizer(api(403))), None);
+    }
+
+    // covers: SC-18 (the SPOD's switch and patterns choose the verification)
+    #[test]
+    fn oci_verification_follows_the_spod() {
+        let spod = |spec: serde_json::Value| -> SecurityProfilesOperatorDaemon {
+            serde_json::from_value(serde_json::json!({
+                "apiVersion": "security-profiles-operator.x-k8s.io/v1alpha1",
+                "kind": "SecurityProfilesOperatorDaemon",
+                "metadata": {"name": "spod", "namespace": "spo"},
+                "spec": spec,
+            }))
+            .expect("spod")
+        };
+        assert_eq!(
+            oci_policy(None, false),
+            OciPolicy::Keyless(".*".into(), ".*".into())
+        );
+        assert_eq!(oci_policy(None, true), OciPolicy::Key);
+        let off = spod(
+            serde_json::json!({"security": {"disableOciArtifactSignatureVerification": true}}),
+        );
+        assert_eq!(oci_policy(Some(&off), true), OciPolicy::Disabled);
+        // 0.10's flat field name (VER-08).
+        let flat = spod(serde_json::json!({"disableOciArtifactSignatureVerification": true}));
+        assert_eq!(oci_policy(Some(&flat), false), OciPolicy::Disabled);
+        let ids = spod(serde_json::json!({"security": {
+            "allowedIdentityRegexp": "^me@example.com$", "allowedOidcIssuerRegexp": "^https://issuer$"}}));
+        assert_eq!(
+            oci_policy(Some(&ids), false),
+            OciPolicy::Keyless("^me@example.com$".into(), "^https://issuer$".into())
+        );
+    }
 }

@@ -9,6 +9,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+pub mod registry;
+
 /// The workspace root.
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -43,6 +45,11 @@ pub struct Kube {
 
 impl Drop for Kube {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            // A failed test keeps the cluster's logs (the directory itself goes below).
+            let kept = keep_dir(&self.dir, "spo-kube-failure");
+            eprintln!("test cluster logs kept in {}", kept.display());
+        }
         let _ = Command::new("bash")
             .arg(repo().join("scripts/kube-down.sh"))
             .arg(self.dir.path())
@@ -138,4 +145,38 @@ impl Kube {
         }
         serde_json::from_str(&out).ok()
     }
+}
+
+/// The last `n` lines of `s`.
+pub fn tail(s: &str, n: usize) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Nanoseconds since the epoch (unique enough for file names within one test).
+pub fn nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+/// Copies the logs (`*.log`) and the kubeconfig of a test directory that is about to be
+/// removed into `<tmp>/<name>-<pid>`, which stays; returns that path.
+pub fn keep_dir(dir: &tempfile::TempDir, name: &str) -> PathBuf {
+    let keep = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&keep);
+    if let Ok(entries) = std::fs::read_dir(dir.path()) {
+        for e in entries.flatten() {
+            let p = e.path();
+            let wanted = p.extension().is_some_and(|x| x == "log")
+                || p.file_name().is_some_and(|f| f == "kubeconfig");
+            if wanted && p.is_file() {
+                if let Some(f) = p.file_name() {
+                    let _ = std::fs::copy(&p, keep.join(f));
+                }
+            }
+        }
+    }
+    keep
 }
