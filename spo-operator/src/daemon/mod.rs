@@ -81,6 +81,20 @@ pub struct DaemonOptions {
     /// Health (`/healthz`) and metrics (`/metrics-spod`) listener (ARCH-10).
     #[arg(long, env = "SPO_HEALTH_ADDR", default_value = "0.0.0.0:8085")]
     pub health_addr: String,
+    /// Also serve `/metrics` and `/metrics-spod` here over TLS with TokenReview and
+    /// SubjectAccessReview (OP-37), e.g. `0.0.0.0:9443`; off when unset.
+    #[arg(long, env = "SPO_METRICS_ADDR")]
+    pub metrics_addr: Option<String>,
+    /// Directory with the metrics serving certificate (`tls.crt`, `tls.key`).
+    #[arg(
+        long,
+        env = "SPO_METRICS_CERT_DIR",
+        default_value = "/var/run/secrets/metrics"
+    )]
+    pub metrics_cert_dir: PathBuf,
+    /// Serve `--metrics-addr` as plain HTTP without authentication (OP-16).
+    #[arg(long, env = "SPO_INSECURE_METRICS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub with_insecure_metrics_access: bool,
     /// Record profiles of annotated pods on this node (recording.md §3).
     #[arg(long, env = "SPO_WITH_RECORDING", default_value_t = false, action = clap::ArgAction::Set)]
     pub with_recording: bool,
@@ -102,7 +116,8 @@ pub struct DaemonOptions {
     pub recording_bpf: bool,
     /// Memory optimisation: the recorder only sees pods labelled
     /// `spo.x-k8s.io/enable-recording=true` (RC-45).
-    #[arg(long, env = "SPO_RECORDING_MEMORY_OPTIMIZED", default_value_t = false, action = clap::ArgAction::Set)]
+    /// `--with-mem-optim` is the SPOD's `enableMemoryOptimization` as the manager passes it.
+    #[arg(long, alias = "with-mem-optim", env = "SPO_RECORDING_MEMORY_OPTIMIZED", default_value_t = false, action = clap::ArgAction::Set)]
     pub recording_memory_optimized: bool,
     /// Restrict the namespaced caches (the pods of this node) to these namespaces,
     /// comma-separated, plus always the operator namespace (ARCH-13). Empty = all.
@@ -457,6 +472,42 @@ pub fn seccomp_root(kubelet_dir: &std::path::Path) -> PathBuf {
     kubelet_dir.join("seccomp").join("operator")
 }
 
+/// Serves the daemon's `/metrics` and `/metrics-spod` (with the standalone services'
+/// counters) on `addr`: TLS with token and access review, or plain HTTP in insecure mode.
+async fn serve_metrics(
+    addr: &str,
+    opts: &DaemonOptions,
+    client: Client,
+    metrics: Arc<Metrics>,
+) -> crate::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding the metrics address {addr}"))?;
+    let mode = if opts.with_insecure_metrics_access {
+        crate::metrics_server::Mode::Insecure
+    } else {
+        crate::metrics_server::Mode::Secure {
+            dir: opts.metrics_cert_dir.clone(),
+            auth: crate::metrics_server::KubeAuth::new(client),
+        }
+    };
+    let render: crate::metrics_server::Render = Arc::new(move |path: &str| {
+        matches!(path, "/metrics" | "/metrics-spod").then(|| {
+            let m = metrics.clone();
+            // The socket sources are fetched asynchronously; the server's worker waits.
+            tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current().block_on(m.encode_spod())
+            })
+        })
+    });
+    tokio::spawn(async move {
+        if let Err(e) = crate::metrics_server::serve(listener, mode, render).await {
+            tracing::error!(error = %e, "metrics server stopped");
+        }
+    });
+    Ok(())
+}
+
 /// Runs the daemon until SIGTERM/SIGINT.
 pub async fn run(opts: DaemonOptions) -> crate::Result<()> {
     if !(opts.with_seccomp || opts.with_selinux || opts.with_apparmor) {
@@ -480,6 +531,9 @@ pub async fn run(opts: DaemonOptions) -> crate::Result<()> {
     let server = health::serve(&opts.health_addr, health.clone(), metrics.clone())
         .await
         .with_context(|| format!("listening on {}", opts.health_addr))?;
+    if let Some(addr) = &opts.metrics_addr {
+        serve_metrics(addr, &opts, client.clone(), metrics.clone()).await?;
+    }
     let mut tasks = tokio::task::JoinSet::new();
     if opts.with_apparmor {
         let (c, o, r, m, h) = (

@@ -307,7 +307,7 @@ fn non_root_enabler(cfg: &SpodConfig, kubelet: &str) -> Value {
 }
 
 fn daemon(cfg: &SpodConfig, env_: &ManagerEnv, kubelet: &str) -> Value {
-    let mut args = vec![json!("daemon")];
+    let mut args = vec![json!("daemon"), json!("--metrics-addr=0.0.0.0:9443")];
     if cfg.selinux {
         args.push(json!("--with-selinux=true"));
         args.push(json!(format!("--with-raw-selinux={}", cfg.raw_selinux)));
