@@ -112,8 +112,17 @@ fn standalone_log_enricher_counters_reach_metrics_spod() {
         .expect("log-enricher starts");
     procs.0.push(enricher);
     let health = free_port();
+    // The DaemonSet's metrics port too (OP-16 insecure mode here; TLS is the manager test's).
+    let metrics_port = free_port();
     let daemon = Command::new(exe)
-        .args(["daemon", "--health-addr", &format!("127.0.0.1:{health}")])
+        .args([
+            "daemon",
+            "--health-addr",
+            &format!("127.0.0.1:{health}"),
+            "--metrics-addr",
+            &format!("127.0.0.1:{metrics_port}"),
+            "--with-insecure-metrics-access=true",
+        ])
         .env("KUBECONFIG", &kube.kubeconfig)
         .env("NODE_NAME", NODE)
         .env("KUBELET_DIR", dir.join("kubelet"))
@@ -162,6 +171,15 @@ fn standalone_log_enricher_counters_reach_metrics_spod() {
     let avc = format!("{P}enricher_events_total{{enricher=\"log-enricher\",event=\"avc\"}}");
     assert_eq!(sample(&text, &seccomp), Some(2.0), "{text}");
     assert_eq!(sample(&text, &avc), Some(1.0), "{text}");
+    // covers: OP-16, OP-37 — the same merged counters on the daemon's metrics listener.
+    let on_metrics_port = wait_for("the counters on --metrics-addr", &dir, || {
+        scrape(metrics_port, "/metrics-spod").filter(|t| sample(t, &lines_series) == Some(3.0))
+    });
+    assert_eq!(
+        sample(&on_metrics_port, &seccomp),
+        Some(2.0),
+        "{on_metrics_port}"
+    );
     // No family is declared twice in the merged text (the unit test in metrics.rs merges
     // two texts that both declare the same families).
     let types: Vec<&str> = text.lines().filter(|l| l.starts_with("# TYPE ")).collect();
