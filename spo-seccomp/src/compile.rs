@@ -69,6 +69,26 @@ fn lib(what: impl Into<String>) -> impl FnOnce(libseccomp::error::SeccompError) 
     move |source| SeccompError::Libseccomp { what, source }
 }
 
+/// Adds one rule. libseccomp refuses (EEXIST) a rule whose syscall and conditions another
+/// rule already decides with a different action: the profile then has conflicting actions
+/// (the `conflicting-actions` lint), the first rule wins — as in the runtimes, which add the
+/// rules in order — and the filter is still built.
+fn add_rule(
+    ctx: &mut ScmpFilterContext,
+    action: ScmpAction,
+    sys: ScmpSyscall,
+    cmps: &[ScmpArgCompare],
+    what: impl Fn() -> String,
+) -> Result<(), SeccompError> {
+    match ctx.add_rule_conditional(action, sys, cmps) {
+        Err(e) if e.errno() == Some(libseccomp::error::SeccompErrno::EEXIST) => {
+            tracing::warn!(rule = %what(), "conflicts with an earlier rule of the same syscall; the earlier rule wins");
+            Ok(())
+        }
+        r => r.map(|_| ()).map_err(lib(what())),
+    }
+}
+
 /// libseccomp's architecture token for `arch` (`Native` is resolved first).
 pub fn scmp_arch(arch: Arch) -> ScmpArch {
     match arch.resolved() {
@@ -194,12 +214,10 @@ fn build_context(
                 // Several conditions on one argument cannot be ANDed: each becomes its own
                 // rule (OR), as OCI runtimes do.
                 for c in &cmps {
-                    ctx.add_rule_conditional(action, sys, std::slice::from_ref(c))
-                        .map_err(lib(what()))?;
+                    add_rule(&mut ctx, action, sys, std::slice::from_ref(c), what)?;
                 }
             } else {
-                ctx.add_rule_conditional(action, sys, &cmps)
-                    .map_err(lib(what()))?;
+                add_rule(&mut ctx, action, sys, &cmps, what)?;
             }
         }
     }

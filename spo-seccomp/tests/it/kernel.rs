@@ -311,3 +311,39 @@ fn syscall_unknown_to_libseccomp_is_enforced_by_number() {
     multi.architectures = vec![Arch::X86_64, Arch::X86, Arch::X32];
     assert_eq!(mseal_errno_under(&multi), Some(77));
 }
+
+// covers: SC-01 — two rules of one syscall with the same conditions and different actions
+// (the `conflicting-actions` lint) still compile: libseccomp refuses the second (EEXIST), the
+// first wins, as in the runtimes that add rules in order. Before, compile failed with
+// "Failure regarding the existence of argument" (found by the subset property test).
+#[test]
+fn conflicting_rules_compile_and_the_first_wins() {
+    let rule = |action: Action, errno: Option<u32>| {
+        let mut r = Syscall::new(["getpgid"], action);
+        r.errno_ret = errno;
+        r.args = vec![Arg {
+            index: 0,
+            value: 1,
+            value_two: 0,
+            op: ArgOp::Equal,
+        }];
+        r
+    };
+    let mut spec = SeccompSpec::new(Action::Errno);
+    spec.default_errno_ret = Some(38);
+    spec.architectures = vec![Arch::X86_64];
+    spec.syscalls = vec![rule(Action::Allow, None), rule(Action::Errno, Some(13))];
+    let filter = compile(&spec).expect("conflicting rules compile");
+    let data = spo_seccomp::inspect::SeccompData {
+        nr: spo_seccomp::syscalls::number(Arch::X86_64, "getpgid").unwrap(),
+        arch: Arch::X86_64.audit_arch().unwrap(),
+        instruction_pointer: 0,
+        args: [1, 0, 0, 0, 0, 0],
+    };
+    let r = spo_seccomp::inspect::run(filter.instructions(), &data).unwrap();
+    assert_eq!(
+        r.ret & 0xffff_0000,
+        0x7fff_0000,
+        "the first rule (ALLOW) wins: {r:?}"
+    );
+}
