@@ -139,6 +139,9 @@ impl<'a> Parser<'a> {
             }
             self.no_deeper(indent)?;
         }
+        // Doubling leaves up to half of each list unused; large profiles hold a million
+        // entries in these lists until the model is built (peak memory, issue 9).
+        items.shrink_to_fit();
         Some(Value::Array(items))
     }
 
