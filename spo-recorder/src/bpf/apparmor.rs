@@ -36,50 +36,9 @@ use spo_core::events::{AppArmorObservation, FileUse, SocketUse};
 
 use super::abi::{AA_EXEC, AA_READ, AA_SOCK_RAW, AA_SOCK_TCP, AA_SOCK_UDP, AA_WRITE};
 
-/// Capability names by number (`linux/capability.h`), lower case without `CAP_`.
-pub const CAPABILITY_NAMES: [&str; 41] = [
-    "chown",
-    "dac_override",
-    "dac_read_search",
-    "fowner",
-    "fsetid",
-    "kill",
-    "setgid",
-    "setuid",
-    "setpcap",
-    "linux_immutable",
-    "net_bind_service",
-    "net_broadcast",
-    "net_admin",
-    "net_raw",
-    "ipc_lock",
-    "ipc_owner",
-    "sys_module",
-    "sys_rawio",
-    "sys_chroot",
-    "sys_ptrace",
-    "sys_pacct",
-    "sys_admin",
-    "sys_boot",
-    "sys_nice",
-    "sys_resource",
-    "sys_time",
-    "sys_tty_config",
-    "mknod",
-    "lease",
-    "audit_write",
-    "audit_control",
-    "setfcap",
-    "mac_override",
-    "mac_admin",
-    "syslog",
-    "wake_alarm",
-    "block_suspend",
-    "audit_read",
-    "perfmon",
-    "bpf",
-    "checkpoint_restore",
-];
+/// Capability names by number (`linux/capability.h`), lower case without `CAP_`: the
+/// table spo-apparmor's model accepts, in kernel order.
+pub use spo_apparmor::capability::CAPABILITIES as CAPABILITY_NAMES;
 
 /// The AppArmor data of one target.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
