@@ -449,6 +449,22 @@ fn selinux_profiles_installed_with_real_semodule_on_a_real_api_server() {
     });
     assert_eq!(raw["status"]["usage"], "raw-web.process");
     assert_eq!(c.node_status("raw-web", NODE_B), None, "SE-27");
+    // A profile disabled after it was installed leaves the node's policy store (its module
+    // is removed, the node status says Disabled); it stays disabled until its deletion below.
+    let (ok, _, err) = c.kube.kubectl(&[
+        "patch",
+        "rawselinuxprofile",
+        "raw-web",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"state":"Disabled"}}"#,
+    ]);
+    assert!(ok, "{err}");
+    c.wait_for("raw Disabled on A", || {
+        (c.node_status("raw-web", NODE_A)? == "Disabled").then_some(())
+    });
+    assert!(!c.a.dir.join("raw-web.cil").exists());
+    assert!(!modules(&c.a.root).contains(&"raw-web".to_string()));
     assert!(
         !modules(&c.b.root).contains(&"raw-web".to_string()),
         "SE-27"

@@ -432,6 +432,8 @@ async fn apply<K: SelinuxKind>(p: Arc<K>, s: &Selinux<K>) -> Result<Action, Erro
         } else {
             InstallState::Disabled
         };
+        // A profile installed before it was disabled leaves the node's policy.
+        remove_module(n, &*p)?;
         set_state(n, &*p, state).await?;
         return Ok(Action::await_change());
     }
@@ -480,6 +482,37 @@ async fn apply<K: SelinuxKind>(p: Arc<K>, s: &Selinux<K>) -> Result<Action, Erro
     Ok(Action::await_change())
 }
 
+/// Removes the profile's module from the node when it is installed (deletion, or a profile
+/// that became disabled or partial).
+fn remove_module<K: SelinuxKind>(n: &Node, p: &K) -> Result<(), Error> {
+    let Ok(pn) = spo_selinux::PolicyName::new(&p.name_any()) else {
+        return Ok(());
+    };
+    let existed = n.dir.join(pn.file_name()).exists();
+    let removed = n.installer_call(|i| {
+        if existed {
+            spo_selinux::install::uninstall_module(&n.dir, &pn, i)
+        } else {
+            Ok(false)
+        }
+    });
+    if let Err(e) = removed {
+        event(
+            n,
+            p,
+            EventType::Warning,
+            reason::CANNOT_REMOVE,
+            e.to_string(),
+        );
+        return Err(e.into());
+    }
+    if existed {
+        n.metrics.selinux_op("delete");
+        commit_reload(n, p, ReloadAction::Remove);
+    }
+    Ok(())
+}
+
 async fn cleanup<K: SelinuxKind>(p: Arc<K>, s: &Selinux<K>) -> Result<Action, Error> {
     let n = &s.node;
     let name = p.name_any();
@@ -492,30 +525,7 @@ async fn cleanup<K: SelinuxKind>(p: Arc<K>, s: &Selinux<K>) -> Result<Action, Er
         // An error keeps this node's finalizer: the module must not outlive the object.
         return Err(Error::NotReady(name));
     }
-    if let Ok(pn) = spo_selinux::PolicyName::new(&name) {
-        let existed = n.dir.join(pn.file_name()).exists();
-        let removed = n.installer_call(|i| {
-            if existed {
-                spo_selinux::install::uninstall_module(&n.dir, &pn, i)
-            } else {
-                Ok(false)
-            }
-        });
-        if let Err(e) = removed {
-            event(
-                n,
-                &*p,
-                EventType::Warning,
-                reason::CANNOT_REMOVE,
-                e.to_string(),
-            );
-            return Err(e.into());
-        }
-        if existed {
-            n.metrics.selinux_op("delete");
-            commit_reload(n, &*p, ReloadAction::Remove);
-        }
-    }
+    remove_module(n, &*p)?;
     if let Err(e) = nodestatus::delete(&n.statuses, &*p, &n.node).await {
         event(
             n,
