@@ -464,60 +464,45 @@ impl Node {
         if e.disabled {
             spec.state = spo_selinux::model::State::Disabled;
         }
-        let mut p = crate::api::SelinuxProfile::new(&e.profile, spec);
-        p.metadata.labels = Some(profile_labels(
-            &e.recording,
-            &e.container,
-            &e.namespace,
-            e.partial,
-        ));
-        let api: Api<crate::api::SelinuxProfile> = Api::all(self.client.clone());
-        api.patch(
-            &e.profile,
-            &PatchParams::apply(MANAGER).force(),
-            &Patch::Apply(&p),
-        )
-        .await
-        .map(|p| p.object_ref(&()))
-        .with_context(|| format!("applying SelinuxProfile {}", e.profile))
+        self.apply_recorded(e, crate::api::SelinuxProfile::new(&e.profile, spec))
+            .await
     }
 
     async fn write_profile(&self, e: &Entry) -> crate::Result<ObjectReference> {
         if e.partial {
             self.hold_recording(e).await?;
         }
-        let mut p =
-            SeccompProfile::new(&e.profile, seccomp_spec(&e.syscalls, self.arch, e.disabled));
-        p.metadata.labels = Some(profile_labels(
-            &e.recording,
-            &e.container,
-            &e.namespace,
-            e.partial,
-        ));
-        let api: Api<SeccompProfile> = Api::all(self.client.clone());
-        api.patch(
-            &e.profile,
-            &PatchParams::apply(MANAGER).force(),
-            &Patch::Apply(&p),
-        )
-        .await
-        .map(|p| p.object_ref(&()))
-        .with_context(|| format!("applying SeccompProfile {}", e.profile))
+        let spec = seccomp_spec(&e.syscalls, self.arch, e.disabled);
+        self.apply_recorded(e, SeccompProfile::new(&e.profile, spec))
+            .await
     }
 
     async fn write_apparmor(&self, e: &Entry) -> crate::Result<ObjectReference> {
         if e.partial {
             self.hold_recording(e).await?;
         }
-        let mut p =
-            crate::api::AppArmorProfile::new(&e.profile, e.apparmor.spec(&e.profile, e.disabled));
-        p.metadata.labels = Some(profile_labels(
+        let spec = e.apparmor.spec(&e.profile, e.disabled);
+        self.apply_recorded(e, crate::api::AppArmorProfile::new(&e.profile, spec))
+            .await
+    }
+
+    /// Labels a recorded profile of any kind (recording, container, namespace, partial) and
+    /// writes it by server-side apply.
+    async fn apply_recorded<K>(&self, e: &Entry, mut p: K) -> crate::Result<ObjectReference>
+    where
+        K: Resource<DynamicType = (), Scope = k8s_openapi::ClusterResourceScope>
+            + serde::Serialize
+            + serde::de::DeserializeOwned
+            + Clone
+            + std::fmt::Debug,
+    {
+        p.meta_mut().labels = Some(profile_labels(
             &e.recording,
             &e.container,
             &e.namespace,
             e.partial,
         ));
-        let api: Api<crate::api::AppArmorProfile> = Api::all(self.client.clone());
+        let api: Api<K> = Api::all(self.client.clone());
         api.patch(
             &e.profile,
             &PatchParams::apply(MANAGER).force(),
@@ -525,7 +510,7 @@ impl Node {
         )
         .await
         .map(|p| p.object_ref(&()))
-        .with_context(|| format!("applying AppArmorProfile {}", e.profile))
+        .with_context(|| format!("applying {} {}", K::kind(&()), e.profile))
     }
 
     /// Adds `has-unmerged-profiles` to the recording before a partial profile is written.
